@@ -1,0 +1,134 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve, relative } from 'node:path';
+import { HarnessError } from '../util/errors.js';
+import { registerSecret } from '../util/redact.js';
+import { corosyncNodes } from './corosync-conf.js';
+import { findVipPrimitive, type VipPrimitive } from './crm.js';
+import { profileSchema, type ProfileConfig } from './schema.js';
+
+export const PROFILES_DIR = resolve(import.meta.dirname, '../../profiles');
+
+/** A profile's files, as the operator releases them. */
+export interface ProfileFiles {
+  corosyncConf: string;
+  clusterCrm: string;
+  mysqlCommon: string;
+  mysqlHost: Record<string, string>;
+}
+
+export interface HostSpec {
+  name: string;
+  address: string;
+  role: 'db' | 'management';
+  fqdn: string;
+}
+
+/**
+ * A loaded, validated profile. `withSubnet` gives the same cluster on another /24 (the lab's
+ * --subnet): every address keeps its last octet, in profile.json and in the config files alike.
+ */
+export class Profile {
+  private constructor(
+    readonly dir: string,
+    readonly config: ProfileConfig,
+    readonly files: ProfileFiles,
+    readonly vip: VipPrimitive,
+  ) {}
+
+  get name() { return this.config.name; }
+  get subnet() { return this.config.network.subnet; }
+  get prefix() { return this.subnet.split('.').slice(0, 3).join('.'); }
+  get nic() { return this.config.network.interface; }
+
+  get hosts(): HostSpec[] {
+    return Object.entries(this.config.hosts).map(([name, h]) => ({
+      name, address: h.address, role: h.role, fqdn: `${name}.${this.config.network.domain}`,
+    }));
+  }
+  get dbHosts(): HostSpec[] { return this.hosts.filter((h) => h.role === 'db'); }
+  get managementHost(): HostSpec { return this.hosts.find((h) => h.role === 'management')!; }
+  host(name: string): HostSpec {
+    const h = this.hosts.find((x) => x.name === name);
+    if (!h) throw new HarnessError(`profile ${this.name} has no host "${name}"`, `hosts are ${this.hosts.map((x) => x.name).join(', ')}`);
+    return h;
+  }
+
+  static load(nameOrPath = 'seed'): Profile {
+    const dir = existsSync(nameOrPath) ? resolve(nameOrPath) : join(PROFILES_DIR, nameOrPath);
+    const file = (p: string) => {
+      const f = join(dir, p);
+      if (!existsSync(f)) throw new HarnessError(`profile ${nameOrPath}: missing ${rel(f)}`, `a profile directory holds profile.json, corosync.conf, cluster.crm and mysql/*.cnf (see profiles/seed)`);
+      return readFileSync(f, 'utf8');
+    };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(file('profile.json'));
+    } catch (e) {
+      if (e instanceof HarnessError) throw e;
+      throw new HarnessError(`${rel(join(dir, 'profile.json'))}: not valid JSON: ${(e as Error).message}`);
+    }
+    const parsed = profileSchema.safeParse(raw);
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
+      throw new HarnessError(`${rel(join(dir, 'profile.json'))} is not a valid profile:\n${lines.join('\n')}`);
+    }
+    const config = parsed.data;
+    registerSecret(config.mysql.admin.password);
+    registerSecret(config.mysql.replication.password);
+    const dbNames = Object.entries(config.hosts).filter(([, h]) => h.role === 'db').map(([n]) => n);
+    const files: ProfileFiles = {
+      corosyncConf: file('corosync.conf'),
+      clusterCrm: file('cluster.crm'),
+      mysqlCommon: file('mysql/common.cnf'),
+      mysqlHost: Object.fromEntries(dbNames.map((n) => [n, file(`mysql/${n}.cnf`)])),
+    };
+    const vip = findVipPrimitive(files.clusterCrm);
+    if (!vip) throw new HarnessError(`${rel(join(dir, 'cluster.crm'))}: no ocf:heartbeat:IPaddr2 primitive with params ip=…`, 'the harness follows the VIP that this primitive defines');
+    checkConsistency(dir, config, files, vip);
+    return new Profile(dir, config, files, vip);
+  }
+
+  /** The same profile moved onto another /24, e.g. 10.11.23.0/24 for a second lab. */
+  withSubnet(subnet: string): Profile {
+    if (!/^\d+\.\d+\.\d+\.0\/24$/.test(subnet)) throw new HarnessError(`subnet "${subnet}" is not a /24 like 10.11.22.0/24`);
+    const to = subnet.split('.').slice(0, 3).join('.');
+    if (to === this.prefix) return this;
+    const re = new RegExp(`\\b${this.prefix.replace(/\./g, '\\.')}\\.(\\d{1,3})\\b`, 'g');
+    const move = (s: string) => s.replace(re, `${to}.$1`);
+    const config: ProfileConfig = JSON.parse(move(JSON.stringify(this.config)));
+    config.network.subnet = subnet;
+    const files: ProfileFiles = {
+      corosyncConf: move(this.files.corosyncConf),
+      clusterCrm: move(this.files.clusterCrm),
+      mysqlCommon: move(this.files.mysqlCommon),
+      mysqlHost: Object.fromEntries(Object.entries(this.files.mysqlHost).map(([k, v]) => [k, move(v)])),
+    };
+    return new Profile(this.dir, config, files, { ...this.vip, ip: move(this.vip.ip) });
+  }
+}
+
+function rel(p: string) {
+  return relative(process.cwd(), p) || p;
+}
+
+function checkConsistency(dir: string, config: ProfileConfig, files: ProfileFiles, vip: VipPrimitive) {
+  const where = (f: string) => rel(join(dir, f));
+  const prefix = config.network.subnet.split('.').slice(0, 3).join('.') + '.';
+  for (const [n, h] of Object.entries(config.hosts)) {
+    if (!h.address.startsWith(prefix)) throw new HarnessError(`${where('profile.json')}: host ${n} address ${h.address} is outside ${config.network.subnet}`);
+  }
+  if (!vip.ip.startsWith(prefix)) throw new HarnessError(`${where('cluster.crm')} line ${vip.line}: VIP ${vip.ip} is outside ${config.network.subnet}`);
+  if (vip.nic && vip.nic !== config.network.interface) throw new HarnessError(`${where('cluster.crm')} line ${vip.line}: VIP nic=${vip.nic} but profile.json network.interface is ${config.network.interface}`);
+  const dbs = Object.entries(config.hosts).filter(([, h]) => h.role === 'db');
+  const nodes = corosyncNodes(files.corosyncConf);
+  for (const [n, h] of dbs) {
+    const node = nodes.find((x) => x.name === n);
+    if (!node) throw new HarnessError(`${where('corosync.conf')}: nodelist has no node named ${n}`, `each db host of profile.json needs a nodelist entry with name: ${n}`);
+    if (node.ring0_addr !== h.address) throw new HarnessError(`${where('corosync.conf')}: node ${n} ring0_addr ${node.ring0_addr} differs from profile.json address ${h.address}`);
+  }
+  const { primary, replica } = config.mysql.replication;
+  for (const r of [primary, replica]) {
+    if (config.hosts[r]?.role !== 'db') throw new HarnessError(`${where('profile.json')}: mysql.replication names ${r}, which is not a db host`);
+  }
+  if (primary === replica) throw new HarnessError(`${where('profile.json')}: mysql.replication primary and replica are both ${primary}`);
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { HarnessError } from '../../util/errors.js';
+import type { StepLog } from '../../util/log.js';
+import { waitFor } from '../../util/wait.js';
+import { corosyncMembers, crmMon, vipHolders } from '../../probes/cluster.js';
+import { crmErrorToProfile } from './crm-errors.js';
+import type { StartedNetnsLab } from './lab.js';
+
+/** The notebook's order: corosync on both db hosts, then pacemaker, then the crm configuration. */
+export async function bootCluster(lab: StartedNetnsLab, log: StepLog): Promise<void> {
+  const dbs = lab.profile.dbHosts.map((h) => h.name);
+  const first = dbs[0]!;
+  const withLog = async <T>(host: string, file: string, what: string, fn: () => Promise<T>) => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw new HarnessError(`${(e as Error).message}\nlast lines of ${file} on ${host}:\n${await lab.logTail(host, file)}`);
+    }
+  };
+
+  await log.step('corosync on the db hosts, membership of all', async () => {
+    await Promise.all(dbs.map((h) => lab.startDaemon(h, 'corosync')));
+    await withLog(first, '/var/log/corosync/corosync.log', 'corosync', () =>
+      waitFor(`corosync on ${first} to see ${dbs.length} joined members`, async () => ((await corosyncMembers(lab, first))?.length ?? 0) >= dbs.length, { timeoutMs: 30_000, intervalMs: 100 }));
+  });
+
+  const deadtime = lab.overrides.find((o) => o.setting === 'pacemaker dc-deadtime')?.value;
+  await log.step(`pacemaker on the db hosts, a DC elected${deadtime ? ` (lab dc-deadtime ${deadtime})` : ''}`, async () => {
+    await Promise.all(dbs.map((h) => lab.startDaemon(h, 'pacemaker')));
+    await withLog(first, '/var/log/pacemaker/pacemaker.log', 'pacemaker', () =>
+      waitFor(`Pacemaker to elect a DC with ${dbs.join(' and ')} online`, async () => {
+        const v = await crmMon(lab, first);
+        return !!v?.dc && dbs.every((d) => v.nodes.some((n) => n.name === d && n.online));
+      }, { timeoutMs: 60_000, intervalMs: 100 }));
+  });
+
+  await log.step('apply the profile\'s cluster.crm with crmsh', async () => {
+    const file = join(lab.dir, 'profile', 'cluster.crm');
+    const r = await lab.exec(first, ['crm', 'configure', 'load', 'update', file], { check: false, timeoutMs: 60_000 });
+    if (r.exitCode !== 0 || /^ERROR:/m.test(r.stderr + r.stdout)) {
+      throw crmErrorToProfile(lab.profile, r.stderr + r.stdout);
+    }
+  });
+
+  const vip = lab.profile.vip;
+  await log.step(`VIP ${vip.ip} started on one node`, () =>
+    waitFor(`the VIP resource "${vip.id}" to run on exactly one node with ${vip.ip} on ${lab.profile.nic}`, async () => {
+      const v = await crmMon(lab, first);
+      const r = v?.resources.find((x) => x.id === vip.id);
+      const holders = await vipHolders(lab);
+      return r?.active && r.runningOn.length === 1 && holders.length === 1 && holders[0] === r.runningOn[0];
+    }, { timeoutMs: 30_000, intervalMs: 100 }));
+}

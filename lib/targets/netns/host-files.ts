@@ -1,0 +1,111 @@
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Profile } from '../../profile/load.js';
+import { hostDir, labDir } from './state.js';
+
+/** Directories each lab host gets of its own (bind-mounted over the system paths by host-init.sh). */
+const HOST_DIRS = [
+  'etc/corosync', 'etc/mysql', 'etc/ssh/authorized_keys',
+  'var/lib/pacemaker/cib', 'var/lib/pacemaker/pengine', 'var/lib/pacemaker/blackbox', 'var/lib/pacemaker/cores',
+  'var/lib/corosync', 'var/lib/mysql',
+  'var/log/pacemaker', 'var/log/corosync', 'var/log/mysql', 'var/log/crmsh',
+];
+
+function ids(user: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  if (!line) throw new Error(`system user ${user} does not exist (is its package installed?)`);
+  const f = line.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+/** The MariaDB server file of a lab host: lab plumbing first, then the profile's settings, which win. */
+export function labMyCnf(): string {
+  return `# Written by the lab. Paths and sizing are the lab's; the profile's settings follow and win.
+[client-server]
+socket = /run/mysqld/mysqld.sock
+
+[mysqld]
+user = mysql
+datadir = /var/lib/mysql
+pid-file = /run/mysqld/mysqld.pid
+log_error = /var/log/mysql/error.log
+# lab sizing: two servers share a small machine
+innodb_buffer_pool_size = 64M
+innodb_log_file_size = 16M
+
+!include /etc/mysql/profile-common.cnf
+!include /etc/mysql/profile-host.cnf
+`;
+}
+
+const SSHD_CONFIG = `# Written by the lab: key-only root and vagrant logins for the SSH target.
+Port 22
+ListenAddress 0.0.0.0
+HostKey /etc/ssh/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+AuthorizedKeysFile /etc/ssh/authorized_keys/%u
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+UseDNS no
+LogLevel INFO
+`;
+
+export function hostsFile(profile: Profile): string {
+  const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
+  for (const h of profile.hosts) lines.push(`${h.address} ${h.fqdn} ${h.name}`);
+  return lines.join('\n') + '\n';
+}
+
+/** An empty CIB of this Pacemaker's own schema, carrying the lab's start-up overrides. */
+export async function seededCib(props: Record<string, string>): Promise<string> {
+  const { stdout } = await execa('cibadmin', ['--empty']);
+  const nv = Object.entries(props)
+    .map(([k, v]) => `<nvpair id="lab-options-${k}" name="${k}" value="${v}"/>`)
+    .join('');
+  return stdout.replace('<crm_config/>', `<crm_config><cluster_property_set id="lab-options">${nv}</cluster_property_set></crm_config>`);
+}
+
+export async function writeHostFiles(labName: string, profile: Profile, cibProps: Record<string, string>): Promise<void> {
+  const hacluster = ids('hacluster');
+  const mysql = ids('mysql');
+  const cib = Object.keys(cibProps).length ? await seededCib(cibProps) : undefined;
+  mkdirSync(join(labDir(labName), 'profile'), { recursive: true });
+  writeFileSync(join(labDir(labName), 'profile', 'cluster.crm'), profile.files.clusterCrm);
+
+  // One client key for the lab's SSH path (through batch1), authorised on every db host.
+  const sshDir = join(labDir(labName), 'ssh');
+  mkdirSync(sshDir, { recursive: true, mode: 0o700 });
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `mysql-ha-chaos lab ${labName}`, '-f', join(sshDir, 'id_ed25519')]);
+  const clientPub = join(sshDir, 'id_ed25519.pub');
+
+  await Promise.all(
+    profile.hosts.map(async (h) => {
+      const d = hostDir(labName, h.name);
+      for (const sub of HOST_DIRS) mkdirSync(join(d, sub), { recursive: true });
+      writeFileSync(join(d, 'etc/hostname'), h.fqdn + '\n');
+      writeFileSync(join(d, 'etc/hosts'), hostsFile(profile));
+      if (h.role !== 'db') return;
+      writeFileSync(join(d, 'etc/corosync/corosync.conf'), profile.files.corosyncConf);
+      writeFileSync(join(d, 'etc/mysql/my.cnf'), labMyCnf());
+      writeFileSync(join(d, 'etc/mysql/profile-common.cnf'), profile.files.mysqlCommon);
+      writeFileSync(join(d, 'etc/mysql/profile-host.cnf'), profile.files.mysqlHost[h.name] ?? '');
+      writeFileSync(join(d, 'etc/ssh/sshd_config'), SSHD_CONFIG);
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.fqdn, '-f', join(d, 'etc/ssh/ssh_host_ed25519_key')]);
+      copyFileSync(clientPub, join(d, 'etc/ssh/authorized_keys/root'));
+      copyFileSync(clientPub, join(d, 'etc/ssh/authorized_keys/vagrant'));
+      for (const f of ['root', 'vagrant']) chmodSync(join(d, 'etc/ssh/authorized_keys', f), 0o644);
+      if (cib) {
+        const f = join(d, 'var/lib/pacemaker/cib/cib.xml');
+        writeFileSync(f, cib, { mode: 0o600 });
+      }
+      for (const sub of ['var/lib/pacemaker', 'var/lib/pacemaker/cib', 'var/lib/pacemaker/pengine', 'var/lib/pacemaker/blackbox', 'var/lib/pacemaker/cores', 'var/log/pacemaker']) {
+        chownSync(join(d, sub), hacluster.uid, hacluster.gid);
+      }
+      if (cib) chownSync(join(d, 'var/lib/pacemaker/cib/cib.xml'), hacluster.uid, hacluster.gid);
+      for (const sub of ['var/lib/mysql', 'var/log/mysql']) chownSync(join(d, sub), mysql.uid, mysql.gid);
+    }),
+  );
+}

@@ -1,0 +1,317 @@
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { execa } from 'execa';
+import type { Profile } from '../../profile/load.js';
+import { crmProperties } from '../../profile/crm.js';
+import { HarnessError } from '../../util/errors.js';
+import { StepLog } from '../../util/log.js';
+import { redact } from '../../util/redact.js';
+import { waitFor } from '../../util/wait.js';
+import type { Daemon, ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
+import { preflight } from './preflight.js';
+import { writeHostFiles } from './host-files.js';
+import {
+  type HostProcess, type LabState, hostDir, isSameProcess, labDir, listLabs, procStart, readState, writeState,
+} from './state.js';
+import { bootCluster } from './boot-cluster.js';
+import { bootMysql } from './boot-mysql.js';
+
+const HOST_INIT = join(import.meta.dirname, 'host-init.sh');
+const CLEAN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb' };
+
+/** How each daemon is started on a lab host: the foreground command and its log. */
+const DAEMONS: Record<Daemon, { argv: string; log: string }> = {
+  corosync: { argv: 'corosync -f', log: '/var/log/corosync/stdout.log' },
+  pacemaker: { argv: 'pacemakerd', log: '/var/log/pacemaker/stdout.log' },
+  mariadb: { argv: 'mariadbd', log: '/var/log/mysql/stdout.log' },
+  sshd: { argv: '/usr/sbin/sshd -D -f /etc/ssh/sshd_config', log: '/var/log/sshd.log' },
+};
+
+/**
+ * The default target: the profile's cluster as Linux namespaces on this machine, with the real
+ * daemons. Built like a testcontainers container: `new NetnsLab(profile).withName(n).start()`
+ * gives a started lab, which is always stopped (`stop()`), also after a failed start.
+ */
+export class NetnsLab {
+  private name = 'lab';
+  private subnet?: string;
+  private log = new StepLog();
+  private faithful = false;
+
+  constructor(private readonly baseProfile: Profile) {}
+
+  withName(name: string): this { this.name = name; return this; }
+  withSubnet(subnet: string): this { this.subnet = subnet; return this; }
+  withLog(log: StepLog): this { this.log = log; return this; }
+  /** Keep Pacemaker's own start-up timings (dc-deadtime 20 s) instead of the lab's shorter one. */
+  withFaithfulTimings(on = true): this { this.faithful = on; return this; }
+
+  async start(): Promise<StartedNetnsLab> {
+    const profile = this.baseProfile.withSubnet(this.subnet ?? this.baseProfile.subnet);
+    const { name, log } = this;
+    log.info(`lab "${name}" up: profile ${profile.name} (${profile.dir}), subnet ${profile.subnet}`);
+    await log.step('preflight (root, packages, namespaces, name and subnet free)', () => preflight(name, profile.subnet));
+    if (existsSync(labDir(name))) await log.step(`clean up a stale lab "${name}"`, () => destroyLab(name));
+
+    const overrides = labOverrides(profile, this.faithful);
+    const cibProps = Object.fromEntries(overrides.filter((o) => o.setting.startsWith('pacemaker ')).map((o) => [o.setting.slice(10), o.value]));
+    const state: LabState = {
+      name, subnet: profile.subnet, profileDir: profile.dir, bridgeNetns: `mhc-${name}`,
+      createdAt: new Date().toISOString(), hosts: {}, overrides, complete: false,
+    };
+    try {
+      writeState(state); // first, so that a crash from here on leaves something `up`/`down` can clean
+      await log.step('write host files (configs, keys, seeded CIB)', () => writeHostFiles(name, profile, cibProps));
+      await log.step('create host namespaces (net, mount, pid, uts, ipc)', async () => {
+        const entries = await Promise.all(profile.hosts.map(async (h) => [h.name, await startHostNamespace(name, h.name, h.fqdn)] as const));
+        state.hosts = Object.fromEntries(entries);
+        writeState(state);
+      });
+      await log.step(`wire the bridge (in netns ${state.bridgeNetns}) and ${profile.nic} on each host`, () => wireNetwork(state, profile));
+      const lab = new StartedNetnsLab(state, profile);
+      await Promise.all([bootCluster(lab, log), bootMysql(lab, log), lab.startSshd(log)]);
+      state.complete = true;
+      writeState(state);
+      log.info(`lab "${name}" is up in ${(log.totalMs / 1000).toFixed(1)} s`);
+      return lab;
+    } catch (e) {
+      log.info(`lab "${name}" failed to come up; tearing down what was made`);
+      await destroyLab(name).catch((e2) => log.info(`  teardown after failure also failed: ${(e2 as Error).message}`));
+      throw e;
+    }
+  }
+}
+
+/** Lab-only settings that differ from the profile; shown by `lab status` and in reports. */
+export function labOverrides(profile: Profile, faithful: boolean): LabOverride[] {
+  const props = crmProperties(profile.files.clusterCrm);
+  if (faithful || props['dc-deadtime']) return [];
+  return [{
+    setting: 'pacemaker dc-deadtime',
+    value: '2s',
+    profileValue: '20s (Pacemaker default)',
+    why: 'at first start both controllers wait dc-deadtime before electing a DC; failover after a DC loss does not wait for it. --faithful-timings keeps 20s',
+  }];
+}
+
+async function startHostNamespace(lab: string, host: string, fqdn: string): Promise<HostProcess> {
+  const logFile = join(labDir(lab), `${host}.init.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn('unshare', ['--net', '--mount', '--pid', '--uts', '--ipc', '--fork', '--mount-proc', '--propagation', 'private', 'bash', HOST_INIT, hostDir(lab, host), fqdn], {
+    detached: true, stdio: ['ignore', fd, fd], env: CLEAN_ENV,
+  });
+  closeSync(fd);
+  child.unref();
+  const unsharePid = child.pid!;
+  const initPid = await waitFor(`host ${host}'s namespace init (tini) to start`, () => {
+    if (procStart(unsharePid) === undefined) throw new HarnessError(`host ${host}: namespace set-up exited:\n${tail(logFile)}`);
+    const kid = childrenOf(unsharePid)[0];
+    return kid && readFileSync(`/proc/${kid}/comm`, 'utf8').trim() === 'tini' ? kid : undefined;
+  }, { timeoutMs: 10_000, intervalMs: 20 });
+  return {
+    initPid, initStart: procStart(initPid)!, unsharePid,
+    netns: readlinkSync(`/proc/${initPid}/ns/net`), pidns: readlinkSync(`/proc/${initPid}/ns/pid`),
+  };
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function wireNetwork(state: LabState, profile: Profile): Promise<void> {
+  const br = state.bridgeNetns;
+  await execa('ip', ['netns', 'add', br]);
+  const inBr = (args: string[]) => execa('ip', ['-n', br, ...args]);
+  await inBr(['link', 'set', 'lo', 'up']);
+  await inBr(['link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0']);
+  await inBr(['link', 'set', 'br0', 'up']);
+  for (const h of profile.hosts) {
+    const { initPid } = state.hosts[h.name]!;
+    await inBr(['link', 'add', h.name, 'type', 'veth', 'peer', 'name', profile.nic, 'netns', String(initPid)]);
+    await inBr(['link', 'set', h.name, 'master', 'br0', 'up']);
+    const inHost = (args: string[]) => execa('nsenter', ['-t', String(initPid), '-n', 'ip', ...args]);
+    await inHost(['addr', 'add', `${h.address}/24`, 'dev', profile.nic]);
+    await inHost(['link', 'set', profile.nic, 'up']);
+  }
+}
+
+/** A running lab: the Target that scenarios use. */
+export class StartedNetnsLab implements Target {
+  readonly kind = 'netns' as const;
+  readonly disposable = true; // a lab is always disposable: it is rebuilt from the profile
+  constructor(readonly state: LabState, readonly profile: Profile) {}
+
+  get name() { return this.state.name; }
+  get label() { return `netns lab '${this.state.name}' on ${this.state.subnet}`; }
+  get overrides() { return this.state.overrides; }
+  get dir() { return labDir(this.state.name); }
+
+  static attach(name: string, profile: Profile): StartedNetnsLab {
+    const s = readState(name);
+    if (!s) throw new HarnessError(`no lab named "${name}"`, `start one: npm run lab -- up --name ${name}`);
+    if (!s.complete) throw new HarnessError(`lab "${name}" is incomplete (a crashed up?)`, `npm run lab -- up --name ${name} cleans and restarts it`);
+    for (const [h, p] of Object.entries(s.hosts)) {
+      if (!isSameProcess(p.initPid, p.initStart)) throw new HarnessError(`lab "${name}": host ${h} is gone (its init PID ${p.initPid} ended)`, `npm run lab -- up --name ${name}`);
+    }
+    return new StartedNetnsLab(s, profile.withSubnet(s.subnet));
+  }
+
+  private init(host: string): number {
+    const p = this.state.hosts[host];
+    if (!p) throw new HarnessError(`lab "${this.name}" has no host ${host}`);
+    return p.initPid;
+  }
+
+  nsenterArgs(host: string, namespaces: 'all' | 'net' = 'all'): string[] {
+    return ['-t', String(this.init(host)), ...(namespaces === 'all' ? ['-a', '--wd=/'] : ['-n'])];
+  }
+
+  async exec(host: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await execa('nsenter', [...this.nsenterArgs(host), '--', ...argv], {
+      reject: false, env: CLEAN_ENV, extendEnv: false, timeout: opts.timeoutMs ?? 30_000, input: opts.input, stripFinalNewline: false,
+    });
+    const res = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode ?? (r.timedOut ? 124 : 1) };
+    if ((opts.check ?? true) && res.exitCode !== 0) {
+      const why = r.timedOut ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : `exit ${res.exitCode}`;
+      throw new HarnessError(redact(`on ${host}: \`${argv.join(' ')}\` failed (${why}): ${(res.stderr || res.stdout).trim().slice(-800)}`));
+    }
+    return res;
+  }
+
+  sh(host: string, script: string, opts?: ExecOptions): Promise<ExecResult> {
+    return this.exec(host, ['sh', '-c', script], opts);
+  }
+
+  async kill(host: string, pid: number, signal: NodeJS.Signals | number): Promise<void> {
+    const sig = typeof signal === 'number' ? String(signal) : signal.replace(/^SIG/, '');
+    await this.exec(host, ['kill', `-${sig}`, String(pid)]);
+  }
+
+  /** socat inside the management host's network namespace: the lab's ProxyJump. */
+  openStream(toAddress: string, port: number): Duplex {
+    const mgmt = this.profile.managementHost.name;
+    const child = spawn('nsenter', [...this.nsenterArgs(mgmt, 'net'), '--', 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], {
+      stdio: ['pipe', 'pipe', 'pipe'], env: CLEAN_ENV,
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    child.on('exit', (code) => {
+      if (code && !duplex.destroyed) duplex.destroy(new Error(`stream to ${toAddress}:${port} from ${mgmt}: ${stderr.trim() || `socat exit ${code}`}`));
+    });
+    duplex.on('close', () => child.exitCode === null && child.kill('SIGTERM'));
+    // mysql2 treats the stream as a socket.
+    Object.assign(duplex, { setNoDelay() {}, setKeepAlive() {}, setTimeout() {}, remoteAddress: toAddress, remotePort: port });
+    return duplex;
+  }
+
+  async startDaemon(host: string, daemon: Daemon): Promise<number> {
+    const d = DAEMONS[daemon];
+    const { stdout } = await this.sh(host, `setsid ${d.argv} </dev/null >>${d.log} 2>&1 & echo $!`);
+    return Number(stdout.trim());
+  }
+
+  async readFile(host: string, path: string): Promise<string> {
+    return (await this.exec(host, ['cat', path])).stdout;
+  }
+
+  async startSshd(log: StepLog): Promise<void> {
+    await log.step('sshd on the db hosts', () => Promise.all(this.profile.dbHosts.map((h) => this.startDaemon(h.name, 'sshd'))));
+  }
+
+  /** Last lines of a log file on a host, for error messages. */
+  async logTail(host: string, path: string, lines = 15): Promise<string> {
+    const r = await this.exec(host, ['tail', '-n', String(lines), path], { check: false });
+    return redact(r.stdout.trim());
+  }
+
+  async stop(log?: StepLog): Promise<void> {
+    await destroyLab(this.name, log);
+  }
+}
+
+/**
+ * Ends a lab, live or stale: daemons get SIGTERM by PID, then each host's init is killed (which
+ * ends everything left in its PID namespace), the bridge namespace is deleted, and nothing may
+ * remain: no process in the lab's namespaces, no namespace, no lab directory.
+ */
+export async function destroyLab(name: string, log = new StepLog(() => {})): Promise<void> {
+  const s = readState(name);
+  if (s) {
+    const live = Object.entries(s.hosts).filter(([, p]) => isSameProcess(p.initPid, p.initStart));
+    await log.step('stop daemons by PID (SIGTERM, then the hosts\' inits)', async () => {
+      // Everything in a host but its init and the init's sleep, youngest first.
+      await Promise.all(live.map(async ([, p]) => {
+        const pids = pidsInNamespace(p.pidns).filter((x) => x !== p.initPid && !isInitsSleep(x, p.initPid));
+        for (const pid of pids) try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+      }));
+      await waitFor('lab daemons to exit after SIGTERM', () => live.every(([, p]) => pidsInNamespace(p.pidns).length <= 2), { timeoutMs: 2500, intervalMs: 50 }).catch(() => undefined);
+      for (const [, p] of live) if (isSameProcess(p.initPid, p.initStart)) process.kill(p.initPid, 'SIGKILL');
+      await waitFor('lab hosts\' processes and namespaces to be gone', () => Object.values(s.hosts).every((p) => pidsInNamespace(p.pidns).length === 0 && pidsInNamespace(p.netns, 'net').length === 0), { timeoutMs: 5000, intervalMs: 50 });
+    });
+  }
+  const br = s?.bridgeNetns ?? `mhc-${name}`;
+  const nsList = (await execa('ip', ['netns', 'list'], { reject: false })).stdout;
+  if (nsList.split('\n').some((l) => l.split(' ')[0] === br)) await execa('ip', ['netns', 'del', br]);
+  rmSync(labDir(name), { recursive: true, force: true });
+  const left = leftovers(name, s);
+  if (left.length) throw new HarnessError(`lab "${name}" was not fully torn down: ${left.join('; ')}`);
+}
+
+/** What of a lab still exists (processes, namespaces, files); empty when it is fully gone. */
+export function leftovers(name: string, s = readState(name)): string[] {
+  const out: string[] = [];
+  if (s) {
+    for (const [h, p] of Object.entries(s.hosts)) {
+      const pids = pidsInNamespace(p.pidns);
+      if (pids.length) out.push(`host ${h}: processes ${pids.join(',')}`);
+      const net = pidsInNamespace(p.netns, 'net');
+      if (net.length) out.push(`host ${h}: network namespace still held by ${net.join(',')}`);
+    }
+  }
+  const br = s?.bridgeNetns ?? `mhc-${name}`;
+  if (existsSync(`/run/netns/${br}`)) out.push(`bridge namespace ${br}`);
+  if (existsSync(labDir(name))) out.push(`directory ${labDir(name)}`);
+  return out;
+}
+
+/** The init's own `sleep` child: tini exits with it, which would SIGKILL everything at once. */
+function isInitsSleep(pid: number, initPid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return ppid === initPid && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep';
+  } catch {
+    return false;
+  }
+}
+
+function pidsInNamespace(ns: string, kind: 'pid' | 'net' = 'pid'): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readlinkSync(`/proc/${d}/ns/${kind}`) === ns) out.push(Number(d));
+    } catch { /* raced with exit */ }
+  }
+  return out;
+}
+
+export function allLabs(): string[] {
+  return listLabs();
+}
+
+function tail(file: string, n = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+

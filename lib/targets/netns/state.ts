@@ -1,0 +1,59 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabOverride } from '../target.js';
+
+/** Where labs keep their files; not /tmp or /run, which each lab host mounts privately. */
+export const LABS_ROOT = process.env.MHC_LABS_ROOT ?? '/var/lib/mysql-ha-chaos/labs';
+
+export interface HostProcess {
+  /** PID (host's view) of the namespace's init, and its start time, to never signal a reused PID. */
+  initPid: number;
+  initStart: string;
+  unsharePid: number;
+  netns: string; // inode of ns/net, e.g. "net:[4026532]"
+  pidns: string;
+}
+
+export interface LabState {
+  name: string;
+  subnet: string;
+  profileDir: string;
+  bridgeNetns: string;
+  createdAt: string;
+  hosts: Record<string, HostProcess>;
+  overrides: LabOverride[];
+  complete: boolean;
+}
+
+export const labDir = (name: string) => join(LABS_ROOT, name);
+export const stateFile = (name: string) => join(labDir(name), 'state.json');
+export const hostDir = (name: string, host: string) => join(labDir(name), 'hosts', host);
+
+export function readState(name: string): LabState | undefined {
+  const f = stateFile(name);
+  if (!existsSync(f)) return undefined;
+  return JSON.parse(readFileSync(f, 'utf8')) as LabState;
+}
+
+export function writeState(s: LabState): void {
+  mkdirSync(labDir(s.name), { recursive: true });
+  writeFileSync(stateFile(s.name), JSON.stringify(s, null, 2));
+}
+
+export function listLabs(): string[] {
+  if (!existsSync(LABS_ROOT)) return [];
+  return readdirSync(LABS_ROOT).filter((n) => existsSync(stateFile(n)) || existsSync(join(LABS_ROOT, n, 'hosts')));
+}
+
+/** The start time of a PID (field 22 of /proc/PID/stat), or undefined if it is gone. */
+export function procStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True if PID still is the process recorded (same start time). */
+export const isSameProcess = (pid: number, start: string) => procStart(pid) === start;
