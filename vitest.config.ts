@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['test/integration/**/*.test.ts', 'scenarios/**/*.test.ts'],
+          globalSetup: ['lib/vitest/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,

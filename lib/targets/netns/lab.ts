@@ -145,7 +145,7 @@ async function wireNetwork(state: LabState, profile: Profile): Promise<void> {
 export class StartedNetnsLab implements Target {
   readonly kind = 'netns' as const;
   readonly disposable = true; // a lab is always disposable: it is rebuilt from the profile
-  constructor(readonly state: LabState, readonly profile: Profile) {}
+  constructor(public state: LabState, readonly profile: Profile) {}
 
   get name() { return this.state.name; }
   get label() { return `netns lab '${this.state.name}' on ${this.state.subnet}`; }
@@ -229,6 +229,13 @@ export class StartedNetnsLab implements Target {
   async logTail(host: string, path: string, lines = 15): Promise<string> {
     const r = await this.exec(host, ['tail', '-n', String(lines), path], { check: false });
     return redact(r.stdout.trim());
+  }
+
+  /** Last resort: the same lab, rebuilt from the profile (same name, subnet and timings). */
+  async restore(): Promise<void> {
+    const fresh = await new NetnsLab(this.profile).withName(this.name).withSubnet(this.state.subnet)
+      .withFaithfulTimings(this.state.overrides.length === 0).withLog(new StepLog(() => {})).start();
+    this.state = fresh.state;
   }
 
   async stop(log?: StepLog): Promise<void> {

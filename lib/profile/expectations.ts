@@ -1,0 +1,55 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { z } from 'zod';
+import { HarnessError } from '../util/errors.js';
+import type { Profile } from './load.js';
+
+const vipAfter = z.enum(['stayed', 'moved', 'both', 'none']);
+const daemons = z.object({ corosync: z.boolean().optional(), pacemakerd: z.boolean().optional(), allChildren: z.boolean().optional() });
+
+/** What the operator expects of one act of a case, from the notebook. */
+export const expectationSchema = z.object({
+  title: z.string(),
+  /** The notebook's words for this row. */
+  notebook: z.string(),
+  /** Allowed VIP outcomes once the cluster has settled (several: a known nondeterminism). */
+  vipAfter: z.array(vipAfter).min(1),
+  /** Which node may hold the VIP at the end, by role (for acts that start from a dual VIP). */
+  finalHolderIs: z.array(z.enum(['faulted', 'other'])).optional(),
+  /** Whether a dual VIP may or must appear while the act plays out. */
+  dualVipDuring: z.enum(['never', 'allowed', 'expected']).default('allowed'),
+  /** Cluster daemons on the faulted node once settled. */
+  faultedDaemonsAfter: daemons.optional(),
+  /** Set when the expected outcome is a known dangerous state: the verdict is then "hazard". */
+  hazard: z.string().optional(),
+  /**
+   * Dangerous outcomes that are allowed (seen in the lab) but do not happen every run: the verdict
+   * is "hazard" only in the runs where they happen, "pass" otherwise.
+   */
+  hazardIf: z.object({
+    dualVip: z.string().optional(),
+    vipMoved: z.string().optional(),
+    childDown: z.string().optional(),
+  }).optional(),
+  /** Where this stack (Pacemaker 2 / Corosync 3) was seen to differ from the notebook. */
+  differsFromNotebook: z.string().optional(),
+});
+export type Expectation = z.infer<typeof expectationSchema>;
+
+const fileSchema = z.object({ $comment: z.string().optional(), acts: z.record(z.string(), expectationSchema) });
+
+export function loadExpectations(profile: Profile): Record<string, Expectation> {
+  const f = join(profile.dir, 'expectations.json');
+  if (!existsSync(f)) throw new HarnessError(`profile ${profile.name} has no expectations.json`, `copy profiles/seed/expectations.json into ${profile.dir}`);
+  const parsed = fileSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));
+  if (!parsed.success) {
+    throw new HarnessError(`${relative(process.cwd(), f)} is not valid:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  return parsed.data.acts;
+}
+
+export function expectationFor(all: Record<string, Expectation>, actId: string, profile: Profile): Expectation {
+  const e = all[actId];
+  if (!e) throw new HarnessError(`no expectation for act "${actId}" in ${profile.dir}/expectations.json`, 'add one: what the notebook says happens');
+  return e;
+}

@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AuditResult } from './checks/audits.js';
+import type { Outcome } from './checks/outcome.js';
+import type { Verdict } from './checks/verdict.js';
+import type { History } from './history.js';
+import { redact } from './util/redact.js';
+
+export const REPORTS_DIR = resolve(import.meta.dirname, '../reports');
+
+/** The result of one act of one repetition of a case. */
+export interface ActResult {
+  runId: string;
+  caseId: string;
+  caseTitle: string;
+  act: string;
+  actTitle: string;
+  repetition: number;
+  target: string;
+  profile: string;
+  fault: string;
+  verdict: Verdict;
+  hazard?: string;
+  expected: string;
+  seen: string;
+  mismatches: string[];
+  outcome: Outcome;
+  startedAt: string;
+}
+
+export interface CaseRunRecord {
+  runId: string;
+  startedAt: string;
+  caseId: string;
+  caseTitle: string;
+  repetition: number;
+  target: string;
+  profile: string;
+  overrides: unknown;
+  acts: ActResult[];
+  audits: AuditResult[];
+  auditsOk: boolean;
+  healed: boolean;
+  wallMs: number;
+  recoveryErrors: string[];
+}
+
+export const runDir = (runId: string) => join(REPORTS_DIR, 'runs', runId);
+
+export function writeCaseRun(r: CaseRunRecord, history: History): void {
+  const d = runDir(r.runId);
+  mkdirSync(d, { recursive: true });
+  const base = `${r.caseId}.rep${r.repetition}`;
+  writeFileSync(join(d, `${base}.result.json`), redact(JSON.stringify(r, null, 2)));
+  writeFileSync(join(d, `${base}.history.json`), redact(JSON.stringify(history, null, 1)));
+}
+
+export function readRun(runId: string): CaseRunRecord[] {
+  const d = runDir(runId);
+  if (!existsSync(d)) return [];
+  return readdirSync(d).filter((f) => f.endsWith('.result.json'))
+    .map((f) => JSON.parse(readFileSync(join(d, f), 'utf8')) as CaseRunRecord)
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+const s = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)}s`);
+
+/** The table printed at the end of a run: case, act, verdict, outcome, time-to-failover. */
+export function summaryTable(runs: CaseRunRecord[]): string {
+  const rows: string[][] = [['act', 'verdict', 'outcome', 'failover', 'audits']];
+  for (const r of runs) {
+    for (const a of r.acts) {
+      rows.push([`${a.act}${r.repetition > 1 || runs.some((x) => x.caseId === r.caseId && x.repetition > 1) ? ` #${r.repetition}` : ''}`, a.verdict.toUpperCase(), a.seen, s(a.outcome.timeToFailoverMs), r.auditsOk ? 'ok' : r.healed ? 'FAILED (healed)' : 'FAILED']);
+    }
+  }
+  const w = rows[0]!.map((_, i) => Math.min(i === 2 ? 90 : 40, Math.max(...rows.map((r) => r[i]!.length))));
+  const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? c.slice(0, w[i]! - 1) + '…' : c.padEnd(w[i]!))).join('  ');
+  const count = (v: string) => runs.flatMap((r) => r.acts).filter((a) => a.verdict === v).length;
+  return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
+    `${count('pass')} pass, ${count('hazard')} hazard, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`].join('\n');
+}
+
+/** Per act across repetitions: how outcomes were distributed (a varying case is a finding). */
+export function distribution(runs: CaseRunRecord[]): string {
+  const byAct = new Map<string, ActResult[]>();
+  for (const a of runs.flatMap((r) => r.acts)) byAct.set(`${a.caseId}: ${a.act}`, [...(byAct.get(`${a.caseId}: ${a.act}`) ?? []), a]);
+  const out: string[] = [];
+  for (const [act, rs] of byAct) {
+    if (rs.length < 2) continue;
+    const n = rs.length;
+    const finals = tally(rs.map((r) => r.outcome.finalHolders.join('+') || 'none'));
+    const dual = rs.filter((r) => r.outcome.dualVip.seen);
+    const longest = Math.max(0, ...dual.map((r) => r.outcome.dualVip.longestMs));
+    const verdicts = tally(rs.map((r) => r.verdict));
+    const ttf = rs.map((r) => r.outcome.timeToFailoverMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const varies = Object.keys(finals).length > 1 || (dual.length > 0 && dual.length < n) || Object.keys(verdicts).length > 1;
+    out.push(`${act}: final holder ${fmtTally(finals, n)}; dual VIP seen ${dual.length}/${n}${dual.length ? `, longest ${s(longest)}` : ''}; verdicts ${fmtTally(verdicts, n)}${ttf.length ? `; failover median ${s(ttf[Math.floor(ttf.length / 2)])}` : ''}${varies ? '  ← FINDING: outcome varies' : ''}`);
+  }
+  return out.join('\n');
+}
+
+const tally = (xs: string[]) => xs.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {});
+const fmtTally = (t: Record<string, number>, n: number) => Object.entries(t).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}/${n}`).join(', ');

@@ -1,0 +1,174 @@
+import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
+import { deriveOutcome } from './checks/outcome.js';
+import { judge } from './checks/verdict.js';
+import { injectFault, type Fault } from './faults/fault.js';
+import { History } from './history.js';
+import { Observer } from './observer.js';
+import { vipHolders } from './probes/cluster.js';
+import { expectationFor, loadExpectations, type Expectation } from './profile/expectations.js';
+import { heal } from './recovery.js';
+import { type ActResult, type CaseRunRecord, writeCaseRun } from './results.js';
+import type { Target } from './targets/target.js';
+import { HarnessError } from './util/errors.js';
+import { sleep } from './util/wait.js';
+
+/** One step of a case: a fault, and the key of its expectation in the profile's expectations.json. */
+export interface Act {
+  id: string;
+  fault: Fault;
+}
+
+/** Who is who when a case starts. */
+export interface CaseContext {
+  target: Target;
+  /** The VIP holder when the case starts (faults aim here unless said). */
+  holder: string;
+  /** The other db node. */
+  other: string;
+}
+
+export interface CaseDefinition {
+  id: string;
+  title: string;
+  acts: (c: CaseContext) => Act[];
+}
+
+export interface RunOptions {
+  runId: string;
+  repetition: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs one repetition of a case: audit first, then each act (inject, observe at ≤100 ms until the
+ * cluster settles, judge against the expectation), then undo every fault in reverse order (the
+ * notebook's recovery), then the shared audits. Recovery runs whatever happened before it.
+ */
+export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions): Promise<{ record: CaseRunRecord; expectations: Expectation[] }> {
+  const log = opts.log ?? (() => {});
+  const started = performance.now();
+  const expectationsAll = loadExpectations(t.profile);
+
+  const pre = await auditUntilHealthy(t, 30_000);
+  if (!pre.ok) {
+    log(`case ${def.id}: cluster unhealthy before the case (${failed(pre.results)}); healing`);
+    const h = await heal(t, log);
+    if (!h.ok) throw new HarnessError(`case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${failed(h.results)}`);
+  }
+  const holders = await vipHolders(t);
+  const holder = holders[0]!;
+  const other = t.profile.dbHosts.map((h) => h.name).find((h) => h !== holder)!;
+  const acts = def.acts({ target: t, holder, other });
+  // The guard comes before any fault is injected.
+  if (!t.disposable && acts.some((a) => a.fault.destructive)) {
+    throw new HarnessError(`refusing to inject destructive faults into ${t.label}: the target does not declare itself disposable`, 'set disposable: true in the target\'s config if this cluster may be broken');
+  }
+  const expectations = acts.map((a) => expectationFor(expectationsAll, a.id, t.profile));
+  const settle = await settleTimes(t);
+
+  const history = new History();
+  const observer = new Observer(t, history, 100);
+  const results: ActResult[] = [];
+  const injected: Fault[] = [];
+  const recoveryErrors: string[] = [];
+  let audits: AuditResult[] = [];
+  let auditsOk = false;
+  let healed = false;
+  let actError: unknown;
+  await observer.observeOnce();
+  observer.start();
+  try {
+    for (const [i, act] of acts.entries()) {
+      const e = expectations[i]!;
+      const from = history.now();
+      log(`case ${def.id} act ${act.id}: ${act.fault.name}`);
+      injected.push(act.fault);
+      await injectFault(act.fault, t, history);
+      const to = await settled(history, settle);
+      const outcome = deriveOutcome(history, from, to, act.fault.host);
+      const j = judge(e, outcome);
+      history.step(`judged ${act.id}`, `${j.verdict}: ${j.seen}`);
+      results.push({
+        runId: opts.runId, caseId: def.id, caseTitle: def.title, act: act.id, actTitle: e.title, repetition: opts.repetition,
+        target: t.label, profile: t.profile.name, fault: act.fault.name, verdict: j.verdict, hazard: j.hazard,
+        expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}`, seen: j.seen, mismatches: j.mismatches, outcome,
+        startedAt: new Date(history.startedAt.getTime() + from).toISOString(),
+      });
+      log(`  → ${j.verdict.toUpperCase()}: ${j.seen}${j.mismatches.length ? `\n    ${j.mismatches.join('\n    ')}` : ''}`);
+    }
+  } catch (e) {
+    actError = e;
+    history.step('act failed', (e as Error).message);
+  } finally {
+    history.step('recovery');
+    for (const f of [...injected].reverse()) {
+      try {
+        await f.undo(t, history);
+        history.step(`undone: ${f.name}`);
+      } catch (e) {
+        recoveryErrors.push(`${f.name}: ${(e as Error).message}`);
+        history.step(`undo failed: ${f.name}`, (e as Error).message);
+      }
+    }
+    try {
+      const a = await auditUntilHealthy(t, 60_000);
+      audits = a.results;
+      auditsOk = a.ok;
+      history.step('audits', auditsOk ? 'all pass' : failed(audits));
+    } catch (e) {
+      recoveryErrors.push(`audits: ${(e as Error).message}`);
+    }
+    await observer.stop();
+    if (!auditsOk) {
+      log(`case ${def.id}: left the cluster unhealthy (${failed(audits) || recoveryErrors.join('; ')}); healing for the next case`);
+      healed = true;
+      try {
+        const h = await heal(t, log);
+        if (!h.ok) log(`case ${def.id}: healing failed too: ${failed(h.results)}`);
+      } catch (e) {
+        log(`case ${def.id}: healing failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  const record: CaseRunRecord = {
+    runId: opts.runId, startedAt: history.startedAt.toISOString(), caseId: def.id, caseTitle: def.title, repetition: opts.repetition, target: t.label, profile: t.profile.name,
+    overrides: t.overrides, acts: results, audits, auditsOk, healed, wallMs: Math.round(performance.now() - started), recoveryErrors,
+  };
+  writeCaseRun(record, history);
+  if (actError) throw actError;
+  return { record, expectations };
+}
+
+const failed = (r: AuditResult[]) => r.filter((x) => !x.ok).map((x) => `${x.audit}: ${x.detail}`).join('; ');
+
+interface SettleTimes { minMs: number; stableMs: number; maxMs: number }
+
+/**
+ * How long to watch after a fault before judging: at least corosync's token + consensus timeouts
+ * (membership changes cannot be seen sooner) plus slack, then until nothing changed for stableMs.
+ */
+async function settleTimes(t: Target): Promise<SettleTimes> {
+  const host = t.profile.dbHosts[0]!.name;
+  const get = async (k: string) => {
+    const r = await t.exec(host, ['corosync-cmapctl', '-g', k], { check: false, timeoutMs: 3_000 });
+    return Number(r.stdout.match(/= (\d+)/)?.[1] ?? NaN);
+  };
+  const token = (await get('runtime.config.totem.token')) || 3000;
+  const consensus = (await get('runtime.config.totem.consensus')) || token * 1.2;
+  return { minMs: token + consensus + 2000, stableMs: 3000, maxMs: 60_000 };
+}
+
+/** Waits until the act has played out; returns the history time that closes its window. */
+async function settled(h: History, s: SettleTimes): Promise<number> {
+  const faultEnd = h.faults().at(-1)!.t;
+  for (;;) {
+    const now = h.now();
+    const lastChange = h.observations().at(-1)?.t ?? faultEnd;
+    if (now - faultEnd >= s.minMs && now - lastChange >= s.stableMs) return now;
+    if (now - faultEnd >= s.maxMs) {
+      h.step('settle timeout', `still changing ${s.maxMs} ms after the fault`);
+      return now;
+    }
+    await sleep(100);
+  }
+}

@@ -1,0 +1,47 @@
+import type { TestProject } from 'vitest/node';
+import { Profile } from '../profile/load.js';
+import { NetnsLab, StartedNetnsLab } from '../targets/netns/lab.js';
+import { readRun, distribution, summaryTable } from '../results.js';
+import { StepLog } from '../util/log.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    labName: string;
+    runId: string;
+  }
+}
+
+/**
+ * One lab for the whole scenario suite, brought up before the first scenario and down after the
+ * last (also when tests fail). MHC_LAB_ATTACH=NAME uses a lab that is already up instead.
+ */
+export default async function setup(project: TestProject) {
+  const runId = process.env.MHC_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
+  project.provide('runId', runId);
+  const attach = process.env.MHC_LAB_ATTACH;
+  const profile = Profile.load(process.env.MHC_PROFILE ?? 'seed');
+  let lab: StartedNetnsLab | undefined;
+  if (attach) {
+    StartedNetnsLab.attach(attach, profile);
+    project.provide('labName', attach);
+  } else {
+    const name = process.env.MHC_LAB ?? 'suite';
+    process.stderr.write(`bringing up lab "${name}" for the scenarios\n`);
+    let b = new NetnsLab(profile).withName(name).withLog(new StepLog()).withFaithfulTimings(process.env.MHC_FAITHFUL_TIMINGS === '1');
+    if (process.env.MHC_SUBNET) b = b.withSubnet(process.env.MHC_SUBNET);
+    lab = await b.start();
+    project.provide('labName', name);
+  }
+  return async () => {
+    const runs = readRun(runId);
+    if (runs.length) {
+      process.stdout.write(`\n${summaryTable(runs)}\n`);
+      const d = distribution(runs);
+      if (d) process.stdout.write(`\noutcome distribution:\n${d}\n`);
+    }
+    if (lab) {
+      await lab.stop();
+      process.stderr.write(`lab "${lab.name}" is down\n`);
+    }
+  };
+}

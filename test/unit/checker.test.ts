@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { classify, deriveOutcome } from '../../lib/checks/outcome.js';
+import { judge } from '../../lib/checks/verdict.js';
+import { History, type HistoryEvent } from '../../lib/history.js';
+import { Profile } from '../../lib/profile/load.js';
+import { loadExpectations } from '../../lib/profile/expectations.js';
+
+// Histories recorded by real scenario runs against the lab (reports/runs/…/*.history.json).
+function history(f: string): History {
+  const h = new History();
+  const d = JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/histories', f), 'utf8')) as { events: HistoryEvent[] };
+  h.events.push(...d.events);
+  return h;
+}
+
+/** The window the runner judged: fault start → the "judged" step. */
+function actWindow(h: History, act: string): [number, number] {
+  const judged = h.events.find((e) => e.type === 'step' && e.step === `judged ${act}`)!;
+  const start = h.faults().filter((f) => f.phase === 'start' && f.t < judged.t).at(-1)!;
+  return [start.t, judged.t];
+}
+
+const expectations = loadExpectations(Profile.load('seed'));
+
+describe('checker on recorded histories', () => {
+  it('corosync stop: dual VIP from the history, judged a hazard as the notebook expects', () => {
+    const h = history('5-corosync-stop.history.json');
+    const [from, to] = actWindow(h, '5-corosync-stop');
+    const o = deriveOutcome(h, from, to, 'db1');
+    expect(o.vipAfter).toBe('both');
+    expect(o.initialHolders).toEqual(['db1']);
+    expect(o.finalHolders).toEqual(['db1', 'db2']);
+    expect(o.dualVip.seen).toBe(true);
+    expect(o.dualVip.stillAtEnd).toBe(true);
+    expect(o.dualVip.longestMs).toBeGreaterThan(5000);
+    expect(o.daemonsAfter.db1).toMatchObject({ corosync: false });
+    const j = judge(expectations['5-corosync-stop']!, o);
+    expect(j.verdict).toBe('hazard');
+    expect(j.mismatches).toEqual([]);
+  });
+
+  it('pacemaker stop: a clean failover with its time from the 100 ms observations', () => {
+    const h = history('2-pacemaker-stop.history.json');
+    const [from, to] = actWindow(h, '2-pacemaker-stop');
+    const o = deriveOutcome(h, from, to, 'db1');
+    expect(o).toMatchObject({ vipAfter: 'moved', initialHolders: ['db1'], finalHolders: ['db2'] });
+    expect(o.dualVip.seen).toBe(false);
+    expect(o.timeToFailoverMs).toBeGreaterThan(0);
+    expect(o.timeToFailoverMs).toBeLessThan(5000);
+    expect(judge(expectations['2-pacemaker-stop']!, o).verdict).toBe('pass');
+  });
+
+  it('the same outcome judged against a different expectation is a fail that says what and when', () => {
+    const h = history('5-corosync-stop.history.json');
+    const [from, to] = actWindow(h, '5-corosync-stop');
+    const j = judge(expectations['2-pacemaker-stop']!, deriveOutcome(h, from, to, 'db1'));
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches[0]).toMatch(/expected the VIP to end moved, saw both: on db1 and db2 at \+\d+\.\d\d s \(was on db1\)/);
+    expect(j.mismatches).toContainEqual(expect.stringMatching(/expected no dual VIP, saw one from \+\d/));
+  });
+
+  it('forced move then failure while pinned: the VIP ends nowhere', () => {
+    const h = history('7-forced-move.history.json');
+    const [from, to] = actWindow(h, '7-new-holder-fails-while-pinned');
+    const o = deriveOutcome(h, from, to, 'db2');
+    expect(o.vipAfter).toBe('none');
+    expect(judge(expectations['7-new-holder-fails-while-pinned']!, o).verdict).toBe('hazard');
+  });
+
+  it('classifies final holders relative to the initial ones', () => {
+    expect(classify(['db1'], ['db1'])).toBe('stayed');
+    expect(classify(['db1'], ['db2'])).toBe('moved');
+    expect(classify(['db1'], ['db1', 'db2'])).toBe('both');
+    expect(classify(['db1'], [])).toBe('none');
+    expect(classify([], ['db1'])).toBe('moved');
+  });
+
+  it('every act a scenario declares has an expectation in the seed profile', async () => {
+    const ids = ['1-network-down', '2-pacemaker-stop', '2-pacemaker-restart', '3-kill-pacemakerd', '3-then-corosync-stop',
+      '3-then-restart-without-removing-vip', '5-corosync-stop', '6-kill-corosync', '7-forced-move', '7-new-holder-fails-while-pinned', '7-clear',
+      ...['based', 'fenced', 'execd', 'attrd', 'schedulerd', 'controld'].map((c) => `4-kill-pacemaker-${c}`)];
+    expect(Object.keys(expectations).sort()).toEqual(ids.sort());
+  });
+});
