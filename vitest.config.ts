@@ -1,26 +1,47 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: parser unit tests (fast, no root) and everything that drives a real lab. The lab
-// tests share one machine's namespaces and two cores, so they run one file at a time.
+// Three projects, run one group after the other (sequence.groupOrder):
+//   unit         parsers, checker, report and config tests — fast, no root, no lab
+//   integration  tests that each bring up a lab of their own name and subnet (lab, replication, SSH
+//                target, report in Chromium) — one file at a time
+//   scenarios    the recorded failure cases, against one lab brought up for the suite
+// Labs share one machine's namespaces and two cores, so nothing of theirs runs in parallel.
 export default defineConfig({
   test: {
-    reporters: ['default'],
+    // default: the terminal; allure-vitest: steps, labels and attachments for `npm run report`
+    // (reports/allure-results); junit: reports/junit.xml for CI.
+    reporters: [
+      'default',
+      ['allure-vitest/reporter', { resultsDir: 'reports/allure-results' }],
+      ['junit', { outputFile: 'reports/junit.xml' }],
+    ],
     projects: [
       {
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
-          name: 'lab',
-          include: ['test/integration/**/*.test.ts', 'scenarios/**/*.test.ts'],
-          globalSetup: ['lib/vitest/global-setup.ts'],
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          sequence: { concurrent: false },
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'scenarios',
+          include: ['scenarios/**/*.test.ts'],
+          globalSetup: ['lib/vitest/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 180_000,
+          sequence: { groupOrder: 2, concurrent: false },
         },
       },
     ],

@@ -1,7 +1,8 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
 import { crm, removeVipByHand, startCorosync, startPacemaker, stopPacemaker } from './cluster-ops.js';
 import { PACEMAKER_CHILDREN } from './probes/processes.js';
-import { clusterDaemons, crmMon } from './probes/cluster.js';
+import { clusterDaemons, crmMon, vipHolders as vipHoldersOf } from './probes/cluster.js';
+import { waitFor } from './util/wait.js';
 import { replicationState } from './probes/replication.js';
 import { connectMysql, query } from './mysql/connect.js';
 import { dialectFor } from './mysql/dialect.js';
@@ -52,4 +53,24 @@ export async function heal(t: Target, log: (s: string) => void = () => {}): Prom
     audit = await auditUntilHealthy(t, 60_000);
   }
   return { ok: audit.ok, results: audit.results, rebuilt };
+}
+
+/**
+ * Puts the VIP back on the writable primary before a case (the notebook's normal state), with
+ * a move and an immediate clear, so that every case starts where the operator's cluster runs.
+ */
+export async function alignVipWithPrimary(t: Target, log: (s: string) => void = () => {}): Promise<void> {
+  const states = await replicationState(t);
+  const primary = states.find((s) => s.reachable && !s.replica && !s.readOnly)?.host;
+  const holders = await vipHoldersOf(t);
+  if (!primary || (holders.length === 1 && holders[0] === primary)) return;
+  log(`VIP on ${holders.join('+') || 'no node'}, primary is ${primary}: moving the VIP to the primary before the case`);
+  const first = t.profile.dbHosts[0]!.name;
+  // force: with resource-stickiness=INFINITY a plain move ties with the current node and stays.
+  await crm(t, first, ['resource', 'move', t.profile.vip.id, primary, 'force']);
+  try {
+    await waitFor(`the VIP to move to the primary ${primary}`, async () => (await vipHoldersOf(t)).join() === primary, { timeoutMs: 30_000, intervalMs: 100 });
+  } finally {
+    await crm(t, first, ['resource', 'clear', t.profile.vip.id]);
+  }
 }

@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import type { AuditResult } from './checks/audits.js';
 import type { Outcome } from './checks/outcome.js';
 import type { Verdict } from './checks/verdict.js';
+import type { DataReport } from './checks/data.js';
 import type { History } from './history.js';
 import { redact } from './util/redact.js';
+import { diffLatest, readRuns, regressionLines } from './report/regression.js';
 
 export const REPORTS_DIR = resolve(import.meta.dirname, '../reports');
 
@@ -43,6 +45,8 @@ export interface CaseRunRecord {
   healed: boolean;
   wallMs: number;
   recoveryErrors: string[];
+  /** Writes through the VIP and what became of them. */
+  data?: DataReport;
 }
 
 export const runDir = (runId: string) => join(REPORTS_DIR, 'runs', runId);
@@ -60,13 +64,16 @@ export function readRun(runId: string): CaseRunRecord[] {
   if (!existsSync(d)) return [];
   return readdirSync(d).filter((f) => f.endsWith('.result.json'))
     .map((f) => JSON.parse(readFileSync(join(d, f), 'utf8')) as CaseRunRecord)
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    .sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
 }
 
 const s = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)}s`);
 
-/** The table printed at the end of a run: case, act, verdict, outcome, time-to-failover. */
-export function summaryTable(runs: CaseRunRecord[]): string {
+/**
+ * The table printed at the end of a run: case, act, verdict, outcome, time-to-failover; then, when
+ * given (see regressionSincePrevious), what changed against earlier runs.
+ */
+export function summaryTable(runs: CaseRunRecord[], regression?: string[]): string {
   const rows: string[][] = [['act', 'verdict', 'outcome', 'failover', 'audits']];
   for (const r of runs) {
     for (const a of r.acts) {
@@ -77,7 +84,19 @@ export function summaryTable(runs: CaseRunRecord[]): string {
   const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? c.slice(0, w[i]! - 1) + '…' : c.padEnd(w[i]!))).join('  ');
   const count = (v: string) => runs.flatMap((r) => r.acts).filter((a) => a.verdict === v).length;
   return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
-    `${count('pass')} pass, ${count('hazard')} hazard, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`].join('\n');
+    `${count('pass')} pass, ${count('hazard')} hazard, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
+    ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : [])].join('\n');
+}
+
+/**
+ * The regression diff lines for run `runId` against the runs before it in reports/runs (each act
+ * against the most recent earlier run that ran it); undefined when there is no previous run.
+ */
+export function regressionSincePrevious(runId: string, reportsDir = REPORTS_DIR): string[] | undefined {
+  const runs = readRuns(reportsDir);
+  const i = runs.findIndex((r) => r.runId === runId);
+  if (i < 1) return undefined;
+  return regressionLines(diffLatest(runs.slice(0, i + 1)));
 }
 
 /** Per act across repetitions: how outcomes were distributed (a varying case is a finding). */

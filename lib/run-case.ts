@@ -11,6 +11,11 @@ import { type ActResult, type CaseRunRecord, writeCaseRun } from './results.js';
 import type { Target } from './targets/target.js';
 import { HarnessError } from './util/errors.js';
 import { sleep } from './util/wait.js';
+import { alignVipWithPrimary } from './recovery.js';
+import { replicationState } from './probes/replication.js';
+import { VipWriter, prepareWorkload } from './workload/writer.js';
+import { checkData, type DataReport } from './checks/data.js';
+import { connectMysql, query } from './mysql/connect.js';
 
 /** One step of a case: a fault, and the key of its expectation in the profile's expectations.json. */
 export interface Act {
@@ -36,7 +41,14 @@ export interface CaseDefinition {
 export interface RunOptions {
   runId: string;
   repetition: number;
+  /** The client workload through the VIP (default on, 10 writes/s). */
+  writes?: boolean;
+  writeRate?: number;
   log?: (line: string) => void;
+  /** Wraps each phase (inject, observe, judge per act; undo, audit) — reports make Allure steps of them. */
+  step?: <T>(name: string, body: () => Promise<T>, act?: string) => Promise<T>;
+  /** Called where evidence is worth collecting: 'before' the first act, 'after <act>' when judged, 'after' the audits. */
+  onEvidence?: (moment: string) => Promise<void>;
 }
 
 /**
@@ -46,6 +58,7 @@ export interface RunOptions {
  */
 export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions): Promise<{ record: CaseRunRecord; expectations: Expectation[] }> {
   const log = opts.log ?? (() => {});
+  const step = opts.step ?? (<T>(_name: string, body: () => Promise<T>) => body());
   const started = performance.now();
   const expectationsAll = loadExpectations(t.profile);
 
@@ -55,6 +68,9 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
     const h = await heal(t, log);
     if (!h.ok) throw new HarnessError(`case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${failed(h.results)}`);
   }
+  await alignVipWithPrimary(t, log);
+  const primary = (await replicationState(t)).find((x) => x.reachable && !x.replica && !x.readOnly)?.host ?? t.profile.config.mysql.replication.primary;
+  await prepareWorkload(t, primary);
   const holders = await vipHolders(t);
   const holder = holders[0]!;
   const other = t.profile.dbHosts.map((h) => h.name).find((h) => h !== holder)!;
@@ -75,19 +91,26 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
   let auditsOk = false;
   let healed = false;
   let actError: unknown;
+  await opts.onEvidence?.('before');
   await observer.observeOnce();
   observer.start();
+  const runKey = `${opts.runId}/${def.id}/${opts.repetition}`;
+  const writer = opts.writes === false ? undefined : new VipWriter(t, history, runKey, { rate: opts.writeRate }).start();
+  let data: DataReport | undefined;
+  if (writer) await sleep(1000); // a baseline of acknowledged writes before the first fault
   try {
     for (const [i, act] of acts.entries()) {
       const e = expectations[i]!;
       const from = history.now();
       log(`case ${def.id} act ${act.id}: ${act.fault.name}`);
       injected.push(act.fault);
-      await injectFault(act.fault, t, history);
-      const to = await settled(history, settle);
+      await step(`inject: ${act.fault.name}`, () => injectFault(act.fault, t, history), act.id);
+      const to = await step('observe until settled', () => settled(history, settle), act.id);
       const outcome = deriveOutcome(history, from, to, act.fault.host);
-      const j = judge(e, outcome);
+      outcome.vipHolderRoles = await vipHolderRoles(t, outcome.finalHolders);
+      const j = await step('judge', async () => judge(e, outcome), act.id);
       history.step(`judged ${act.id}`, `${j.verdict}: ${j.seen}`);
+      await opts.onEvidence?.(`after ${act.id}`);
       results.push({
         runId: opts.runId, caseId: def.id, caseTitle: def.title, act: act.id, actTitle: e.title, repetition: opts.repetition,
         target: t.label, profile: t.profile.name, fault: act.fault.name, verdict: j.verdict, hazard: j.hazard,
@@ -103,7 +126,7 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
     history.step('recovery');
     for (const f of [...injected].reverse()) {
       try {
-        await f.undo(t, history);
+        await step(`recover: undo ${f.name}`, () => f.undo(t, history));
         history.step(`undone: ${f.name}`);
       } catch (e) {
         recoveryErrors.push(`${f.name}: ${(e as Error).message}`);
@@ -111,14 +134,24 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
       }
     }
     try {
-      const a = await auditUntilHealthy(t, 60_000);
+      const a = await step('audit', () => auditUntilHealthy(t, 60_000));
       audits = a.results;
       auditsOk = a.ok;
       history.step('audits', auditsOk ? 'all pass' : failed(audits));
+      await opts.onEvidence?.('after');
     } catch (e) {
       recoveryErrors.push(`audits: ${(e as Error).message}`);
     }
     await observer.stop();
+    await writer?.stop();
+    if (writer) {
+      try {
+        data = await checkData(t, history, runKey);
+        history.step('data check', data.problems.join('; ') || `${data.writes.ok}/${data.writes.total} writes acknowledged, none lost`);
+      } catch (e) {
+        recoveryErrors.push(`data check: ${(e as Error).message}`);
+      }
+    }
     if (!auditsOk) {
       log(`case ${def.id}: left the cluster unhealthy (${failed(audits) || recoveryErrors.join('; ')}); healing for the next case`);
       healed = true;
@@ -132,11 +165,30 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
   }
   const record: CaseRunRecord = {
     runId: opts.runId, startedAt: history.startedAt.toISOString(), caseId: def.id, caseTitle: def.title, repetition: opts.repetition, target: t.label, profile: t.profile.name,
-    overrides: t.overrides, acts: results, audits, auditsOk, healed, wallMs: Math.round(performance.now() - started), recoveryErrors,
+    overrides: t.overrides, acts: results, audits, auditsOk, healed, wallMs: Math.round(performance.now() - started), recoveryErrors, data,
   };
   writeCaseRun(record, history);
   if (actError) throw actError;
   return { record, expectations };
+}
+
+/** Whether each VIP holder's server is writable: the VIP should lead to the primary. */
+async function vipHolderRoles(t: Target, holders: string[]): Promise<Record<string, 'writable' | 'read_only' | 'unreachable'>> {
+  const out: Record<string, 'writable' | 'read_only' | 'unreachable'> = {};
+  for (const h of holders) {
+    try {
+      const c = await connectMysql(t, h, undefined, 3_000);
+      try {
+        const [r] = await query(c, 'SELECT @@GLOBAL.read_only AS ro');
+        out[h] = Number(r?.ro) === 1 ? 'read_only' : 'writable';
+      } finally {
+        await c.end().catch(() => c.destroy());
+      }
+    } catch {
+      out[h] = 'unreachable';
+    }
+  }
+  return out;
 }
 
 const failed = (r: AuditResult[]) => r.filter((x) => !x.ok).map((x) => `${x.audit}: ${x.detail}`).join('; ');

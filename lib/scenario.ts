@@ -5,17 +5,18 @@ import { StartedNetnsLab } from './targets/netns/lab.js';
 import type { Target } from './targets/target.js';
 import { runCase, type CaseDefinition } from './run-case.js';
 import type { CaseRunRecord } from './results.js';
+import { AllureCase } from './report/allure-case.js';
 
 export type { Act, CaseContext } from './run-case.js';
 
 let target: Target | undefined;
 
-/** The target the suite runs against (the suite's lab unless configured otherwise). */
+import { selectTarget } from './targets/select.js';
+
+/** The target the suite runs against: the suite's lab, or the ssh target MHC_TARGET names (see lib/targets/select.ts). */
 export function suiteTarget(): Target {
   if (target) return target;
-  const name = inject('labName');
-  const s = readState(name);
-  target = StartedNetnsLab.attach(name, Profile.load(s?.profileDir ?? process.env.MHC_PROFILE ?? 'seed'));
+  target = selectTarget({ labName: inject('labName'), sshConfig: inject('sshTarget') });
   return target;
 }
 
@@ -31,10 +32,15 @@ export function scenario(def: CaseDefinition): void {
   it(`case ${def.id}: ${def.title}`, async ({ annotate }) => {
     const t = suiteTarget();
     const records: CaseRunRecord[] = [];
+    const report = new AllureCase(def, t, inject('runId'));
+    await report.begin();
     for (let rep = 1; rep <= repeat(); rep++) {
-      const { record } = await runCase(t, def, { runId: inject('runId'), repetition: rep, log: (l) => process.stderr.write(l + '\n') });
+      const { record } = await report.repetition(rep, repeat(), () => runCase(t, def, {
+        runId: inject('runId'), repetition: rep, log: (l) => process.stderr.write(l + '\n'), step: report.step, onEvidence: report.onEvidence,
+      }));
       records.push(record);
     }
+    await report.finish(records);
     for (const r of records) {
       for (const a of r.acts) {
         if (a.verdict === 'hazard') await annotate(`HAZARD (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.hazard} — seen: ${a.seen}`, 'warning');
@@ -46,5 +52,13 @@ export function scenario(def: CaseDefinition): void {
     if (strict()) expect(acts.filter((a) => a.verdict === 'hazard').map((a) => `${a.act} #${a.rep}: ${a.hazard}`), 'hazards fail the run in strict mode').toEqual([]);
     expect(records.flatMap((r) => r.audits.filter((x) => !x.ok).map((x) => `#${r.repetition} ${x.audit}: ${x.detail}`)), 'audits after the case (cluster left unhealthy)').toEqual([]);
     expect(records.flatMap((r) => r.recoveryErrors), 'the notebook\'s recovery steps').toEqual([]);
+    // Data: no acknowledged write may be lost unless the case's outcome is a known hazard (then the
+    // lost keys are in the report).
+    for (const r of records) {
+      const d = r.data;
+      if (!d) continue;
+      await annotate(`writes #${r.repetition}: ${d.writes.ok}/${d.writes.total} acknowledged, ${d.writes.fail} failed, ${d.writes.unknown} unknown; unavailable ${(d.unavailableMs / 1000).toFixed(1)} s; lost ${d.lost.length}; divergent ${d.divergent.length}`, d.lost.length ? 'warning' : 'notice');
+    }
+    expect(records.filter((r) => r.acts.every((a) => a.verdict === 'pass')).flatMap((r) => r.data?.problems ?? []), 'acknowledged writes lost in a case with no hazard').toEqual([]);
   });
 }

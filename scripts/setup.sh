@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(pacemaker pacemaker-cli-utils corosync crmsh resource-agents mariadb-server mariadb-client
-      openssh-server openssh-client socat tini iproute2 procps util-linux gzip)
+      openssh-server openssh-client socat tini iproute2 procps util-linux gzip
+      chromium  # headless browser for the report test (test/integration/report.test.ts)
+      ruby jq)  # ruby, jq: the Vagrantfile and provisioning checks (test/unit/vagrant.test.ts)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

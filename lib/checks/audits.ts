@@ -1,6 +1,7 @@
 import { clusterStatus, type ClusterStatus } from '../probes/status.js';
 import { PACEMAKER_CHILDREN } from '../probes/processes.js';
 import type { Target } from '../targets/target.js';
+import { localGtidsOnReplica } from '../probes/replication.js';
 import { WaitTimeoutError, waitFor } from '../util/wait.js';
 
 /**
@@ -54,6 +55,8 @@ export const AUDITS: { name: string; check: (s: ClusterStatus) => string | undef
       const p = s.replication.find((x) => x !== r)!;
       if (r.replica!.ioRunning !== 'Yes' || r.replica!.sqlRunning !== 'Yes') return `${r.host}: io=${r.replica!.ioRunning} sql=${r.replica!.sqlRunning} ${r.replica!.lastIoError || r.replica!.lastSqlError}`.trim();
       if (!r.readOnly) return `replica ${r.host} is writable`;
+      const local = localGtidsOnReplica(r);
+      if (local.length) return `replica ${r.host} has transactions of its own (GTID ${local.join(',')}): writes bypassed replication`;
       if (p.readOnly) return `primary ${p.host} is read_only`;
       return undefined;
     },

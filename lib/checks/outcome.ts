@@ -16,6 +16,8 @@ export interface Outcome {
   daemonsAfter: Record<string, { corosync: boolean; pacemakerd: boolean; children: number }>;
   observations: number;
   windowMs: number;
+  /** Whether each final VIP holder's server was writable (filled in by the runner). */
+  vipHolderRoles?: Record<string, 'writable' | 'read_only' | 'unreachable'>;
 }
 
 export type VipAfter = 'stayed' | 'moved' | 'both' | 'none';

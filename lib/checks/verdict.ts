@@ -16,7 +16,9 @@ export interface Judgement {
 const ms = (x?: number) => (x === undefined ? '-' : `${(x / 1000).toFixed(2)} s`);
 
 export function describeOutcome(o: Outcome): string {
-  const parts = [`VIP ${o.vipAfter} (${o.initialHolders.join('+') || 'none'} → ${o.finalHolders.join('+') || 'none'})`];
+  const roles = o.vipHolderRoles ?? {};
+  const final = o.finalHolders.map((h) => (roles[h] && roles[h] !== 'writable' ? `${h} ${roles[h]}` : h));
+  const parts = [`VIP ${o.vipAfter} (${o.initialHolders.join('+') || 'none'} → ${final.join('+') || 'none'})`];
   if (o.dualVip.seen) parts.push(`dual VIP from +${ms(o.dualVip.firstAtMs)} for ${ms(o.dualVip.longestMs)}${o.dualVip.stillAtEnd ? ', still at end' : ''}`);
   if (o.timeToFailoverMs !== undefined) parts.push(`failover ${ms(o.timeToFailoverMs)}`);
   if (o.faulted) {
@@ -46,7 +48,14 @@ export function judge(e: Expectation, o: Outcome): Judgement {
     }
     if (want.allChildren !== undefined && want.allChildren !== (have.children === 6)) m.push(`expected ${want.allChildren ? 'all six' : 'not all'} pacemaker children on ${o.faulted} afterwards, saw ${have.children}`);
   }
+  // The invariant no peer checks: the VIP leads to the writable primary. The seed's design moves
+  // the VIP and the primary independently, so a VIP on the read_only replica is always a hazard.
+  const roles = Object.entries(o.vipHolderRoles ?? {});
+  const onReplica = roles.filter(([, r]) => r === 'read_only').map(([h]) => h);
+  const writableHolders = roles.filter(([, r]) => r === 'writable').map(([h]) => h);
   const hazards = [
+    onReplica.length ? `the VIP is on ${onReplica.join(' and ')}, a read_only replica: writes through the VIP fail` : undefined,
+    writableHolders.length > 1 ? `the VIP is on ${writableHolders.join(' and ')}, all writable: writes can land on both sides` : undefined,
     e.hazard,
     o.dualVip.seen ? e.hazardIf?.dualVip : undefined,
     o.vipAfter === 'moved' ? e.hazardIf?.vipMoved : undefined,

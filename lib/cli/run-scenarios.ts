@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
+import { loadTargetConfig } from '../targets/select.js';
 import { HarnessError } from '../util/errors.js';
 
 const SCENARIOS = resolve(import.meta.dirname, '../../scenarios');
@@ -29,9 +30,12 @@ export function scenarioFiles(cases?: string[]): string[] {
 
 /** Runs the scenario suite through vitest (one lab for the run); returns the run id and whether it passed. */
 export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: string; ok: boolean }> {
-  if (o.target && o.target !== 'netns') {
-    throw new HarnessError(`target "${o.target}" is not available yet`, 'this version runs against the netns lab (--target netns, the default)');
-  }
+  // netns: the lab (brought up for the run, or --lab); any other name is an ssh target config,
+  // validated here so that a bad one fails before vitest starts.
+  const target = o.target || 'netns';
+  if (target !== 'netns' && o.labAttach) throw new HarnessError(`--lab ${o.labAttach} is for the netns target, not --target ${target}`);
+  await loadTargetConfig(target);
+  process.env.MHC_TARGET = target;
   const runId = o.runId ?? new Date().toISOString().replace(/[:.]/g, '-');
   Object.assign(process.env, {
     MHC_RUN_ID: runId,
@@ -41,7 +45,7 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
     ...(o.labAttach ? { MHC_LAB_ATTACH: o.labAttach } : {}),
   });
   const files = scenarioFiles(o.cases);
-  const vitest = await startVitest('test', files, { project: ['lab'], watch: false, run: true });
+  const vitest = await startVitest('test', files, { project: ['scenarios'], watch: false, run: true });
   const failed = vitest.state.getFiles().some((f) => f.result?.state === 'fail') || vitest.state.getCountOfFailedTests() > 0;
   await vitest.close();
   return { runId, ok: !failed };

@@ -11,17 +11,18 @@ export interface ServerState {
   version?: string;
   dialect?: Dialect['name'];
   readOnly?: boolean;
+  serverId?: number;
   gtidExecuted?: string;
   replica?: ReplicaStatus;
 }
 
 export async function readServerState(c: Connection, host: string): Promise<ServerState> {
-  const [v] = await query(c, 'SELECT VERSION() AS v, @@GLOBAL.read_only AS ro');
+  const [v] = await query(c, 'SELECT VERSION() AS v, @@GLOBAL.read_only AS ro, @@GLOBAL.server_id AS sid');
   const d = dialectFor(String(v!.v));
   const [g] = await query(c, d.gtidExecuted);
   const rs = await query(c, d.showReplicaStatus);
   return {
-    host, reachable: true, version: String(v!.v), dialect: d.name, readOnly: Number(v!.ro) === 1,
+    host, reachable: true, version: String(v!.v), dialect: d.name, readOnly: Number(v!.ro) === 1, serverId: Number(v!.sid),
     gtidExecuted: String(g?.gtid ?? ''), replica: parseReplicaStatus(rs[0]),
   };
 }
@@ -42,3 +43,12 @@ export async function replicationState(t: Target, timeoutMs = 5_000): Promise<Se
 }
 
 export const replicaRunning = (s: ServerState) => s.replica?.ioRunning === 'Yes' && s.replica?.sqlRunning === 'Yes';
+
+/**
+ * GTIDs a replica wrote itself (its own server id in its GTID position): writes that bypassed
+ * replication, i.e. a split brain. MariaDB positions are domain-server-seq per domain.
+ */
+export function localGtidsOnReplica(s: ServerState): string[] {
+  if (!s.replica || s.dialect !== 'mariadb' || !s.gtidExecuted || s.serverId === undefined) return [];
+  return s.gtidExecuted.split(',').map((x) => x.trim()).filter((g) => g.split('-')[1] === String(s.serverId));
+}

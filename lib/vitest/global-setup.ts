@@ -1,8 +1,9 @@
 import type { TestProject } from 'vitest/node';
 import { Profile } from '../profile/load.js';
 import { NetnsLab, StartedNetnsLab } from '../targets/netns/lab.js';
-import { readRun, distribution, summaryTable } from '../results.js';
+import { readRun, distribution, regressionSincePrevious, summaryTable } from '../results.js';
 import { StepLog } from '../util/log.js';
+import { loadTargetConfig } from '../targets/select.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,13 +22,17 @@ export default async function setup(project: TestProject) {
   const attach = process.env.MHC_LAB_ATTACH;
   const profile = Profile.load(process.env.MHC_PROFILE ?? 'seed');
   let lab: StartedNetnsLab | undefined;
-  if (attach) {
+  const sshConfig = await loadTargetConfig(); // MHC_TARGET names an ssh target: no lab to bring up
+  if (sshConfig) {
+    project.provide('sshTarget', sshConfig);
+    project.provide('labName', '');
+  } else if (attach) {
     StartedNetnsLab.attach(attach, profile);
     project.provide('labName', attach);
   } else {
     const name = process.env.MHC_LAB ?? 'suite';
     process.stderr.write(`bringing up lab "${name}" for the scenarios\n`);
-    let b = new NetnsLab(profile).withName(name).withLog(new StepLog()).withFaithfulTimings(process.env.MHC_FAITHFUL_TIMINGS === '1');
+    let b = new NetnsLab(profile).withName(name).withOwner().withLog(new StepLog()).withFaithfulTimings(process.env.MHC_FAITHFUL_TIMINGS === '1');
     if (process.env.MHC_SUBNET) b = b.withSubnet(process.env.MHC_SUBNET);
     lab = await b.start();
     project.provide('labName', name);
@@ -35,7 +40,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     const runs = readRun(runId);
     if (runs.length) {
-      process.stdout.write(`\n${summaryTable(runs)}\n`);
+      process.stdout.write(`\n${summaryTable(runs, regressionSincePrevious(runId))}\n`);
       const d = distribution(runs);
       if (d) process.stdout.write(`\noutcome distribution:\n${d}\n`);
     }

@@ -13,7 +13,7 @@ import type { Daemon, ExecOptions, ExecResult, LabOverride, Target } from '../ta
 import { preflight } from './preflight.js';
 import { writeHostFiles } from './host-files.js';
 import {
-  type HostProcess, type LabState, hostDir, isSameProcess, labDir, listLabs, procStart, readState, writeState,
+  type HostProcess, type LabState, hostDir, isSameProcess, labDir, listLabs, ownerAlive, procStart, readState, writeState,
 } from './state.js';
 import { bootCluster } from './boot-cluster.js';
 import { bootMysql } from './boot-mysql.js';
@@ -39,8 +39,12 @@ export class NetnsLab {
   private subnet?: string;
   private log = new StepLog();
   private faithful = false;
+  private owned = false;
 
   constructor(private readonly baseProfile: Profile) {}
+
+  /** Marks the lab as held by this process (a test run): other runs refuse to clean it while we live. */
+  withOwner(on = true): this { this.owned = on; return this; }
 
   withName(name: string): this { this.name = name; return this; }
   withSubnet(subnet: string): this { this.subnet = subnet; return this; }
@@ -53,6 +57,10 @@ export class NetnsLab {
     const { name, log } = this;
     log.info(`lab "${name}" up: profile ${profile.name} (${profile.dir}), subnet ${profile.subnet}`);
     await log.step('preflight (root, packages, namespaces, name and subnet free)', () => preflight(name, profile.subnet));
+    const existing = readState(name);
+    if (ownerAlive(existing)) {
+      throw new HarnessError(`lab "${name}" is in use by PID ${existing!.owner!.pid} (a running test suite)`, `wait for it, or pick another name (MHC_LAB / --name) and subnet`);
+    }
     if (existsSync(labDir(name))) await log.step(`clean up a stale lab "${name}"`, () => destroyLab(name));
 
     const overrides = labOverrides(profile, this.faithful);
@@ -60,6 +68,7 @@ export class NetnsLab {
     const state: LabState = {
       name, subnet: profile.subnet, profileDir: profile.dir, bridgeNetns: `mhc-${name}`,
       createdAt: new Date().toISOString(), hosts: {}, overrides, complete: false,
+      owner: this.owned ? { pid: process.pid, start: procStart(process.pid)! } : undefined,
     };
     try {
       writeState(state); // first, so that a crash from here on leaves something `up`/`down` can clean
@@ -233,7 +242,7 @@ export class StartedNetnsLab implements Target {
 
   /** Last resort: the same lab, rebuilt from the profile (same name, subnet and timings). */
   async restore(): Promise<void> {
-    const fresh = await new NetnsLab(this.profile).withName(this.name).withSubnet(this.state.subnet)
+    const fresh = await new NetnsLab(this.profile).withName(this.name).withSubnet(this.state.subnet).withOwner(!!this.state.owner)
       .withFaithfulTimings(this.state.overrides.length === 0).withLog(new StepLog(() => {})).start();
     this.state = fresh.state;
   }

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { HarnessError } from '../../util/errors.js';
-import { listLabs, readState } from './state.js';
+import { listLabs, ownerAlive, readState } from './state.js';
+import { destroyLab } from './lab.js';
 
 /** Binaries the lab needs, and the Debian package that ships each. */
 export const REQUIRED_BINARIES: Record<string, string> = {
@@ -53,7 +54,13 @@ export async function preflight(name: string, subnet: string): Promise<void> {
   for (const other of listLabs()) {
     if (other === name) continue;
     const s = readState(other);
-    if (s?.subnet === subnet) throw new HarnessError(`subnet ${subnet} is already used by lab "${other}"`, `pick another --subnet, or: npm run lab -- down --name ${other}`);
+    if (s?.subnet !== subnet) continue;
+    // A test run's lab whose run died (kill -9, crash) is stale: clean it rather than refuse.
+    if (s.owner && !ownerAlive(s)) {
+      await destroyLab(other);
+      continue;
+    }
+    throw new HarnessError(`subnet ${subnet} is already used by lab "${other}"${s.owner ? ` (in use by PID ${s.owner.pid})` : ''}`, `pick another --subnet, or: npm run lab -- down --name ${other}`);
   }
   // The subnet must not exist in the host's own namespace either (the lab never shows up there).
   const addrs = await execa('ip', ['-j', 'addr'], { reject: false });

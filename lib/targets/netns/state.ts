@@ -23,7 +23,12 @@ export interface LabState {
   hosts: Record<string, HostProcess>;
   overrides: LabOverride[];
   complete: boolean;
+  /** The long-lived process that holds the lab (a test run); absent for labs made by `lab up`. */
+  owner?: { pid: number; start: string };
 }
+
+/** True while the lab's owner process is alive: the lab is in use and must not be cleaned. */
+export const ownerAlive = (s: LabState | undefined) => !!s?.owner && isSameProcess(s.owner.pid, s.owner.start) && s.owner.pid !== process.pid;
 
 export const labDir = (name: string) => join(LABS_ROOT, name);
 export const stateFile = (name: string) => join(labDir(name), 'state.json');

@@ -1,0 +1,154 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as allure from 'allure-js-commons';
+import type { Judgement, Verdict } from '../checks/verdict.js';
+import type { CaseDefinition } from '../run-case.js';
+import { runDir, type CaseRunRecord } from '../results.js';
+import type { Target } from '../targets/target.js';
+import { redact } from '../util/redact.js';
+import { collectEvidence } from './evidence.js';
+import { caseLabels, worstVerdict } from './allure-results.js';
+import { timelineSvg, type HistoryJson } from './timeline.js';
+
+/**
+ * Allure for one scenario test (used by lib/scenario.ts): labels, a step per phase of the case
+ * (per act: inject, observe, judge; then recover, audit), evidence (crm_mon, ip addr, replication,
+ * logs) at the moments runCase offers, and per repetition the history JSON and its timeline.
+ *
+ * Everything is best effort: a reporting problem is printed and never changes the case's outcome.
+ * Outside an Allure-enabled vitest run the calls are no-ops (allure-js-commons has no runtime).
+ */
+export class AllureCase {
+  /** The act step that is open (phases of one act are nested under it). */
+  private openAct?: { act: string; close: () => void; done: PromiseLike<void> };
+
+  constructor(private readonly def: CaseDefinition, private readonly t: Target, private readonly runId: string) {}
+
+  /** Labels known before the case runs. */
+  async begin(): Promise<void> {
+    await safe(async () => {
+      await allure.labels(...caseLabels({ caseId: this.def.id, caseTitle: this.def.title, profile: this.t.profile.name, target: this.t.label, runId: this.runId }));
+      // Stable identity across runs (trends/history), whichever file or title the case has.
+      await allure.historyId(`mhc-case-${this.def.id}`);
+      await allure.testCaseId(`mhc-case-${this.def.id}`);
+      await allure.description(`Notebook case ${this.def.id}: ${this.def.title}. Target: ${this.t.label}; profile: ${this.t.profile.name}; run ${this.runId}.`);
+    });
+  }
+
+  /** runCase's `step` option. */
+  step = async <T>(name: string, body: () => Promise<T>, act?: string): Promise<T> => {
+    if (act !== this.openAct?.act) await this.closeAct();
+    if (act && !this.openAct) this.openActStep(act);
+    let value: { v: T } | undefined;
+    try {
+      return await allure.step(name, async (ctx) => {
+        const v = await body();
+        value = { v };
+        const j = asJudgement(v);
+        if (j) {
+          await ctx.displayName(`judge: ${j.verdict.toUpperCase()} — ${j.seen}`);
+          if (j.verdict === 'fail') throw new VerdictAssertionError(j);
+        }
+        return v;
+      });
+    } catch (e) {
+      // The judge step shows as failed; the case goes on (the test asserts the verdicts at the end).
+      if (e instanceof VerdictAssertionError && value) return value.v;
+      throw e;
+    }
+  };
+
+  /** runCase's `onEvidence` option. */
+  onEvidence = async (moment: string): Promise<void> => {
+    const final = moment === 'after';
+    if (final) await this.closeAct();
+    await safe(async () => {
+      const ev = await collectEvidence(this.t, moment, { logLines: moment === 'before' ? 0 : 150, timeoutMs: 10_000 });
+      const attach = async () => { for (const e of ev) await allure.attachment(e.name, e.content, { contentType: e.contentType, fileExtension: e.fileExtension }); };
+      await allure.step(`evidence ${moment}`, attach);
+    });
+  };
+
+  /**
+   * Runs one repetition (an Allure step of its own when there are several), then attaches its
+   * history, timeline and result — also when the repetition threw.
+   */
+  async repetition<R extends { record: CaseRunRecord }>(rep: number, of: number, body: () => Promise<R>): Promise<R> {
+    let out: R | undefined;
+    const run = async () => {
+      try {
+        out = await body();
+        return out;
+      } finally {
+        await this.end(out?.record, rep);
+      }
+    };
+    return of > 1 ? allure.step(`repetition ${rep}`, run) : run();
+  }
+
+  /** After one repetition: close the steps, attach the history and its timeline. */
+  async end(record: CaseRunRecord | undefined, rep: number): Promise<void> {
+    await this.closeAct();
+    await safe(async () => {
+      const base = join(runDir(this.runId), `${this.def.id}.rep${rep}`);
+      if (existsSync(`${base}.history.json`)) {
+        const text = readFileSync(`${base}.history.json`, 'utf8');
+        await allure.attachment(`timeline (repetition ${rep})`, timelineSvg(JSON.parse(text) as HistoryJson, record?.acts, { title: `case ${this.def.id} #${rep}: ${this.def.title}` }), { contentType: 'image/svg+xml', fileExtension: 'svg' });
+        await allure.attachment(`history (repetition ${rep})`, redact(text), { contentType: 'application/json', fileExtension: 'json' });
+      }
+      if (record) await allure.attachment(`result (repetition ${rep})`, redact(JSON.stringify(record, null, 2)), { contentType: 'application/json', fileExtension: 'json' });
+    });
+  }
+
+  /** After every repetition: verdict and repetition labels, the acts' outcomes as parameters. */
+  async finish(records: CaseRunRecord[]): Promise<void> {
+    await safe(async () => {
+      const verdicts = records.flatMap((r) => r.acts.map((a) => a.verdict));
+      await allure.label('verdict', worstVerdict(verdicts));
+      await allure.label('repetition', String(records.length));
+      for (const v of new Set<Verdict>(verdicts)) await allure.tag(v);
+      for (const r of records) for (const a of r.acts) {
+        await allure.parameter(`${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}`, `${a.verdict.toUpperCase()}: ${a.seen}`, { excluded: true });
+      }
+    });
+  }
+
+  private openActStep(act: string): void {
+    let close!: () => void;
+    const until = new Promise<void>((r) => { close = r; });
+    // allure-js records steps in call order, so this step encloses every step started until close().
+    const done = allure.step(`act ${act}`, () => until);
+    this.openAct = { act, close, done };
+  }
+
+  private async closeAct(): Promise<void> {
+    const a = this.openAct;
+    if (!a) return;
+    this.openAct = undefined;
+    a.close();
+    await Promise.resolve(a.done).catch(() => {});
+  }
+}
+
+class VerdictAssertionError extends Error {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(j: Judgement) {
+    super(j.mismatches.join('; '));
+    this.name = 'VerdictAssertionError';
+    this.expected = 'the profile\'s expectation';
+    this.actual = j.seen;
+  }
+}
+
+function asJudgement(v: unknown): Judgement | undefined {
+  return v && typeof v === 'object' && 'verdict' in v && 'mismatches' in v && 'seen' in v ? (v as Judgement) : undefined;
+}
+
+async function safe(f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    process.stderr.write(`allure: ${redact((e as Error).message)}\n`);
+  }
+}

@@ -1,0 +1,206 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ActResult, CaseRunRecord } from '../results.js';
+import type { Verdict } from '../checks/verdict.js';
+
+/**
+ * The regression diff: what changed between the latest run and the ones before it, per case and
+ * act — verdict, final VIP holder, dual VIP, time-to-failover beyond a tolerance, audits.
+ *
+ * Runs are often partial (`npm run chaos -- --case 5`), so each act of the latest run is compared
+ * with the most recent earlier run that ran the same act (for a full previous run this is simply
+ * "the previous run"); the baseline run is named on every line.
+ */
+
+export interface Run {
+  runId: string;
+  /** Earliest case start in the run (runs are ordered by it). */
+  startedAt: string;
+  records: CaseRunRecord[];
+}
+
+export interface Tolerance {
+  /** A failover time change is reported when it exceeds both (default 1000 ms and 50 %). */
+  ttfAbsMs: number;
+  ttfRel: number;
+}
+
+export const DEFAULT_TOLERANCE: Tolerance = {
+  ttfAbsMs: Number(process.env.MHC_TTF_TOLERANCE_MS ?? 1000),
+  ttfRel: Number(process.env.MHC_TTF_TOLERANCE_REL ?? 0.5),
+};
+
+export type ChangeKind = 'verdict' | 'final-holder' | 'dual-vip' | 'failover' | 'audits' | 'new' | 'gone';
+
+export interface Change {
+  /** "caseId / act" */
+  key: string;
+  caseId: string;
+  act: string;
+  kind: ChangeKind;
+  from: string;
+  to: string;
+  /** worse: a regression; better: an improvement; changed: neither clearly. */
+  direction: 'worse' | 'better' | 'changed';
+  baselineRunId?: string;
+}
+
+export interface RegressionDiff {
+  latest?: string;
+  /** The run immediately before the latest (by start time). */
+  previous?: string;
+  changes: Change[];
+  /** Acts compared (present in the latest run and in some earlier run). */
+  compared: number;
+}
+
+/** Reads every run under <reportsDir>/runs, oldest first. */
+export function readRuns(reportsDir: string): Run[] {
+  const d = join(reportsDir, 'runs');
+  if (!existsSync(d)) return [];
+  const runs: Run[] = [];
+  for (const runId of readdirSync(d)) {
+    const rd = join(d, runId);
+    if (!statSync(rd).isDirectory()) continue;
+    const records = readdirSync(rd).filter((f) => f.endsWith('.result.json'))
+      .flatMap((f) => { try { return [JSON.parse(readFileSync(join(rd, f), 'utf8')) as CaseRunRecord]; } catch { return []; } })
+      .filter((r) => r && typeof r.caseId === 'string' && Array.isArray(r.acts))
+      .map((r) => ({ ...r, startedAt: r.startedAt ?? r.acts[0]?.startedAt ?? runIdTime(runId) }))
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.caseId.localeCompare(b.caseId) || a.repetition - b.repetition);
+    if (!records.length) continue;
+    runs.push({ runId, startedAt: records[0]!.startedAt, records });
+  }
+  return runs.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
+}
+
+/** Run ids are ISO times with ':' and '.' replaced (2026-11-25T13-16-43-901Z); older records lack startedAt. */
+function runIdTime(runId: string): string {
+  const m = runId.match(/^(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/);
+  return m ? `${m[1]}:${m[2]}:${m[3]}.${m[4]}Z` : new Date(0).toISOString();
+}
+
+const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, fail: 2 };
+const worst = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : undefined; };
+const fmtS = (ms?: number) => (ms === undefined ? 'none' : `${(ms / 1000).toFixed(2)} s`);
+
+/** One act across the repetitions of one run. */
+export interface ActSummary {
+  caseId: string;
+  act: string;
+  verdict: Verdict;
+  finalHolders: string;
+  dualVip: string;
+  ttfMs?: number;
+  auditsOk: boolean;
+  reps: number;
+}
+
+export function summariseActs(records: CaseRunRecord[]): Map<string, ActSummary> {
+  const by = new Map<string, { a: ActResult; auditsOk: boolean }[]>();
+  for (const r of records) for (const a of r.acts) by.set(`${a.caseId} / ${a.act}`, [...(by.get(`${a.caseId} / ${a.act}`) ?? []), { a, auditsOk: r.auditsOk }]);
+  const out = new Map<string, ActSummary>();
+  for (const [k, xs] of by) {
+    const n = xs.length;
+    const finals = [...new Set(xs.map(({ a }) => roleOf(a)))].sort();
+    const dual = xs.filter(({ a }) => a.outcome.dualVip.seen).length;
+    out.set(k, {
+      caseId: xs[0]!.a.caseId, act: xs[0]!.a.act, verdict: worst(xs.map(({ a }) => a.verdict)),
+      finalHolders: finals.join(' | '),
+      dualVip: dual === 0 ? 'never' : dual === n ? (xs.some(({ a }) => a.outcome.dualVip.stillAtEnd) ? 'yes, still at end' : 'yes') : `${dual}/${n} reps`,
+      ttfMs: median(xs.map(({ a }) => a.outcome.timeToFailoverMs).filter((x): x is number => x !== undefined)),
+      auditsOk: xs.every((x) => x.auditsOk), reps: n,
+    });
+  }
+  return out;
+}
+
+/**
+ * The final holder by role, not by name: which node holds the VIP first depends on where the
+ * previous case left it, so "db1" vs "db2" is no change, but "the other node" vs "the faulted
+ * node" (or both, or none) is.
+ */
+function roleOf(a: ActResult): string {
+  const f = a.outcome.finalHolders;
+  if (f.length === 0) return 'none';
+  if (f.length > 1) return 'both';
+  if (!a.outcome.faulted) return f[0]!;
+  return f[0] === a.outcome.faulted ? 'faulted node' : 'other node';
+}
+
+export function diffActs(prev: ActSummary, cur: ActSummary, tol: Tolerance = DEFAULT_TOLERANCE, baselineRunId?: string): Change[] {
+  const key = `${cur.caseId} / ${cur.act}`;
+  const c = (kind: ChangeKind, from: string, to: string, direction: Change['direction']): Change => ({ key, caseId: cur.caseId, act: cur.act, kind, from, to, direction, baselineRunId });
+  const out: Change[] = [];
+  if (prev.verdict !== cur.verdict) out.push(c('verdict', prev.verdict, cur.verdict, RANK[cur.verdict] > RANK[prev.verdict] ? 'worse' : 'better'));
+  if (prev.finalHolders !== cur.finalHolders) out.push(c('final-holder', prev.finalHolders, cur.finalHolders, cur.finalHolders.includes('both') ? 'worse' : prev.finalHolders.includes('both') ? 'better' : 'changed'));
+  if (prev.dualVip !== cur.dualVip) out.push(c('dual-vip', prev.dualVip, cur.dualVip, prev.dualVip === 'never' ? 'worse' : cur.dualVip === 'never' ? 'better' : 'changed'));
+  if (prev.ttfMs === undefined && cur.ttfMs !== undefined) out.push(c('failover', 'no failover', fmtS(cur.ttfMs), 'changed'));
+  else if (prev.ttfMs !== undefined && cur.ttfMs === undefined) out.push(c('failover', fmtS(prev.ttfMs), 'no failover', 'changed'));
+  else if (prev.ttfMs !== undefined && cur.ttfMs !== undefined) {
+    const d = cur.ttfMs - prev.ttfMs;
+    if (Math.abs(d) > tol.ttfAbsMs && Math.abs(d) > tol.ttfRel * prev.ttfMs) {
+      out.push(c('failover', fmtS(prev.ttfMs), `${fmtS(cur.ttfMs)} (${d > 0 ? '+' : ''}${(d / 1000).toFixed(2)} s)`, d > 0 ? 'worse' : 'better'));
+    }
+  }
+  if (prev.auditsOk !== cur.auditsOk) out.push(c('audits', prev.auditsOk ? 'ok' : 'FAILED', cur.auditsOk ? 'ok' : 'FAILED', cur.auditsOk ? 'better' : 'worse'));
+  return out;
+}
+
+/** The latest run against its predecessors (see the module comment). */
+export function diffLatest(runs: Run[], tol: Tolerance = DEFAULT_TOLERANCE): RegressionDiff {
+  const latest = runs.at(-1);
+  if (!latest) return { changes: [], compared: 0 };
+  const earlier = runs.slice(0, -1);
+  const previous = earlier.at(-1);
+  if (!previous) return { latest: latest.runId, changes: [], compared: 0 };
+  const cur = summariseActs(latest.records);
+  const summaries = earlier.map((r) => ({ runId: r.runId, acts: summariseActs(r.records) }));
+  const changes: Change[] = [];
+  let compared = 0;
+  for (const [k, s] of cur) {
+    const base = [...summaries].reverse().find((r) => r.acts.has(k));
+    if (!base) {
+      changes.push({ key: k, caseId: s.caseId, act: s.act, kind: 'new', from: '-', to: `${s.verdict}`, direction: 'changed' });
+      continue;
+    }
+    compared++;
+    changes.push(...diffActs(base.acts.get(k)!, s, tol, base.runId));
+  }
+  // Acts the previous run had, of a case the latest run ran, that the latest run did not run.
+  const prevActs = summariseActs(previous.records);
+  const curCases = new Set([...cur.values()].map((a) => a.caseId));
+  for (const [k, s] of prevActs) if (!cur.has(k) && curCases.has(s.caseId)) changes.push({ key: k, caseId: s.caseId, act: s.act, kind: 'gone', from: s.verdict, to: 'not run', direction: 'changed', baselineRunId: previous.runId });
+  return { latest: latest.runId, previous: previous.runId, changes, compared };
+}
+
+/** Plain lines for a terminal summary. */
+export function regressionLines(d: RegressionDiff): string[] {
+  if (!d.previous) return [];
+  if (!d.changes.length) return [`no changes against earlier runs (${d.compared} acts compared; previous run ${d.previous})`];
+  const mark = { worse: 'REGRESSION', better: 'improved', changed: 'changed' } as const;
+  return d.changes.map((c) => `${mark[c.direction].padEnd(10)} ${c.key}: ${c.kind} ${c.from} → ${c.to}${c.baselineRunId && c.baselineRunId !== d.previous ? ` (vs ${c.baselineRunId})` : ''}`);
+}
+
+export function regressionMarkdown(d: RegressionDiff, runs: Run[], tol: Tolerance = DEFAULT_TOLERANCE): string {
+  const out: string[] = ['# Regression diff', ''];
+  if (!d.latest) return [...out, 'No runs in reports/runs.', ''].join('\n');
+  out.push(`Latest run: \`${d.latest}\`${d.previous ? `; previous run: \`${d.previous}\`` : ''}.`);
+  if (!d.previous) return [...out, '', 'No previous run to compare with.', ''].join('\n');
+  out.push(`Each act of the latest run is compared with the most recent earlier run that ran it (${d.compared} acts compared). Failover-time tolerance: ${tol.ttfAbsMs} ms and ${Math.round(tol.ttfRel * 100)} %. Final holders are compared by role (faulted node / other node / both / none).`, '');
+  const worse = d.changes.filter((c) => c.direction === 'worse');
+  out.push(worse.length ? `**${worse.length} regression(s).**` : '**No regressions.**', '');
+  if (d.changes.length) {
+    out.push('| | case / act | what | before | now | baseline run |', '| --- | --- | --- | --- | --- | --- |');
+    for (const c of d.changes) out.push(`| ${c.direction === 'worse' ? '🔴 worse' : c.direction === 'better' ? '🟢 better' : '⚪ changed'} | ${c.key} | ${c.kind} | ${c.from} | ${c.to} | ${c.baselineRunId ?? '-'} |`);
+    out.push('');
+  }
+  // Time-to-failover per act over the runs (oldest → newest).
+  const keys = [...new Set(runs.flatMap((r) => [...summariseActs(r.records).keys()]))].sort();
+  out.push('## Time to failover per act, run by run (median over repetitions)', '');
+  out.push(`| case / act | ${runs.map((r) => r.runId).join(' | ')} |`, `| --- | ${runs.map(() => '---').join(' | ')} |`);
+  const sums = runs.map((r) => summariseActs(r.records));
+  for (const k of keys) out.push(`| ${k} | ${sums.map((s) => { const a = s.get(k); return a ? `${a.ttfMs === undefined ? '–' : fmtS(a.ttfMs)} ${a.verdict === 'pass' ? '' : a.verdict.toUpperCase()}`.trim() : ' '; }).join(' | ')} |`);
+  out.push('');
+  return out.join('\n');
+}

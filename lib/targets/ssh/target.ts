@@ -1,0 +1,316 @@
+import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { homedir } from 'node:os';
+import type { Duplex } from 'node:stream';
+import { NodeSSH } from 'node-ssh';
+import type { Client, ClientChannel } from 'ssh2';
+import { Profile } from '../../profile/load.js';
+import { HarnessError } from '../../util/errors.js';
+import { redact } from '../../util/redact.js';
+import type { Daemon, ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
+import type { SshTargetConfig } from './config.js';
+import { checkHostKey, knownHostsNames, loadKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { LazyDuplex } from './lazy-duplex.js';
+
+/** Default start commands: in the background with setsid, logs as in the lab (last line: the PID). */
+export const DEFAULT_DAEMON_START: Record<Daemon, string> = {
+  corosync: 'setsid corosync -f </dev/null >>/var/log/corosync/stdout.log 2>&1 & echo $!',
+  pacemaker: 'setsid pacemakerd </dev/null >>/var/log/pacemaker/stdout.log 2>&1 & echo $!',
+  mariadb: 'setsid mariadbd </dev/null >>/var/log/mysql/stdout.log 2>&1 & echo $!',
+  sshd: 'setsid /usr/sbin/sshd -D -f /etc/ssh/sshd_config </dev/null >>/var/log/sshd.log 2>&1 & echo $!',
+};
+
+/** The environment every command runs with (as the lab's nsenter does): root's PATH, C.UTF-8. */
+const ENV = ['env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8', 'LC_ALL=C.UTF-8'];
+/** Below sshd's MaxSessions (10): the observer runs many commands at once. */
+const CHANNELS_PER_HOST = 8;
+
+/** Where a connection starts: a byte stream to address:port (e.g. one opened inside the lab's batch1). */
+export type FirstHop = (address: string, port: number) => Duplex;
+
+export interface SshTargetOptions {
+  /** The profile, when it is not the config's as is (e.g. moved onto a lab's subnet). */
+  profile?: Profile;
+  /** Every connection (the jump host's, or each host's and each stream when there is no jump host) starts with this stream instead of TCP from this machine. */
+  firstHop?: FirstHop;
+  /** Says where firstHop starts, for labels and errors (e.g. "inside lab sshl's batch1"). */
+  firstHopLabel?: string;
+}
+
+export const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+class Semaphore {
+  private queue: Array<() => void> = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) { this.free--; return; }
+    await new Promise<void>((r) => this.queue.push(r));
+  }
+  release(): void {
+    const next = this.queue.shift();
+    if (next) next(); else this.free++;
+  }
+}
+
+interface Conn {
+  host: string;
+  ssh: NodeSSH;
+  client: Client;
+  channels: Semaphore;
+  sudoChecked?: Promise<void>;
+  dead?: boolean;
+}
+
+/**
+ * The cluster on real machines over SSH (node-ssh / ssh2): the profile's hosts, one login user and
+ * key, root via `sudo -n`, and optionally a jump host (batch1) that every connection goes through
+ * like ssh -J: each db host's SSH session runs in a forwardOut channel of the jump host's session,
+ * and openStream() (mysql2) is a forwardOut channel there too.
+ */
+export class SshTarget implements Target {
+  readonly kind = 'ssh' as const;
+  readonly profile: Profile;
+  readonly overrides: LabOverride[] = [];
+  private readonly conns = new Map<string, Promise<Conn>>();
+  private knownHosts?: KnownHostEntry[];
+  private closed = false;
+
+  constructor(readonly config: SshTargetConfig, private readonly opts: SshTargetOptions = {}) {
+    this.profile = opts.profile ?? Profile.load(config.profile);
+    if (config.jumpHost) this.profile.host(config.jumpHost);
+    for (const h of Object.keys(config.endpoints ?? {})) this.profile.host(h);
+    if (config.knownHosts) this.knownHosts = loadKnownHosts(expandHome(config.knownHosts));
+  }
+
+  get disposable(): boolean { return this.config.disposable; }
+
+  get label(): string {
+    const c = this.config;
+    const via = c.jumpHost ? ` via ${c.jumpHost}` : this.opts.firstHopLabel ? ` from ${this.opts.firstHopLabel}` : '';
+    return `ssh target ${c.source ?? '(inline config)'}: ${c.user}@${this.profile.dbHosts.map((h) => h.name).join(',')}${via}${c.sudo ? ', root via sudo -n' : ''}`;
+  }
+
+  /** Where a host's sshd is reached: its endpoint override, else its profile address and the config's port. */
+  private endpoint(host: string): { address: string; port: number } {
+    const e = this.config.endpoints?.[host];
+    if (e) {
+      const m = e.match(/^(.*?)(?::(\d+))?$/)!;
+      return { address: m[1]!, port: m[2] ? Number(m[2]) : this.config.port };
+    }
+    return { address: this.profile.host(host).address, port: this.config.port };
+  }
+
+  private describe(host: string): string {
+    const { address, port } = this.endpoint(host);
+    const jump = this.config.jumpHost && host !== this.config.jumpHost ? ` via ${this.config.jumpHost}` : '';
+    const first = this.opts.firstHopLabel && (!jump || !this.config.jumpHost) ? ` from ${this.opts.firstHopLabel}` : '';
+    return `ssh ${this.config.user}@${host} (${address}:${port}${jump}${first})`;
+  }
+
+  /** A byte stream from where connections start (firstHop, else TCP from this machine). */
+  private firstStream(address: string, port: number): Duplex {
+    if (this.opts.firstHop) return this.opts.firstHop(address, port);
+    const s = netConnect({ host: address, port });
+    return s;
+  }
+
+  private async forwardOut(via: Conn, address: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      via.client.forwardOut('127.0.0.1', 0, address, port, (err, ch) => {
+        if (err) reject(new HarnessError(redact(`stream to ${address}:${port} from ${via.host} failed: ${err.message}`)));
+        else resolve(ch as unknown as Duplex);
+      });
+    });
+  }
+
+  private conn(host: string): Promise<Conn> {
+    if (this.closed) return Promise.reject(new HarnessError(`${this.label}: closed`));
+    let p = this.conns.get(host);
+    if (!p) {
+      p = this.connect(host);
+      this.conns.set(host, p);
+      p.catch(() => this.conns.get(host) === p && this.conns.delete(host));
+    }
+    return p;
+  }
+
+  /** A live session to host: the cached one, or a new one when it was lost (e.g. after a link-down fault). */
+  private async live(host: string): Promise<Conn> {
+    const c = await this.conn(host);
+    if (!c.dead) return c;
+    if (this.conns.get(host)) this.conns.delete(host);
+    return this.conn(host);
+  }
+
+  private async connect(host: string): Promise<Conn> {
+    this.profile.host(host);
+    const what = this.describe(host);
+    const { address, port } = this.endpoint(host);
+    const limit = this.config.connectTimeoutMs;
+    let privateKey: string;
+    const keyPath = expandHome(this.config.keyPath);
+    try {
+      privateKey = readFileSync(keyPath, 'utf8');
+    } catch (e) {
+      throw new HarnessError(`${what}: cannot read keyPath ${this.config.keyPath} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`, 'set keyPath in the target config to a private key file');
+    }
+    const ssh = new NodeSSH();
+    let sock: Duplex | undefined;
+    let hostKey: 'ok' | 'mismatch' | 'unknown' | undefined;
+    const names = knownHostsNames([host, this.profile.host(host).fqdn, address], port);
+    const attempt = (async () => {
+      const jump = this.config.jumpHost && host !== this.config.jumpHost ? await this.live(this.config.jumpHost) : undefined;
+      sock = jump ? await this.forwardOut(jump, address, port) : this.opts.firstHop ? this.firstStream(address, port) : undefined;
+      await ssh.connect({
+        host: sock ? undefined : address, port, sock: sock as never, username: this.config.user, privateKey,
+        readyTimeout: limit, keepaliveInterval: 5_000, keepaliveCountMax: 6,
+        hostVerifier: this.knownHosts ? (key: Buffer) => (hostKey = checkHostKey(this.knownHosts!, names, key)) === 'ok' : undefined,
+      });
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([attempt, new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`no SSH session after ${limit / 1000} s`)), limit + 1_000); })]);
+    } catch (e) {
+      sock?.destroy();
+      ssh.dispose();
+      attempt.catch(() => undefined);
+      throw new HarnessError(redact(`${what}: ${explain(e as Error, hostKey, this.config)}`));
+    } finally {
+      clearTimeout(timer);
+    }
+    const client = ssh.connection!;
+    client.on('error', () => undefined); // a later failure shows as the channel's close; the next use reconnects
+    const conn: Conn = { host, ssh, client, channels: new Semaphore(CHANNELS_PER_HOST) };
+    const forget = () => { conn.dead = true; };
+    client.on('close', forget);
+    client.on('end', forget);
+    return conn;
+  }
+
+  /**
+   * The command line as sent: root via sudo -n when configured, bounded on the host too by
+   * timeout(1) (a closed channel does not end the command), the clean environment, argv quoted.
+   */
+  commandLine(argv: string[], timeoutMs = 30_000): string {
+    const limit = ['timeout', '-k', '1', String(Math.ceil(timeoutMs / 1000) + 1)];
+    return [...(this.config.sudo ? ['sudo', '-n', '--'] : []), ...limit, ...ENV, ...argv].map(shellQuote).join(' ');
+  }
+
+  private checkSudo(c: Conn): Promise<void> {
+    if (!this.config.sudo) return Promise.resolve();
+    c.sudoChecked ??= (async () => {
+      const r = await this.channel(c, 'sudo -n -- true', undefined, 10_000);
+      if (r.exitCode !== 0) {
+        const why = (r.stderr || r.stdout).trim().split('\n').at(-1) || `exit ${r.exitCode}`;
+        throw new HarnessError(redact(`${this.describe(c.host)}: cannot run commands as root with \`sudo -n\` (${why})`), `give ${this.config.user} passwordless sudo on ${c.host}, or log in as root with sudo: false`);
+      }
+    })();
+    return c.sudoChecked;
+  }
+
+  private async channel(c: Conn, command: string, input: string | undefined, timeoutMs: number): Promise<ExecResult & { timedOut: boolean }> {
+    await c.channels.acquire();
+    try {
+      return await new Promise((resolve, reject) => {
+        c.client.exec(command, (err, ch: ClientChannel) => {
+          if (err) { reject(new HarnessError(redact(`${this.describe(c.host)}: cannot open a session channel: ${err.message}`))); return; }
+          let stdout = '';
+          let stderr = '';
+          let code: number | null = null;
+          let timedOut = false;
+          // At the limit: signal the remote command (OpenSSH ≥ 7.9 honours it), close the channel
+          // and answer at once; sshd may hold the channel until the command ends.
+          const timer = setTimeout(() => {
+            timedOut = true;
+            try { ch.signal('KILL'); } catch { /* channel already gone */ }
+            ch.close();
+            resolve({ stdout, stderr, exitCode: 124, timedOut });
+          }, timeoutMs);
+          ch.setEncoding('utf8');
+          ch.stderr.setEncoding('utf8');
+          ch.on('data', (d: string) => (stdout += d));
+          ch.stderr.on('data', (d: string) => (stderr += d));
+          ch.on('exit', (c2: number | null) => (code = c2));
+          ch.on('close', () => {
+            clearTimeout(timer);
+            resolve({ stdout, stderr, exitCode: timedOut ? 124 : code ?? 255, timedOut });
+          });
+          ch.end(input ?? undefined);
+        });
+      });
+    } finally {
+      c.channels.release();
+    }
+  }
+
+  async exec(host: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const c = await this.live(host);
+    await this.checkSudo(c);
+    const r = await this.channel(c, this.commandLine(argv, timeoutMs), opts.input, timeoutMs);
+    const res = { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+    if ((opts.check ?? true) && res.exitCode !== 0) {
+      const why = r.timedOut ? `timed out after ${timeoutMs} ms` : `exit ${res.exitCode}`;
+      throw new HarnessError(redact(`on ${host}: \`${argv.join(' ')}\` failed (${why}): ${(res.stderr || res.stdout).trim().slice(-800)}`));
+    }
+    return res;
+  }
+
+  sh(host: string, script: string, opts?: ExecOptions): Promise<ExecResult> {
+    return this.exec(host, ['sh', '-c', script], opts);
+  }
+
+  async kill(host: string, pid: number, signal: NodeJS.Signals | number): Promise<void> {
+    const sig = typeof signal === 'number' ? String(signal) : signal.replace(/^SIG/, '');
+    await this.exec(host, ['kill', `-${sig}`, String(pid)]);
+  }
+
+  /**
+   * A stream to address:port from where the operator's connections started: a forwardOut channel
+   * of the jump host's session (returned at once, wired up when the channel opens), else the first hop.
+   */
+  openStream(toAddress: string, port: number): Duplex {
+    const info = { remoteAddress: toAddress, remotePort: port };
+    const jump = this.config.jumpHost;
+    if (!jump) return Object.assign(this.firstStream(toAddress, port), { setNoDelay() {}, setKeepAlive() {}, setTimeout() {} }, info);
+    return new LazyDuplex(this.live(jump).then((c) => this.forwardOut(c, toAddress, port)), info);
+  }
+
+  async startDaemon(host: string, daemon: Daemon): Promise<number> {
+    const script = this.config.daemons[daemon]?.start ?? DEFAULT_DAEMON_START[daemon];
+    const { stdout } = await this.sh(host, script);
+    const pid = Number(stdout.trim().split('\n').at(-1));
+    if (!Number.isInteger(pid) || pid <= 0) throw new HarnessError(`on ${host}: starting ${daemon} (\`${script}\`) printed no PID as its last line: ${JSON.stringify(stdout.trim().slice(-200))}`, `the daemons.${daemon}.start command must print the PID last`);
+    return pid;
+  }
+
+  async readFile(host: string, path: string): Promise<string> {
+    return (await this.exec(host, ['cat', path])).stdout;
+  }
+
+  /** Ends every SSH session (db hosts first, then the jump host). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = await Promise.allSettled([...this.conns.values()]);
+    this.conns.clear();
+    const conns = all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    for (const c of conns.sort((a) => (a.host === this.config.jumpHost ? 1 : -1))) c.ssh.dispose();
+  }
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p;
+}
+
+/** An ssh2 failure in the operator's words (never with key material: only messages and codes). */
+function explain(e: Error, hostKey: string | undefined, c: SshTargetConfig): string {
+  const m = e.message;
+  if (hostKey === 'mismatch') return `host key does not match ${c.knownHosts} (possible man-in-the-middle, or the host was rebuilt: update known_hosts)`;
+  if (hostKey === 'unknown') return `host key is not in ${c.knownHosts} (add it, e.g. ssh-keyscan)`;
+  if (/authentication methods failed/i.test(m)) return `authentication failed for user "${c.user}" with key ${c.keyPath} (wrong user or key?)`;
+  if (/privateKey|Cannot parse|Unsupported key|passphrase/i.test(m)) return `the key ${c.keyPath} cannot be used: ${m.split('\n')[0]}`;
+  if (/handshake|No response|no SSH session|ETIMEDOUT/i.test(m)) return `no answer: ${m} (host down or unreachable?)`;
+  if (/ECONNREFUSED|Connection refused/i.test(m)) return `connection refused (is sshd running there?): ${m}`;
+  if (/EHOSTUNREACH|ENETUNREACH|No route|unreachable/i.test(m)) return `unreachable: ${m}`;
+  return m.split('\n')[0]!;
+}

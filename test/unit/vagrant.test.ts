@@ -1,0 +1,115 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import vagrantTarget from '../../targets/vagrant.js';
+import { Profile } from '../../lib/profile/load.js';
+import { parseSshTargetConfig, targetConfigFile } from '../../lib/targets/ssh/config.js';
+import { checkHostKey, parseKnownHosts } from '../../lib/targets/ssh/known-hosts.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+// Recorded calls of the Vagrantfile, evaluated with a stand-in for Vagrant's configuration DSL.
+const STUB = `
+require 'json'
+class Rec
+  def initialize(log, path) @log, @path = log, path end
+  def method_missing(n, *a, **k, &b)
+    p = @path + [n.to_s]
+    @log << { 'call' => p.join('.'), 'args' => a, 'kw' => k.transform_keys(&:to_s) } if a.any? || !k.empty? || n.to_s.end_with?('=')
+    b.call(Rec.new(@log, p)) if b
+    Rec.new(@log, p)
+  end
+  def respond_to_missing?(*) true end
+end
+module Vagrant
+  LOG = []
+  def self.configure(_v) yield Rec.new(LOG, ['config']) end
+end
+load ARGV[0]
+puts JSON.generate(Vagrant::LOG)
+`;
+
+describe('Vagrantfile and provisioning', () => {
+  it('ruby and bash are present (scripts/setup.sh installs ruby and jq)', () => {
+    expect(has('ruby'), 'ruby is missing: run bash scripts/setup.sh').toBe(true);
+    expect(has('jq'), 'jq is missing: run bash scripts/setup.sh').toBe(true);
+  });
+
+  it('Vagrantfile is valid Ruby and defines the profile\'s hosts on eth1 with the insecure key', () => {
+    expect(execFileSync('ruby', ['-c', join('Vagrantfile')], { cwd: ROOT, encoding: 'utf8' })).toContain('Syntax OK');
+    const calls = JSON.parse(execFileSync('ruby', ['-e', STUB, join('Vagrantfile')], { cwd: ROOT, encoding: 'utf8' })) as { call: string; args: unknown[]; kw: Record<string, unknown> }[];
+    const args = (call: string) => calls.filter((c) => c.call === call).map((c) => c.args);
+    expect(args('config.vm.box=')).toEqual([['debian/bookworm64']]);
+    expect(args('config.ssh.insert_key=')).toEqual([[false]]);
+    const p = Profile.load('seed');
+    // db hosts first (primary before replica), then the management host.
+    expect(args('config.vm.define').map((a) => a[0])).toEqual(['db1', 'db2', 'batch1']);
+    expect(calls.filter((c) => c.call === 'config.vm.define.vm.network').map((c) => [c.args[0], c.kw.ip])).toEqual(
+      ['db1', 'db2', 'batch1'].map((h) => ['private_network', p.host(h).address]),
+    );
+    expect(calls.filter((c) => c.call === 'config.vm.define.vm.provision').map((c) => c.kw)).toEqual(
+      ['db1', 'db2', 'batch1'].map((h) => expect.objectContaining({ path: 'vagrant/provision.sh', args: [h, '/vagrant/profiles/seed'] })),
+    );
+  });
+
+  it('provision.sh is valid bash and its dry run does the profile\'s steps in order', () => {
+    execFileSync('bash', ['-n', 'vagrant/provision.sh'], { cwd: ROOT });
+    const dry = (h: string) => execFileSync('bash', ['vagrant/provision.sh', '--dry-run', h, 'profiles/seed'], { cwd: ROOT, encoding: 'utf8' });
+    const db1 = dry('db1');
+    const order = (text: string, parts: string[]) => {
+      const at = parts.map((x) => text.indexOf(x));
+      expect(at.filter((i) => i < 0).length, `missing: ${parts.filter((_, i) => at[i]! < 0).join(' | ')}`).toBe(0);
+      expect(at).toEqual([...at].sort((a, b) => a - b));
+    };
+    order(db1, [
+      'apt-get install -y -qq corosync pacemaker pacemaker-cli-utils crmsh resource-agents mariadb-server',
+      'install -m 0644 profiles/seed/mysql/common.cnf /etc/mysql/mariadb.conf.d/60-mhc-profile-common.cnf',
+      'install -m 0644 profiles/seed/mysql/db1.cnf /etc/mysql/mariadb.conf.d/61-mhc-profile-host.cnf',
+      'systemctl restart mariadb',
+      "CREATE USER IF NOT EXISTS 'rpl_user'@'%' IDENTIFIED BY '***'",
+      'install -m 0644 profiles/seed/corosync.conf /etc/corosync/corosync.conf',
+      'Restart=no',
+      'systemctl start corosync',
+      'systemctl start pacemaker',
+      'crm configure load update profiles/seed/cluster.crm',
+    ]);
+    expect(db1).not.toContain('CHANGE MASTER');
+    const db2 = dry('db2');
+    order(db2, ['mysql/db2.cnf', "CHANGE MASTER TO master_host='10.11.22.101', master_port=3306, master_user='rpl_user', master_password='***', master_use_gtid=slave_pos", 'START SLAVE', 'systemctl start corosync', 'crm configure load update']);
+    expect(db2).not.toContain('CREATE USER'); // nothing written on the replica before it replicates
+    for (const out of [db1, db2]) expect(out).not.toContain('rpl_pass');
+    const b = dry('batch1');
+    expect(b).toContain('apt-get install -y -qq mariadb-client');
+    expect(b).not.toContain('corosync');
+    const bad = spawnSync('bash', ['vagrant/provision.sh', '--dry-run', 'db9', 'profiles/seed'], { cwd: ROOT, encoding: 'utf8' });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('host "db9" is not in profiles/seed/profile.json');
+  });
+
+  it('targets/vagrant.ts is a valid ssh target config: vagrant, sudo, jump via batch1, not disposable', () => {
+    const c = parseSshTargetConfig(vagrantTarget, 'targets/vagrant.ts');
+    expect(c).toMatchObject({ kind: 'ssh', profile: 'seed', user: 'vagrant', keyPath: '~/.vagrant.d/insecure_private_key', sudo: true, jumpHost: 'batch1', disposable: false, port: 22 });
+    expect(targetConfigFile('vagrant')).toBe(resolve(ROOT, 'targets/vagrant.ts'));
+    expect(() => targetConfigFile('nope')).toThrow(/no target "nope"/);
+    expect(() => parseSshTargetConfig({ ...vagrantTarget, jumpHost: 'Batch 1' }, 'targets/x.ts')).toThrow(/targets\/x\.ts is not a valid ssh target config:\n {2}jumpHost:/);
+  });
+
+  it('known_hosts: plain, hashed and [host]:port entries; mismatch vs unknown', () => {
+    const k1 = Buffer.from('key-one').toString('base64');
+    const k2 = Buffer.from('key-two').toString('base64');
+    // |1|salt|hash of "db2" with salt "salt" (as ssh-keygen -H writes it)
+    const salt = Buffer.from('salt').toString('base64');
+    const hash = execFileSync('sh', ['-c', `printf db2 | openssl dgst -sha1 -mac HMAC -macopt key:salt -binary | base64`], { encoding: 'utf8' }).trim();
+    const e = parseKnownHosts(`# c\ndb1,10.0.0.1 ssh-ed25519 ${k1}\n|1|${salt}|${hash} ssh-ed25519 ${k2}\n[db3]:2222 ssh-ed25519 ${k1}\n@cert-authority * ssh-ed25519 ${k2}\n`);
+    expect(checkHostKey(e, ['db1'], Buffer.from('key-one'))).toBe('ok');
+    expect(checkHostKey(e, ['x', '10.0.0.1'], Buffer.from('key-two'))).toBe('mismatch');
+    expect(checkHostKey(e, ['db2'], Buffer.from('key-two'))).toBe('ok');
+    expect(checkHostKey(e, ['[db3]:2222'], Buffer.from('key-one'))).toBe('ok');
+    expect(checkHostKey(e, ['db4'], Buffer.from('key-one'))).toBe('unknown');
+  });
+});
+
+function join(...p: string[]) {
+  return p.join('/');
+}
