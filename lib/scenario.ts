@@ -1,17 +1,13 @@
 import { inject, it, expect } from 'vitest';
-import { Profile } from './profile/load.js';
-import { readState } from './targets/netns/state.js';
-import { StartedNetnsLab } from './targets/netns/lab.js';
 import type { Target } from './targets/target.js';
 import { runCase, type CaseDefinition } from './run-case.js';
 import type { CaseRunRecord } from './results.js';
 import { AllureCase } from './report/allure-case.js';
+import { selectTarget } from './targets/select.js';
 
 export type { Act, CaseContext } from './run-case.js';
 
 let target: Target | undefined;
-
-import { selectTarget } from './targets/select.js';
 
 /** The target the suite runs against: the suite's lab, or the ssh target MHC_TARGET names (see lib/targets/select.ts). */
 export function suiteTarget(): Target {

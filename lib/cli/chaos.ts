@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { HarnessError } from '../util/errors.js';
-import { redact } from '../util/redact.js';
+import { runMain } from './main.js';
 import { runScenarios } from './run-scenarios.js';
 
 const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns] [--lab NAME]
@@ -29,7 +29,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then((c) => process.exit(c), (e) => {
-  console.error(redact(e instanceof HarnessError ? `error: ${e.message}` : `error: ${(e as Error).stack ?? e}`));
-  process.exit(1);
-});
+runMain(main);

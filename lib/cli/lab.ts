@@ -6,6 +6,7 @@ import { readState } from '../targets/netns/state.js';
 import { clusterStatus, formatStatus } from '../probes/status.js';
 import { StepLog } from '../util/log.js';
 import { HarnessError } from '../util/errors.js';
+import { runMain } from './main.js';
 import { redact } from '../util/redact.js';
 
 const USAGE = `usage: npm run lab -- <up|down|status|exec|shell> [options]
@@ -81,10 +82,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(redact(e instanceof HarnessError ? `error: ${e.message}` : `error: ${(e as Error).stack ?? e}`));
-    process.exit(1);
-  },
-);
+runMain(() => main(process.argv.slice(2)));

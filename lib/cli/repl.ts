@@ -12,6 +12,7 @@ import { setupReplication } from '../replication/setup.js';
 import { showTopology } from '../replication/show.js';
 import { switchover } from '../replication/switchover.js';
 import { HarnessError } from '../util/errors.js';
+import { runMain } from './main.js';
 import { redact } from '../util/redact.js';
 
 const USAGE = `usage: npm run repl -- <command> [options]   (the mysql-utilities' jobs, run from the management host)
@@ -121,10 +122,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(redact(e instanceof HarnessError ? `error: ${e.message}` : `error: ${(e as Error).stack ?? e}`));
-    process.exit(1);
-  },
-);
+runMain(() => main(process.argv.slice(2)));

@@ -10,6 +10,7 @@ import { StepLog } from '../../util/log.js';
 import { redact } from '../../util/redact.js';
 import { waitFor } from '../../util/wait.js';
 import type { Daemon, ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
+import { ShellTarget, commandFailed } from '../shell-target.js';
 import { preflight } from './preflight.js';
 import { writeHostFiles } from './host-files.js';
 import {
@@ -151,10 +152,12 @@ async function wireNetwork(state: LabState, profile: Profile): Promise<void> {
 }
 
 /** A running lab: the Target that scenarios use. */
-export class StartedNetnsLab implements Target {
+export class StartedNetnsLab extends ShellTarget implements Target {
   readonly kind = 'netns' as const;
   readonly disposable = true; // a lab is always disposable: it is rebuilt from the profile
-  constructor(public state: LabState, readonly profile: Profile) {}
+  constructor(public state: LabState, readonly profile: Profile) {
+    super();
+  }
 
   get name() { return this.state.name; }
   get label() { return `netns lab '${this.state.name}' on ${this.state.subnet}`; }
@@ -186,20 +189,8 @@ export class StartedNetnsLab implements Target {
       reject: false, env: CLEAN_ENV, extendEnv: false, timeout: opts.timeoutMs ?? 30_000, input: opts.input, stripFinalNewline: false,
     });
     const res = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode ?? (r.timedOut ? 124 : 1) };
-    if ((opts.check ?? true) && res.exitCode !== 0) {
-      const why = r.timedOut ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : `exit ${res.exitCode}`;
-      throw new HarnessError(redact(`on ${host}: \`${argv.join(' ')}\` failed (${why}): ${(res.stderr || res.stdout).trim().slice(-800)}`));
-    }
+    if ((opts.check ?? true) && res.exitCode !== 0) throw commandFailed(host, argv, res, r.timedOut ? opts.timeoutMs ?? 30_000 : undefined);
     return res;
-  }
-
-  sh(host: string, script: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.exec(host, ['sh', '-c', script], opts);
-  }
-
-  async kill(host: string, pid: number, signal: NodeJS.Signals | number): Promise<void> {
-    const sig = typeof signal === 'number' ? String(signal) : signal.replace(/^SIG/, '');
-    await this.exec(host, ['kill', `-${sig}`, String(pid)]);
   }
 
   /** socat inside the management host's network namespace: the lab's ProxyJump. */

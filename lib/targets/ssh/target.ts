@@ -1,3 +1,4 @@
+import { ShellTarget, commandFailed } from '../shell-target.js';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { homedir } from 'node:os';
@@ -67,7 +68,7 @@ interface Conn {
  * like ssh -J: each db host's SSH session runs in a forwardOut channel of the jump host's session,
  * and openStream() (mysql2) is a forwardOut channel there too.
  */
-export class SshTarget implements Target {
+export class SshTarget extends ShellTarget implements Target {
   readonly kind = 'ssh' as const;
   readonly profile: Profile;
   readonly overrides: LabOverride[] = [];
@@ -76,6 +77,7 @@ export class SshTarget implements Target {
   private closed = false;
 
   constructor(readonly config: SshTargetConfig, private readonly opts: SshTargetOptions = {}) {
+    super();
     this.profile = opts.profile ?? Profile.load(config.profile);
     if (config.jumpHost) this.profile.host(config.jumpHost);
     for (const h of Object.keys(config.endpoints ?? {})) this.profile.host(h);
@@ -249,20 +251,8 @@ export class SshTarget implements Target {
     await this.checkSudo(c);
     const r = await this.channel(c, this.commandLine(argv, timeoutMs), opts.input, timeoutMs);
     const res = { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
-    if ((opts.check ?? true) && res.exitCode !== 0) {
-      const why = r.timedOut ? `timed out after ${timeoutMs} ms` : `exit ${res.exitCode}`;
-      throw new HarnessError(redact(`on ${host}: \`${argv.join(' ')}\` failed (${why}): ${(res.stderr || res.stdout).trim().slice(-800)}`));
-    }
+    if ((opts.check ?? true) && res.exitCode !== 0) throw commandFailed(host, argv, res, r.timedOut ? timeoutMs : undefined);
     return res;
-  }
-
-  sh(host: string, script: string, opts?: ExecOptions): Promise<ExecResult> {
-    return this.exec(host, ['sh', '-c', script], opts);
-  }
-
-  async kill(host: string, pid: number, signal: NodeJS.Signals | number): Promise<void> {
-    const sig = typeof signal === 'number' ? String(signal) : signal.replace(/^SIG/, '');
-    await this.exec(host, ['kill', `-${sig}`, String(pid)]);
   }
 
   /**
