@@ -51,8 +51,7 @@ export interface CaseRunRecord {
 
 export const runDir = (runId: string) => join(REPORTS_DIR, 'runs', runId);
 
-export function writeCaseRun(r: CaseRunRecord, history: History): void {
-  const d = runDir(r.runId);
+export function writeCaseRun(r: CaseRunRecord, history: History, d = runDir(r.runId)): void {
   mkdirSync(d, { recursive: true });
   const base = `${r.caseId}.rep${r.repetition}`;
   writeFileSync(join(d, `${base}.result.json`), redact(JSON.stringify(r, null, 2)));

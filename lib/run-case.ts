@@ -44,6 +44,8 @@ export interface RunOptions {
   /** The client workload through the VIP (default on, 10 writes/s). */
   writes?: boolean;
   writeRate?: number;
+  /** Where the result and history files go (default reports/runs/<runId>; tests use a temp dir). */
+  resultsDir?: string;
   log?: (line: string) => void;
   /** Wraps each phase (inject, observe, judge per act; undo, audit) — reports make Allure steps of them. */
   step?: <T>(name: string, body: () => Promise<T>, act?: string) => Promise<T>;
@@ -167,7 +169,7 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
     runId: opts.runId, startedAt: history.startedAt.toISOString(), caseId: def.id, caseTitle: def.title, repetition: opts.repetition, target: t.label, profile: t.profile.name,
     overrides: t.overrides, acts: results, audits, auditsOk, healed, wallMs: Math.round(performance.now() - started), recoveryErrors, data,
   };
-  writeCaseRun(record, history);
+  writeCaseRun(record, history, opts.resultsDir);
   if (actError) throw actError;
   return { record, expectations };
 }

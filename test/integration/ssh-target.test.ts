@@ -14,6 +14,9 @@ import { loadSshTargetConfig, parseSshTargetConfig, type SshTargetConfigInput } 
 import { SshTarget } from '../../lib/targets/ssh/target.js';
 import { silentLog } from '../../lib/util/log.js';
 
+// Results of these runs are test artefacts, not a chaos run: kept out of reports/runs.
+const RESULTS = mkdtempSync(join(tmpdir(), 'mhc-ssh-results-'));
+
 // The SSH target against a lab of its own: the lab's db hosts run sshd (root and vagrant logins
 // with the lab's key); batch1 runs none, so the first hop is a stream opened inside batch1's
 // network namespace (the lab's openStream) — nothing connects from this machine's own namespace.
@@ -173,7 +176,7 @@ describe('ssh target', () => {
     open.push(t);
     const holder = (await vipHolders(t))[0]!;
     const before = (await clusterDaemons(t, holder)).pacemakerd;
-    await expect(runCase(t, CASE_2_STOP, { runId: 'ssh-target-test', repetition: 1 }))
+    await expect(runCase(t, CASE_2_STOP, { runId: 'ssh-target-test', repetition: 1, resultsDir: RESULTS }))
       .rejects.toThrow(/refusing to inject destructive faults into ssh target targets\/vagrant\.ts[\s\S]*disposable: true/);
     expect((await clusterDaemons(t, holder)).pacemakerd).toBe(before);
   });
@@ -181,7 +184,7 @@ describe('ssh target', () => {
   it('runs case 2-stop (pacemaker stop on the VIP holder) end to end over SSH', async () => {
     const t = ssh({ disposable: true });
     const lines: string[] = [];
-    const { record } = await runCase(t, CASE_2_STOP, { runId: 'ssh-target-test', repetition: 1, log: (l) => lines.push(l) });
+    const { record } = await runCase(t, CASE_2_STOP, { runId: 'ssh-target-test', repetition: 1, log: (l) => lines.push(l), resultsDir: RESULTS });
     expect(record.target).toContain('ssh target');
     expect(record.acts).toHaveLength(1);
     expect(record.acts[0]!.verdict, lines.join('\n')).not.toBe('fail');
