@@ -96,6 +96,15 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
   await opts.onEvidence?.('before');
   await observer.observeOnce();
   observer.start();
+  // Ctrl-C while faults are in place: undo them (bounded) before the process goes.
+  const onInterrupt = () => {
+    log(`case ${def.id}: interrupted; undoing ${injected.length} fault(s) before exit`);
+    const undoAll = (async () => { for (const f of [...injected].reverse()) await f.undo(t, history).catch(() => undefined); })();
+    const bound = new Promise((r) => setTimeout(r, 60_000));
+    void Promise.race([undoAll, bound]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   const runKey = `${opts.runId}/${def.id}/${opts.repetition}`;
   const writer = opts.writes === false ? undefined : new VipWriter(t, history, runKey, { rate: opts.writeRate }).start();
   let data: DataReport | undefined;
@@ -125,6 +134,8 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
     actError = e;
     history.step('act failed', (e as Error).message);
   } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
     history.step('recovery');
     for (const f of [...injected].reverse()) {
       try {

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
-import { loadTargetConfig } from '../targets/select.js';
+import { loadTargetConfig, selectTarget, sshTargetFor } from '../targets/select.js';
+import { heal } from '../recovery.js';
 import { HarnessError } from '../util/errors.js';
 
 const SCENARIOS = resolve(import.meta.dirname, '../../scenarios');
@@ -45,8 +46,29 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
     ...(o.labAttach ? { MHC_LAB_ATTACH: o.labAttach } : {}),
   });
   const files = scenarioFiles(o.cases);
+  // Ctrl-C: cancel the run, then repair the cluster the interrupted case left (its own recovery
+  // did not get to run). A lab brought up for the run is torn down by the suite's teardown anyway.
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    // The case in progress undoes its faults on the same signal (run-case.ts) and its worker then
+    // exits; the run ends there, and what is left is repaired below.
+    process.stderr.write('\ninterrupted: the running case undoes its faults, then the cluster is repaired\n');
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
   const vitest = await startVitest('test', files, { project: ['scenarios'], watch: false, run: true });
   const failed = vitest.state.getFiles().some((f) => f.result?.state === 'fail') || vitest.state.getCountOfFailedTests() > 0;
   await vitest.close();
+  process.off('SIGINT', onInterrupt);
+  process.off('SIGTERM', onInterrupt);
+  if (interrupted && (o.labAttach || target !== 'netns')) {
+    const config = await loadTargetConfig(target);
+    const t = config ? sshTargetFor(config) : selectTarget({ labName: o.labAttach });
+    const h = await heal(t, (l) => process.stderr.write(l + '\n'));
+    process.stderr.write(h.ok ? 'cluster repaired: every audit passes\n' : `cluster NOT repaired: ${h.results.filter((r) => !r.ok).map((r) => `${r.audit}: ${r.detail}`).join('; ')}\n`);
+    return { runId, ok: false };
+  }
   return { runId, ok: !failed };
 }
