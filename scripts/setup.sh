@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 PKGS=(pacemaker pacemaker-cli-utils corosync crmsh resource-agents mariadb-server mariadb-client
       openssh-server openssh-client socat tini iproute2 procps util-linux gzip
       chromium  # headless browser for the report test (test/integration/report.test.ts)
-      ruby jq)  # ruby, jq: the Vagrantfile and provisioning checks (test/unit/vagrant.test.ts)
+      ruby jq   # ruby, jq: the Vagrantfile and provisioning checks (test/unit/vagrant.test.ts)
+      docker.io debootstrap)  # the containers target: dockerd (run in a netns of its own), the node image's build
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,7 @@ import { HarnessError } from '../util/errors.js';
 import { runMain } from './main.js';
 import { runScenarios } from './run-scenarios.js';
 
-const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns] [--lab NAME]
+const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME]
   Runs the recorded failure cases against a lab brought up for the run (or --lab NAME, one already up),
   prints a verdict per act (pass / hazard / fail) and, with --repeat, the outcome distribution.
   --strict   hazards fail the run (release gates); also MHC_STRICT=1`;

@@ -4,6 +4,7 @@ import { startVitest } from 'vitest/node';
 import { loadTargetConfig, selectTarget, sshTargetFor } from '../targets/select.js';
 import { heal } from '../recovery.js';
 import { HarnessError } from '../util/errors.js';
+import { dockerBinaries } from '../targets/containers/engine.js';
 
 const SCENARIOS = resolve(import.meta.dirname, '../../scenarios');
 
@@ -36,6 +37,7 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
   const target = o.target || 'netns';
   if (target !== 'netns' && o.labAttach) throw new HarnessError(`--lab ${o.labAttach} is for the netns target, not --target ${target}`);
   await loadTargetConfig(target);
+  if (target === 'containers') dockerBinaries(); // no Docker engine: say so before vitest starts
   process.env.MHC_TARGET = target;
   const runId = o.runId ?? new Date().toISOString().replace(/[:.]/g, '-');
   Object.assign(process.env, {
@@ -63,7 +65,7 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
   await vitest.close();
   process.off('SIGINT', onInterrupt);
   process.off('SIGTERM', onInterrupt);
-  if (interrupted && (o.labAttach || target !== 'netns')) {
+  if (interrupted && (o.labAttach || (target !== 'netns' && target !== 'containers'))) {
     const config = await loadTargetConfig(target);
     const t = config ? sshTargetFor(config) : selectTarget({ labName: o.labAttach });
     const h = await heal(t, (l) => process.stderr.write(l + '\n'));

@@ -4,6 +4,7 @@ import { StartedNetnsLab } from './netns/lab.js';
 import { readState } from './netns/state.js';
 import { loadSshTargetConfig, type SshTargetConfig } from './ssh/config.js';
 import { SshTarget } from './ssh/target.js';
+import { StartedContainersCluster } from './containers/cluster.js';
 import type { Target } from './target.js';
 
 declare module 'vitest' {
@@ -18,14 +19,13 @@ export function targetName(env: NodeJS.ProcessEnv = process.env): string {
   return env.MHC_TARGET?.trim() || 'netns';
 }
 
-/** netns is the lab; any other name is an ssh target config (targets/<name>.ts or a path). */
+/** netns is the lab, containers the Docker cluster; any other name is an ssh target config (targets/<name>.ts or a path). */
 export function isSshTarget(name = targetName()): boolean {
-  return name !== 'netns';
+  return name !== 'netns' && name !== 'containers';
 }
 
 /** Loads and validates the config a target name stands for (undefined for the lab). */
 export async function loadTargetConfig(name = targetName()): Promise<SshTargetConfig | undefined> {
-  if (name === 'containers') throw new HarnessError('target "containers" is not available', 'targets are netns (the lab) or an ssh config such as targets/vagrant.ts');
   return isSshTarget(name) ? loadSshTargetConfig(name) : undefined;
 }
 
@@ -54,6 +54,10 @@ export interface SelectOptions {
  */
 export function selectTarget(o: SelectOptions = {}): Target {
   const name = targetName();
+  if (name === 'containers') {
+    // The suite's container cluster (its global setup brought it up under labName).
+    return StartedContainersCluster.attach(o.labName || process.env.MHC_CONTAINERS_NAME || 'ctr', process.env.MHC_PROFILE ? Profile.load(process.env.MHC_PROFILE) : undefined);
+  }
   if (!isSshTarget(name)) {
     const lab = o.labName || process.env.MHC_LAB_ATTACH || process.env.MHC_LAB || 'suite';
     const s = readState(lab);

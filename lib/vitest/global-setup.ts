@@ -3,7 +3,8 @@ import { Profile } from '../profile/load.js';
 import { NetnsLab, StartedNetnsLab } from '../targets/netns/lab.js';
 import { readRun, distribution, regressionSincePrevious, summaryTable } from '../results.js';
 import { StepLog } from '../util/log.js';
-import { loadTargetConfig } from '../targets/select.js';
+import { loadTargetConfig, targetName } from '../targets/select.js';
+import { ContainersCluster, type StartedContainersCluster } from '../targets/containers/cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,11 +22,19 @@ export default async function setup(project: TestProject) {
   project.provide('runId', runId);
   const attach = process.env.MHC_LAB_ATTACH;
   const profile = Profile.load(process.env.MHC_PROFILE ?? 'seed');
-  let lab: StartedNetnsLab | undefined;
+  let lab: StartedNetnsLab | StartedContainersCluster | undefined;
   const sshConfig = await loadTargetConfig(); // MHC_TARGET names an ssh target: no lab to bring up
   if (sshConfig) {
     project.provide('sshTarget', sshConfig);
     project.provide('labName', '');
+  } else if (targetName() === 'containers') {
+    // MHC_TARGET=containers: db1, db2, batch1 as Docker containers in an engine of the run's own.
+    const name = process.env.MHC_CONTAINERS_NAME ?? 'ctr';
+    process.stderr.write(`bringing up containers "${name}" for the scenarios\n`);
+    let b = new ContainersCluster(profile).withName(name).withLog(new StepLog()).withFaithfulTimings(process.env.MHC_FAITHFUL_TIMINGS === '1');
+    if (process.env.MHC_SUBNET) b = b.withSubnet(process.env.MHC_SUBNET);
+    lab = await b.start();
+    project.provide('labName', name);
   } else if (attach) {
     StartedNetnsLab.attach(attach, profile);
     project.provide('labName', attach);
@@ -46,7 +55,7 @@ export default async function setup(project: TestProject) {
     }
     if (lab) {
       await lab.stop();
-      process.stderr.write(`lab "${lab.name}" is down\n`);
+      process.stderr.write(`${lab.kind === 'containers' ? 'containers' : 'lab'} "${lab.name}" is down\n`);
     }
   };
 }

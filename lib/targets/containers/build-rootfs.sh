@@ -36,6 +36,6 @@ echo "build-rootfs: packages installed at $(( $(date +%s) - t0 )) s"
 # The harness writes its own data directories, keys and configs; the package defaults go.
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/lib/mysql/* "$root"/etc/ssh/ssh_host_* "$root/etc/resolv.conf"
 : >"$root/etc/resolv.conf"
-tar --numeric-owner --xattrs -C "$root" -cf "$out.partial" .
-mv "$out.partial" "$out"
+tar --numeric-owner --xattrs -C "$root" -cf "$out.partial.$$" .
+mv "$out.partial.$$" "$out"
 echo "build-rootfs: $out written in $(( $(date +%s) - t0 )) s ($(du -h "$out" | cut -f1))"

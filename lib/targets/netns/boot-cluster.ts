@@ -4,10 +4,13 @@ import type { StepLog } from '../../util/log.js';
 import { waitFor } from '../../util/wait.js';
 import { corosyncMembers, crmMon, vipHolders } from '../../probes/cluster.js';
 import { crmErrorToProfile } from './crm-errors.js';
-import type { StartedNetnsLab } from './lab.js';
+import type { Target } from '../target.js';
+
+/** What booting needs of a target: `dir` (cluster.crm is at `${dir}/profile/cluster.crm` on the db hosts) and log tails. The lab and the containers target. */
+export type BootTarget = Target & { readonly dir: string; logTail(host: string, path: string, lines?: number): Promise<string> };
 
 /** The notebook's order: corosync on both db hosts, then pacemaker, then the crm configuration. */
-export async function bootCluster(lab: StartedNetnsLab, log: StepLog): Promise<void> {
+export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> {
   const dbs = lab.profile.dbHosts.map((h) => h.name);
   const first = dbs[0]!;
   const withLog = async <T>(host: string, file: string, what: string, fn: () => Promise<T>) => {

@@ -2,12 +2,12 @@ import type { StepLog } from '../../util/log.js';
 import { HarnessError } from '../../util/errors.js';
 import { waitFor } from '../../util/wait.js';
 import { setupReplication } from '../../replication/setup.js';
-import type { StartedNetnsLab } from './lab.js';
+import type { BootTarget } from './boot-cluster.js';
 
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** MariaDB on both db hosts, the admin account, then GTID replication primary → replica from batch1. */
-export async function bootMysql(lab: StartedNetnsLab, log: StepLog): Promise<void> {
+export async function bootMysql(lab: BootTarget, log: StepLog): Promise<void> {
   const dbs = lab.profile.dbHosts.map((h) => h.name);
   const { admin, replication } = lab.profile.config.mysql;
 
