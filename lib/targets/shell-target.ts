@@ -1,6 +1,16 @@
+import { spawn } from 'node:child_process';
+import { Duplex } from 'node:stream';
 import { HarnessError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
-import type { ExecOptions, ExecResult } from './target.js';
+import type { Daemon, ExecOptions, ExecResult } from './target.js';
+
+/** How each daemon is started on a host without systemd: the foreground command and its log. */
+export const DAEMONS: Record<Daemon, { argv: string; log: string }> = {
+  corosync: { argv: 'corosync -f', log: '/var/log/corosync/stdout.log' },
+  pacemaker: { argv: 'pacemakerd', log: '/var/log/pacemaker/stdout.log' },
+  mariadb: { argv: 'mariadbd', log: '/var/log/mysql/stdout.log' },
+  sshd: { argv: '/usr/sbin/sshd -D -f /etc/ssh/sshd_config', log: '/var/log/sshd.log' },
+};
 
 /** What every target derives from its exec(): a shell snippet and a signal by PID. */
 export abstract class ShellTarget {
@@ -14,6 +24,41 @@ export abstract class ShellTarget {
     const sig = typeof signal === 'number' ? String(signal) : signal.replace(/^SIG/, '');
     await this.exec(host, ['kill', `-${sig}`, String(pid)]);
   }
+
+  /** Starts a daemon in the background (setsid, its own log) and returns its PID on that host. */
+  async startDaemon(host: string, daemon: Daemon): Promise<number> {
+    const d = DAEMONS[daemon];
+    const { stdout } = await this.sh(host, `setsid ${d.argv} </dev/null >>${d.log} 2>&1 & echo $!`);
+    return Number(stdout.trim());
+  }
+
+  async readFile(host: string, path: string): Promise<string> {
+    return (await this.exec(host, ['cat', path])).stdout;
+  }
+
+  /** Last lines of a log file on a host, for error messages. */
+  async logTail(host: string, path: string, lines = 15): Promise<string> {
+    const r = await this.exec(host, ['tail', '-n', String(lines), path], { check: false });
+    return redact(r.stdout.trim());
+  }
+}
+
+/**
+ * A byte stream to address:port through `socat -` run by a command that places it inside the
+ * management host (nsenter into its namespace, docker exec into its container). mysql2 treats
+ * the result as a socket.
+ */
+export function streamThroughProcess(command: string, prefix: string[], toAddress: string, port: number, from: string, env?: NodeJS.ProcessEnv): Duplex {
+  const child = spawn(command, [...prefix, 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  child.on('exit', (code) => {
+    if (code && !duplex.destroyed) duplex.destroy(new Error(`stream to ${toAddress}:${port} from ${from}: ${stderr.trim() || `socat exit ${code}`}`));
+  });
+  duplex.on('close', () => child.exitCode === null && child.kill('SIGTERM'));
+  Object.assign(duplex, { setNoDelay() {}, setKeepAlive() {}, setTimeout() {}, remoteAddress: toAddress, remotePort: port });
+  return duplex;
 }
 
 /** The error for a command that failed on a host: which host, which command, why, its last output. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
@@ -7,44 +6,21 @@ import type { StartedTestContainer } from 'testcontainers';
 import { Profile } from '../../profile/load.js';
 import { HarnessError } from '../../util/errors.js';
 import { StepLog } from '../../util/log.js';
-import { redact } from '../../util/redact.js';
 import { isSameProcess, procStart } from '../netns/state.js';
-import { hostsFile, labMyCnf } from '../netns/host-files.js';
+import { SSHD_CONFIG, hostsFile, labMyCnf } from '../netns/host-files.js';
 import { labOverrides } from '../netns/lab.js';
 import { bootCluster } from '../netns/boot-cluster.js';
 import { bootMysql } from '../netns/boot-mysql.js';
-import { ShellTarget, commandFailed } from '../shell-target.js';
-import type { Daemon, ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
+import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-target.js';
+import type { ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
 import { DockerEngine } from './engine.js';
 import { ensureImage, type ImageResult } from './image.js';
-
-/** How each daemon is started on a node: as in the netns lab, without systemd. */
-const DAEMONS: Record<Daemon, { argv: string; log: string }> = {
-  corosync: { argv: 'corosync -f', log: '/var/log/corosync/stdout.log' },
-  pacemaker: { argv: 'pacemakerd', log: '/var/log/pacemaker/stdout.log' },
-  mariadb: { argv: 'mariadbd', log: '/var/log/mysql/stdout.log' },
-  sshd: { argv: '/usr/sbin/sshd -D -f /etc/ssh/sshd_config', log: '/var/log/sshd.log' },
-};
 
 /** Where the harness's own files are inside a node (cluster.crm for crmsh). */
 const NODE_DIR = '/etc/mysql-ha-chaos';
 const READY = 'mhc-node ready';
 const LABEL = 'org.mysql-ha-chaos.cluster';
 
-/** Same as the lab's sshd_config (netns/host-files.ts). */
-const SSHD_CONFIG = `# Written by the containers target: key-only root and vagrant logins for the SSH target.
-Port 22
-ListenAddress 0.0.0.0
-HostKey /etc/ssh/ssh_host_ed25519_key
-PidFile /run/sshd.pid
-AuthorizedKeysFile /etc/ssh/authorized_keys/%u
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-UseDNS no
-LogLevel INFO
-`;
 
 interface ClusterState {
   name: string;
@@ -267,37 +243,11 @@ chown -R mysql:mysql /var/lib/mysql /var/log/mysql`]);
   /** socat inside the management host's container (`docker exec -i batch1 socat - TCP:…`): the lab's ProxyJump. */
   openStream(toAddress: string, port: number): Duplex {
     const mgmt = this.profile.managementHost.name;
-    const child = spawn(this.engine.bin.docker, ['-H', this.engine.host, 'exec', '-i', this.container(mgmt), 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    child.on('exit', (code) => {
-      if (code && !duplex.destroyed) duplex.destroy(new Error(`stream to ${toAddress}:${port} from ${mgmt}: ${stderr.trim() || `socat exit ${code}`}`));
-    });
-    duplex.on('close', () => child.exitCode === null && child.kill('SIGTERM'));
-    Object.assign(duplex, { setNoDelay() {}, setKeepAlive() {}, setTimeout() {}, remoteAddress: toAddress, remotePort: port });
-    return duplex;
-  }
-
-  async startDaemon(host: string, daemon: Daemon): Promise<number> {
-    const d = DAEMONS[daemon];
-    const { stdout } = await this.sh(host, `setsid ${d.argv} </dev/null >>${d.log} 2>&1 & echo $!`);
-    return Number(stdout.trim());
-  }
-
-  async readFile(host: string, path: string): Promise<string> {
-    return (await this.exec(host, ['cat', path])).stdout;
+    return streamThroughProcess(this.engine.bin.docker, ['-H', this.engine.host, 'exec', '-i', this.container(mgmt)], toAddress, port, mgmt);
   }
 
   async startSshd(log: StepLog): Promise<void> {
     await log.step('sshd on the db hosts', () => Promise.all(this.profile.dbHosts.map((h) => this.startDaemon(h.name, 'sshd'))));
-  }
-
-  async logTail(host: string, path: string, lines = 15): Promise<string> {
-    const r = await this.exec(host, ['tail', '-n', String(lines), path], { check: false });
-    return redact(r.stdout.trim());
   }
 
   /** Last resort: the containers are removed and started again from the image (same engine, network and timings). */

@@ -39,7 +39,7 @@ innodb_log_file_size = 16M
 `;
 }
 
-const SSHD_CONFIG = `# Written by the lab: key-only root and vagrant logins for the SSH target.
+export const SSHD_CONFIG = `# Written by the lab (and the containers target): key-only root and vagrant logins for the SSH target.
 Port 22
 ListenAddress 0.0.0.0
 HostKey /etc/ssh/ssh_host_ed25519_key

@@ -7,10 +7,9 @@ import type { Profile } from '../../profile/load.js';
 import { crmProperties } from '../../profile/crm.js';
 import { HarnessError } from '../../util/errors.js';
 import { StepLog } from '../../util/log.js';
-import { redact } from '../../util/redact.js';
 import { waitFor } from '../../util/wait.js';
-import type { Daemon, ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
-import { ShellTarget, commandFailed } from '../shell-target.js';
+import type { ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
+import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-target.js';
 import { preflight } from './preflight.js';
 import { writeHostFiles } from './host-files.js';
 import {
@@ -21,14 +20,6 @@ import { bootMysql } from './boot-mysql.js';
 
 const HOST_INIT = join(import.meta.dirname, 'host-init.sh');
 const CLEAN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb' };
-
-/** How each daemon is started on a lab host: the foreground command and its log. */
-const DAEMONS: Record<Daemon, { argv: string; log: string }> = {
-  corosync: { argv: 'corosync -f', log: '/var/log/corosync/stdout.log' },
-  pacemaker: { argv: 'pacemakerd', log: '/var/log/pacemaker/stdout.log' },
-  mariadb: { argv: 'mariadbd', log: '/var/log/mysql/stdout.log' },
-  sshd: { argv: '/usr/sbin/sshd -D -f /etc/ssh/sshd_config', log: '/var/log/sshd.log' },
-};
 
 /**
  * The default target: the profile's cluster as Linux namespaces on this machine, with the real
@@ -196,39 +187,11 @@ export class StartedNetnsLab extends ShellTarget implements Target {
   /** socat inside the management host's network namespace: the lab's ProxyJump. */
   openStream(toAddress: string, port: number): Duplex {
     const mgmt = this.profile.managementHost.name;
-    const child = spawn('nsenter', [...this.nsenterArgs(mgmt, 'net'), '--', 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], {
-      stdio: ['pipe', 'pipe', 'pipe'], env: CLEAN_ENV,
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    child.on('exit', (code) => {
-      if (code && !duplex.destroyed) duplex.destroy(new Error(`stream to ${toAddress}:${port} from ${mgmt}: ${stderr.trim() || `socat exit ${code}`}`));
-    });
-    duplex.on('close', () => child.exitCode === null && child.kill('SIGTERM'));
-    // mysql2 treats the stream as a socket.
-    Object.assign(duplex, { setNoDelay() {}, setKeepAlive() {}, setTimeout() {}, remoteAddress: toAddress, remotePort: port });
-    return duplex;
-  }
-
-  async startDaemon(host: string, daemon: Daemon): Promise<number> {
-    const d = DAEMONS[daemon];
-    const { stdout } = await this.sh(host, `setsid ${d.argv} </dev/null >>${d.log} 2>&1 & echo $!`);
-    return Number(stdout.trim());
-  }
-
-  async readFile(host: string, path: string): Promise<string> {
-    return (await this.exec(host, ['cat', path])).stdout;
+    return streamThroughProcess('nsenter', [...this.nsenterArgs(mgmt, 'net'), '--'], toAddress, port, mgmt, CLEAN_ENV);
   }
 
   async startSshd(log: StepLog): Promise<void> {
     await log.step('sshd on the db hosts', () => Promise.all(this.profile.dbHosts.map((h) => this.startDaemon(h.name, 'sshd'))));
-  }
-
-  /** Last lines of a log file on a host, for error messages. */
-  async logTail(host: string, path: string, lines = 15): Promise<string> {
-    const r = await this.exec(host, ['tail', '-n', String(lines), path], { check: false });
-    return redact(r.stdout.trim());
   }
 
   /** Last resort: the same lab, rebuilt from the profile (same name, subnet and timings). */
