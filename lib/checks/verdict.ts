@@ -59,6 +59,7 @@ export function judge(e: Expectation, o: Outcome): Judgement {
     e.hazard,
     o.dualVip.seen ? e.hazardIf?.dualVip : undefined,
     o.vipAfter === 'moved' ? e.hazardIf?.vipMoved : undefined,
+    o.vipAfter === 'both' ? e.hazardIf?.vipBoth : undefined,
     have && have.children < 6 ? e.hazardIf?.childDown : undefined,
   ].filter((x): x is string => !!x);
   const verdict: Verdict = m.length ? 'fail' : hazards.length ? 'hazard' : 'pass';

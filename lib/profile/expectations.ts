@@ -29,6 +29,8 @@ export const expectationSchema = z.object({
   hazardIf: z.object({
     dualVip: z.string().optional(),
     vipMoved: z.string().optional(),
+    /** The VIP is still on both nodes when the act has settled. */
+    vipBoth: z.string().optional(),
     childDown: z.string().optional(),
   }).optional(),
   /** Where this stack (Pacemaker 2 / Corosync 3) was seen to differ from the notebook. */

@@ -13,13 +13,15 @@ export class WaitTimeoutError extends Error {
 export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
+  /** Errors of this class end the wait at once instead of counting as "not yet". */
+  fatal?: abstract new (...args: never[]) => Error;
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or throws WaitTimeoutError naming `what`. */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs, intervalMs = 200 }: WaitOptions,
+  { timeoutMs, intervalMs = 200, fatal }: WaitOptions,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -29,6 +31,7 @@ export async function waitFor<T>(
       if (v !== undefined && v !== false) return v as T;
       lastError = undefined;
     } catch (e) {
+      if (fatal && e instanceof fatal) throw e;
       lastError = e;
     }
     if (Date.now() >= deadline) throw new WaitTimeoutError(what, timeoutMs, lastError);

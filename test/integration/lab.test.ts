@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ const NAME = 'itest';
 const SUBNET = '10.11.98.0/24';
 
 describe('netns lab', () => {
-  afterAll(() => destroyLab(NAME).catch(() => undefined));
+  afterAll(async () => { for (const n of [NAME, 'itest2']) await destroyLab(n).catch(() => undefined); });
 
   it('comes up as the notebook\'s cluster and goes down leaving nothing', async () => {
     const lab: StartedNetnsLab = await new NetnsLab(Profile.load('seed')).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start();
@@ -37,6 +37,20 @@ describe('netns lab', () => {
       expect((await lab.exec('db1', ['cat', '/etc/hostname'])).stdout.trim()).toBe('db1.localnet');
       // Nothing of the lab subnet in this machine's own network namespace.
       expect(execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' })).not.toContain('10.11.98.');
+
+      // A second lab on this subnet is refused, naming the lab that has it, and leaves nothing.
+      await expect(new NetnsLab(Profile.load('seed')).withName('itest2').withSubnet(SUBNET).withLog(silentLog()).start())
+        .rejects.toThrow(`subnet ${SUBNET} is already used by lab "${NAME}"`);
+      expect(leftovers('itest2')).toEqual([]);
+      // Side by side: the same profile under another name and subnet comes up next to it.
+      const second = await new NetnsLab(Profile.load('seed')).withName('itest2').withSubnet('10.11.96.0/24').withLog(silentLog()).start();
+      try {
+        expect((await clusterStatus(second)).vip.holders).toHaveLength(1);
+        expect((await clusterStatus(lab)).vip.holders).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
+      expect(leftovers('itest2')).toEqual([]);
     } finally {
       await lab.stop();
     }
@@ -54,5 +68,43 @@ describe('netns lab', () => {
     await expect(new NetnsLab(Profile.load(d)).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start())
       .rejects.toThrow(new RegExp(`rejected .*cluster\\.crm line ${line}:[\\s\\S]*default-resource-stickiness`));
     expect(leftovers(NAME)).toEqual([]);
+  });
+
+  it('MariaDB settings it rejects are named at once with the lines that say why, and leave nothing', async () => {
+    const badProfile = (edit: (cnf: string) => string) => {
+      const d = mkdtempSync(join(tmpdir(), 'mhc-bad-'));
+      cpSync(Profile.load('seed').dir, d, { recursive: true });
+      const cnf = join(d, 'mysql/common.cnf');
+      writeFileSync(cnf, edit(readFileSync(cnf, 'utf8')));
+      return Profile.load(d);
+    };
+    const up = (p: Profile) => new NetnsLab(p).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start().then(() => { throw new Error('up succeeded'); }, (x: Error) => x);
+    // A setting mariadbd does not know: mariadb-install-db already refuses it.
+    let e = await up(badProfile((c) => c + 'no_such_setting = 1\n'));
+    expect(e.message).toMatch(/mariadb-install-db on db[12] failed[\s\S]*unknown variable 'no_such_setting=1'/);
+    expect(leftovers(NAME)).toEqual([]);
+    // A binlog in a directory that does not exist: install-db passes, the server aborts at start.
+    const t0 = Date.now();
+    e = await up(badProfile((c) => c.replace('log_bin = mysql-bin', 'log_bin = /nonexistent/mysql-bin')));
+    expect(e.message).toMatch(/mariadbd on db[12] \(PID \d+\) exited during start-up/);
+    expect(e.message).toMatch(/last lines of \/var\/log\/mysql\/error\.log on db[12]:[\s\S]*\/nonexistent\/mysql-bin\.index' not found/);
+    expect(leftovers(NAME)).toEqual([]);
+    // An address not on the host (TEST-NET-1): mariadbd runs without a TCP listener; the first
+    // connection from batch1 names the host and what to check.
+    e = await up(badProfile((c) => c.replace('bind_address = 0.0.0.0', 'bind_address = 192.0.2.1')));
+    expect(e.message).toMatch(/db1 \([\d.]+:3306\): nothing accepts MySQL connections there \(connection refused, from batch1\)/);
+    // Failing when the daemon exits, not at the wait's 30 s limit (a hang guard, not a timing assertion).
+    expect(Date.now() - t0).toBeLessThan(25_000);
+    expect(leftovers(NAME)).toEqual([]);
+  });
+
+  it('refuses to run unless root, with the fix in the message', () => {
+    // The CLI as an unprivileged user: a clear error before anything is made.
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', 'tsx', 'lib/cli/lab.ts', 'up', '--name', 'itest3', '--subnet', '10.11.95.0/24'], {
+      cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp' }, timeout: 60_000,
+    });
+    expect(r.status, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain('the netns lab needs root');
+    expect(leftovers('itest3')).toEqual([]);
   });
 });

@@ -69,6 +69,22 @@ describe('checker on recorded histories', () => {
     expect(judge(expectations['7-new-holder-fails-while-pinned']!, o).verdict).toBe('hazard');
   });
 
+  it('kill -9 pacemaker-based with the CIB daemon not respawned: a dual VIP that outlasts the window is a named hazard', () => {
+    // Seen 1 run in 3 (bench:cases, 2026-11-25): db2 took the VIP, db1 kept it, pacemaker-based stayed down.
+    const h = history('4-kill-pacemaker-based.dual-vip-stuck.history.json');
+    const [from, to] = actWindow(h, '4-kill-pacemaker-based');
+    const o = deriveOutcome(h, from, to, 'db1');
+    expect(o).toMatchObject({ vipAfter: 'both', initialHolders: ['db1'], finalHolders: ['db1', 'db2'] });
+    expect(o.dualVip).toMatchObject({ seen: true, stillAtEnd: true });
+    expect(o.daemonsAfter.db1).toMatchObject({ corosync: true, pacemakerd: true, children: 5 });
+    const j = judge(expectations['4-kill-pacemaker-based']!, o);
+    expect(j.verdict).toBe('hazard');
+    expect(j.hazard).toContain('the VIP stayed on both nodes');
+    expect(j.hazard).toContain('stayed down');
+    // The other children were never seen to do this: the same outcome there is a fail.
+    expect(judge(expectations['4-kill-pacemaker-execd']!, o).verdict).toBe('fail');
+  });
+
   it('classifies final holders relative to the initial ones', () => {
     expect(classify(['db1'], ['db1'])).toBe('stayed');
     expect(classify(['db1'], ['db2'])).toBe('moved');
