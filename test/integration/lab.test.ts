@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +12,32 @@ import { silentLog } from '../../lib/util/log.js';
 // Its own name and subnet, so it can run beside the suite's lab.
 const NAME = 'itest';
 const SUBNET = '10.11.98.0/24';
+const ROOT = join(import.meta.dirname, '../..');
 
 describe('netns lab', () => {
   afterAll(async () => { for (const n of [NAME, 'itest2']) await destroyLab(n).catch(() => undefined); });
 
-  it('comes up as the notebook\'s cluster and goes down leaving nothing', async () => {
+  it('comes up as the notebook\'s cluster (over a stale one left by a kill -9 of the harness) and goes down leaving nothing', async () => {
+    // The harness is killed (-9) in the middle of `lab up`, once corosync runs: its lab is stale.
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/lab.ts', 'up', '--name', NAME, '--subnet', SUBNET], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`lab up did not reach corosync within 60 s:\n${out}`)), 60_000);
+      const see = (d: Buffer) => { out += d; if (/corosync on the db hosts/.test(out)) { clearTimeout(timer); ok(); } };
+      cli.stdout.on('data', see);
+      cli.stderr.on('data', see);
+    });
+    cli.kill('SIGKILL');
+    await new Promise((ok) => cli.once('exit', ok));
+    const stale = readState(NAME)!;
+    expect(stale.complete, 'the killed up left a half-made lab').toBe(false);
+    const stalePids = Object.values(stale.hosts).map((p) => p.initPid);
+    expect(stalePids.every((pid) => { try { process.kill(pid, 0); return true; } catch { return false; } }), 'its hosts outlived the harness').toBe(true);
+
     const lab: StartedNetnsLab = await new NetnsLab(Profile.load('seed')).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start();
     const state = readState(NAME)!;
+    // The stale lab's hosts were ended before the new one was made.
+    for (const pid of stalePids) expect(() => process.kill(pid, 0)).toThrow();
     try {
       const s = await clusterStatus(lab);
       expect(s.nodes).toEqual([{ name: 'db1', online: true }, { name: 'db2', online: true }]);
@@ -101,7 +120,7 @@ describe('netns lab', () => {
   it('refuses to run unless root, with the fix in the message', () => {
     // The CLI as an unprivileged user: a clear error before anything is made.
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', 'tsx', 'lib/cli/lab.ts', 'up', '--name', 'itest3', '--subnet', '10.11.95.0/24'], {
-      cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp' }, timeout: 60_000,
+      cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp' }, timeout: 60_000,
     });
     expect(r.status, r.stderr).not.toBe(0);
     expect(r.stderr).toContain('the netns lab needs root');

@@ -70,7 +70,7 @@ describe('checker on recorded histories', () => {
   });
 
   it('kill -9 pacemaker-based with the CIB daemon not respawned: a dual VIP that outlasts the window is a named hazard', () => {
-    // Seen 1 run in 3 (bench:cases, 2026-11-25): db2 took the VIP, db1 kept it, pacemaker-based stayed down.
+    // Seen in 2 of 4 runs (bench:cases and a CI run, 2026-11-25): db2 took the VIP, db1 kept it, pacemaker-based stayed down.
     const h = history('4-kill-pacemaker-based.dual-vip-stuck.history.json');
     const [from, to] = actWindow(h, '4-kill-pacemaker-based');
     const o = deriveOutcome(h, from, to, 'db1');
