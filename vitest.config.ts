@@ -6,14 +6,17 @@ import { defineConfig } from 'vitest/config';
 //                target, report in Chromium) — one file at a time
 //   scenarios    the recorded failure cases, against one lab brought up for the suite
 // Labs share one machine's namespaces and two cores, so nothing of theirs runs in parallel.
+// MHC_REPORTS_DIR: where a run's reports go (default reports/); lib/results.ts reads it too.
+const REPORTS = process.env.MHC_REPORTS_DIR ?? 'reports';
+
 export default defineConfig({
   test: {
     // default: the terminal; allure-vitest: steps, labels and attachments for `npm run report`
     // (reports/allure-results); junit: reports/junit.xml for CI.
     reporters: [
       'default',
-      ['allure-vitest/reporter', { resultsDir: 'reports/allure-results' }],
-      ['junit', { outputFile: 'reports/junit.xml' }],
+      ['allure-vitest/reporter', { resultsDir: `${REPORTS}/allure-results` }],
+      ['junit', { outputFile: `${REPORTS}/junit.xml` }],
     ],
     projects: [
       {

@@ -8,7 +8,8 @@ import type { History } from './history.js';
 import { redact } from './util/redact.js';
 import { diffLatest, readRuns, regressionLines } from './report/regression.js';
 
-export const REPORTS_DIR = resolve(import.meta.dirname, '../reports');
+/** reports/ of this checkout, or MHC_REPORTS_DIR (a test that runs the chaos CLI keeps its results apart). */
+export const REPORTS_DIR = resolve(process.env.MHC_REPORTS_DIR ?? resolve(import.meta.dirname, '../reports'));
 
 /** The result of one act of one repetition of a case. */
 export interface ActResult {
@@ -50,6 +51,14 @@ export interface CaseRunRecord {
 }
 
 export const runDir = (runId: string) => join(REPORTS_DIR, 'runs', runId);
+
+/** Set by `npm run chaos` on Ctrl-C: the cases of the run that have not started are skipped. */
+const interruptMarker = (runId: string) => join(runDir(runId), 'INTERRUPTED');
+export function markInterrupted(runId: string): void {
+  mkdirSync(runDir(runId), { recursive: true });
+  writeFileSync(interruptMarker(runId), `${new Date().toISOString()}\n`);
+}
+export const runInterrupted = (runId: string) => existsSync(interruptMarker(runId));
 
 export function writeCaseRun(r: CaseRunRecord, history: History, d = runDir(r.runId)): void {
   mkdirSync(d, { recursive: true });

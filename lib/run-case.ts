@@ -17,6 +17,10 @@ import { VipWriter, prepareWorkload } from './workload/writer.js';
 import { checkData, type DataReport } from './checks/data.js';
 import { connectMysql, query } from './mysql/connect.js';
 
+let signalled = false;
+/** Whether this process got a Ctrl-C during a case: the cases after it are not started. */
+export const interruptedHere = () => signalled;
+
 /** One step of a case: a fault, and the key of its expectation in the profile's expectations.json. */
 export interface Act {
   id: string;
@@ -96,15 +100,38 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
   await opts.onEvidence?.('before');
   await observer.observeOnce();
   observer.start();
-  // Ctrl-C while faults are in place: undo them (bounded) before the process goes.
-  const onInterrupt = () => {
-    log(`case ${def.id}: interrupted; undoing ${injected.length} fault(s) before exit`);
-    const undoAll = (async () => { for (const f of [...injected].reverse()) await f.undo(t, history).catch(() => undefined); })();
-    const bound = new Promise((r) => setTimeout(r, 60_000));
-    void Promise.race([undoAll, bound]).finally(() => process.exit(130));
+  // Ctrl-C (SIGINT, which the terminal sends to this worker too): stop at the next step and let
+  // the recovery below undo the faults, as after any failure. SIGTERM (the worker is being ended):
+  // undo them here, bounded, then exit. Both share one undo, so a fault is never undone twice at once.
+  const interrupt = new AbortController();
+  let undoing: Promise<void> | undefined;
+  const undoAll = () => (undoing ??= (async () => {
+    for (const f of [...injected].reverse()) {
+      try {
+        await step(`recover: undo ${f.name}`, () => f.undo(t, history));
+        history.step(`undone: ${f.name}`);
+      } catch (e) {
+        recoveryErrors.push(`${f.name}: ${(e as Error).message}`);
+        history.step(`undo failed: ${f.name}`, (e as Error).message);
+      }
+    }
+  })());
+  const onSigint = () => {
+    // A second Ctrl-C must not end the worker in the middle of the undo: recovery is bounded anyway.
+    if (interrupt.signal.aborted) return log(`case ${def.id}: recovery in progress (its steps are bounded)`);
+    signalled = true;
+    log(`case ${def.id}: interrupted; stopping and undoing ${injected.length} fault(s)`);
+    history.step('interrupted', 'SIGINT');
+    interrupt.abort();
   };
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
+  const onSigterm = () => {
+    log(`case ${def.id}: terminated; undoing ${injected.length} fault(s) before exit`);
+    interrupt.abort();
+    const bound = new Promise((r) => setTimeout(r, 60_000));
+    void Promise.race([undoAll(), bound]).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   const runKey = `${opts.runId}/${def.id}/${opts.repetition}`;
   const writer = opts.writes === false ? undefined : new VipWriter(t, history, runKey, { rate: opts.writeRate }).start();
   let data: DataReport | undefined;
@@ -114,9 +141,11 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
       const e = expectations[i]!;
       const from = history.now();
       log(`case ${def.id} act ${act.id}: ${act.fault.name}`);
+      if (interrupt.signal.aborted) throw new HarnessError(`case ${def.id}: interrupted before ${act.id}`);
       injected.push(act.fault);
-      await step(`inject: ${act.fault.name}`, () => injectFault(act.fault, t, history), act.id);
-      const to = await step('observe until settled', () => settled(history, settle), act.id);
+      await step(`inject: ${act.fault.name}`, () => untilAborted(injectFault(act.fault, t, history), interrupt.signal), act.id);
+      const to = await step('observe until settled', () => settled(history, settle, interrupt.signal), act.id);
+      if (interrupt.signal.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
       const outcome = deriveOutcome(history, from, to, act.fault.host);
       outcome.vipHolderRoles = await vipHolderRoles(t, outcome.finalHolders);
       const j = await step('judge', async () => judge(e, outcome), act.id);
@@ -134,18 +163,11 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
     actError = e;
     history.step('act failed', (e as Error).message);
   } finally {
-    process.off('SIGINT', onInterrupt);
-    process.off('SIGTERM', onInterrupt);
     history.step('recovery');
-    for (const f of [...injected].reverse()) {
-      try {
-        await step(`recover: undo ${f.name}`, () => f.undo(t, history));
-        history.step(`undone: ${f.name}`);
-      } catch (e) {
-        recoveryErrors.push(`${f.name}: ${(e as Error).message}`);
-        history.step(`undo failed: ${f.name}`, (e as Error).message);
-      }
-    }
+    await undoAll();
+    // Until the faults are undone, a SIGTERM waits for that undo before the worker exits.
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     try {
       const a = await step('audit', () => auditUntilHealthy(t, 60_000));
       audits = a.results;
@@ -223,11 +245,18 @@ async function settleTimes(t: Target): Promise<SettleTimes> {
   return { minMs: token + consensus + 2000, stableMs: 3000, maxMs: 60_000 };
 }
 
+/** The promise, or an interruption: whichever comes first (the fault's own work may go on; recovery undoes it). */
+function untilAborted<T>(p: Promise<T>, abort: AbortSignal): Promise<T | void> {
+  if (abort.aborted) return Promise.resolve();
+  return Promise.race([p, new Promise<void>((r) => abort.addEventListener('abort', () => r(), { once: true }))]);
+}
+
 /** Waits until the act has played out; returns the history time that closes its window. */
-async function settled(h: History, s: SettleTimes): Promise<number> {
+async function settled(h: History, s: SettleTimes, abort: AbortSignal): Promise<number> {
   const faultEnd = h.faults().at(-1)!.t;
   for (;;) {
     const now = h.now();
+    if (abort.aborted) return now;
     const lastChange = h.observations().at(-1)?.t ?? faultEnd;
     if (now - faultEnd >= s.minMs && now - lastChange >= s.stableMs) return now;
     if (now - faultEnd >= s.maxMs) {

@@ -1,7 +1,7 @@
 import { inject, it, expect } from 'vitest';
 import type { Target } from './targets/target.js';
-import { runCase, type CaseDefinition } from './run-case.js';
-import type { CaseRunRecord } from './results.js';
+import { interruptedHere, runCase, type CaseDefinition } from './run-case.js';
+import { runInterrupted, type CaseRunRecord } from './results.js';
 import { AllureCase } from './report/allure-case.js';
 import { selectTarget } from './targets/select.js';
 
@@ -25,12 +25,15 @@ const strict = () => ['1', 'true', 'yes'].includes(String(process.env.MHC_STRICT
  * the test if the case left the cluster unhealthy.
  */
 export function scenario(def: CaseDefinition): void {
-  it(`case ${def.id}: ${def.title}`, async ({ annotate }) => {
+  it(`case ${def.id}: ${def.title}`, async ({ annotate, skip }) => {
+    const interrupted = () => interruptedHere() || runInterrupted(inject('runId'));
+    if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
     const t = suiteTarget();
     const records: CaseRunRecord[] = [];
     const report = new AllureCase(def, t, inject('runId'));
     await report.begin();
     for (let rep = 1; rep <= repeat(); rep++) {
+      if (rep > 1 && interrupted()) break;
       const { record } = await report.repetition(rep, repeat(), () => runCase(t, def, {
         runId: inject('runId'), repetition: rep, log: (l) => process.stderr.write(l + '\n'), step: report.step, onEvidence: report.onEvidence,
       }));

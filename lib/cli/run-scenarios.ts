@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startVitest } from 'vitest/node';
+import { createVitest } from 'vitest/node';
 import { loadTargetConfig, selectTarget, sshTargetFor } from '../targets/select.js';
 import { heal } from '../recovery.js';
+import { markInterrupted } from '../results.js';
 import { HarnessError } from '../util/errors.js';
 import { dockerBinaries } from '../targets/containers/engine.js';
 
@@ -48,23 +49,40 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
     ...(o.labAttach ? { MHC_LAB_ATTACH: o.labAttach } : {}),
   });
   const files = scenarioFiles(o.cases);
-  // Ctrl-C: cancel the run, then repair the cluster the interrupted case left (its own recovery
-  // did not get to run). A lab brought up for the run is torn down by the suite's teardown anyway.
+  // Ctrl-C: the case in progress undoes its faults (run-case.ts: its worker gets the same signal
+  // from the terminal), the cases after it are skipped, the suite's teardown brings down a lab
+  // made for the run, and an attached cluster is repaired below. Vitest's own handler would exit
+  // this process at once (before any of that), so it is replaced by ours.
+  process.env.TEST = 'true';
+  process.env.VITEST = 'true';
+  process.env.NODE_ENV ??= 'test';
+  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+  const vitest = await createVitest('test', { project: ['scenarios'], watch: false, run: true });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    for (const l of process.listeners(sig)) if (!before[sig].includes(l)) process.off(sig, l);
+  }
+  // The run is stopped with a marker, not with vitest's cancel: that marks a running test skipped
+  // without waiting for it and then ends its worker within half a second, cutting the case's own
+  // recovery short. The case in progress gets the terminal's SIGINT itself (run-case.ts) and
+  // recovers; every case after it sees the marker and is skipped (lib/scenario.ts).
   let interrupted = false;
   const onInterrupt = () => {
     if (interrupted) return;
     interrupted = true;
-    // The case in progress undoes its faults on the same signal (run-case.ts) and its worker then
-    // exits; the run ends there, and what is left is repaired below.
-    process.stderr.write('\ninterrupted: the running case undoes its faults, then the cluster is repaired\n');
+    markInterrupted(runId);
+    process.stderr.write(`\ninterrupted: the running case stops and undoes its faults; the cases after it are skipped${o.labAttach || target !== 'netns' ? '; then the cluster is repaired' : ''}\n`);
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
-  const vitest = await startVitest('test', files, { project: ['scenarios'], watch: false, run: true });
-  const failed = vitest.state.getFiles().some((f) => f.result?.state === 'fail') || vitest.state.getCountOfFailedTests() > 0;
-  await vitest.close();
-  process.off('SIGINT', onInterrupt);
-  process.off('SIGTERM', onInterrupt);
+  let failed = true;
+  try {
+    await vitest.start(files);
+    failed = vitest.state.getFiles().some((f) => f.result?.state === 'fail') || vitest.state.getCountOfFailedTests() > 0 || vitest.state.getUnhandledErrors().length > 0;
+  } finally {
+    await vitest.close(); // the suite's teardown: a lab brought up for the run goes down here
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
   if (interrupted && (o.labAttach || (target !== 'netns' && target !== 'containers'))) {
     const config = await loadTargetConfig(target);
     const t = config ? sshTargetFor(config) : selectTarget({ labName: o.labAttach });
@@ -72,5 +90,5 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
     process.stderr.write(h.ok ? 'cluster repaired: every audit passes\n' : `cluster NOT repaired: ${h.results.filter((r) => !r.ok).map((r) => `${r.audit}: ${r.detail}`).join('; ')}\n`);
     return { runId, ok: false };
   }
-  return { runId, ok: !failed };
+  return { runId, ok: !failed && !interrupted };
 }

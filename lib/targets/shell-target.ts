@@ -49,7 +49,9 @@ export abstract class ShellTarget {
  * the result as a socket.
  */
 export function streamThroughProcess(command: string, prefix: string[], toAddress: string, port: number, from: string, env?: NodeJS.ProcessEnv): Duplex {
-  const child = spawn(command, [...prefix, 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  // A process group of its own: the terminal's Ctrl-C goes to the harness, which then still needs
+  // its connections for the case's recovery (socat ends by itself when the harness closes its stdin).
+  const child = spawn(command, [...prefix, 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
