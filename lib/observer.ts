@@ -11,6 +11,7 @@ export class Observer {
   private timer?: Promise<void>;
   private running = false;
   private last = '';
+  private readonly tickTimes: number[] = [];
   ticks = 0;
 
   constructor(private readonly target: Target, private readonly history: History, private readonly intervalMs = 100) {}
@@ -37,7 +38,19 @@ export class Observer {
       this.history.add({ type: 'observe', t, nodes });
     }
     this.ticks++;
+    this.tickTimes.push(t);
     return nodes;
+  }
+
+  /**
+   * The polling actually achieved between two history times (the starts of successive polls): the
+   * resolution of every time-to-failover and dual-VIP figure in that window.
+   */
+  polling(from = 0, to = Infinity): PollingStats {
+    const ticks = this.tickTimes.filter((t) => t >= from && t <= to);
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!).sort((a, b) => a - b);
+    const at = (q: number) => (gaps.length ? Math.round(gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))]!) : undefined);
+    return { polls: ticks.length, intervalMs: this.intervalMs, medianGapMs: at(0.5), p95GapMs: at(0.95), maxGapMs: at(1) };
   }
 
   private async loop(): Promise<void> {
@@ -52,6 +65,15 @@ export class Observer {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
   }
+}
+
+export interface PollingStats {
+  polls: number;
+  /** The interval asked for. */
+  intervalMs: number;
+  medianGapMs?: number;
+  p95GapMs?: number;
+  maxGapMs?: number;
 }
 
 export async function observeNode(t: Target, host: string): Promise<NodeObservation> {

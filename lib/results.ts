@@ -5,6 +5,7 @@ import type { Outcome } from './checks/outcome.js';
 import type { Verdict } from './checks/verdict.js';
 import type { DataReport } from './checks/data.js';
 import type { History } from './history.js';
+import type { PollingStats } from './observer.js';
 import { redact } from './util/redact.js';
 import { diffLatest, readRuns, regressionLines } from './report/regression.js';
 
@@ -48,6 +49,8 @@ export interface CaseRunRecord {
   recoveryErrors: string[];
   /** Writes through the VIP and what became of them. */
   data?: DataReport;
+  /** The observer's achieved polling: the resolution of this run's timings. */
+  polling?: PollingStats;
 }
 
 export const runDir = (runId: string) => join(REPORTS_DIR, 'runs', runId);
@@ -93,7 +96,16 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
   const count = (v: string) => runs.flatMap((r) => r.acts).filter((a) => a.verdict === v).length;
   return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
     `${count('pass')} pass, ${count('hazard')} hazard, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
+    ...pollingLine(runs),
     ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : [])].join('\n');
+}
+
+/** How finely the faults were watched: the resolution of every failover and dual-VIP time above. */
+function pollingLine(runs: CaseRunRecord[]): string[] {
+  const p = runs.map((r) => r.polling).filter((x): x is PollingStats => !!x?.medianGapMs);
+  if (!p.length) return [];
+  const med = [...p.map((x) => x.medianGapMs!)].sort((a, b) => a - b)[Math.floor(p.length / 2)];
+  return [`observer while faults were active: poll gap median ${med} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`];
 }
 
 /**

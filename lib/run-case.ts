@@ -3,7 +3,7 @@ import { deriveOutcome } from './checks/outcome.js';
 import { judge } from './checks/verdict.js';
 import { injectFault, type Fault } from './faults/fault.js';
 import { History } from './history.js';
-import { Observer } from './observer.js';
+import { Observer, type PollingStats } from './observer.js';
 import { vipHolders } from './probes/cluster.js';
 import { expectationFor, loadExpectations, type Expectation } from './profile/expectations.js';
 import { heal } from './recovery.js';
@@ -135,6 +135,7 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
   const runKey = `${opts.runId}/${def.id}/${opts.repetition}`;
   const writer = opts.writes === false ? undefined : new VipWriter(t, history, runKey, { rate: opts.writeRate }).start();
   let data: DataReport | undefined;
+  let polling: PollingStats | undefined;
   if (writer) await sleep(1000); // a baseline of acknowledged writes before the first fault
   try {
     for (const [i, act] of acts.entries()) {
@@ -163,6 +164,7 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
     actError = e;
     history.step('act failed', (e as Error).message);
   } finally {
+    const recoveryAt = history.now();
     history.step('recovery');
     await undoAll();
     // Until the faults are undone, a SIGTERM waits for that undo before the worker exits.
@@ -178,6 +180,9 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
       recoveryErrors.push(`audits: ${(e as Error).message}`);
     }
     await observer.stop();
+    // While the faults played out (first fault → recovery), which is what the verdicts are judged on.
+    polling = observer.polling(history.faults()[0]?.t ?? 0, recoveryAt);
+    history.step('observer', `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, max ${polling.maxGapMs} ms`);
     await writer?.stop();
     if (writer) {
       try {
@@ -200,7 +205,7 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
   }
   const record: CaseRunRecord = {
     runId: opts.runId, startedAt: history.startedAt.toISOString(), caseId: def.id, caseTitle: def.title, repetition: opts.repetition, target: t.label, profile: t.profile.name,
-    overrides: t.overrides, acts: results, audits, auditsOk, healed, wallMs: Math.round(performance.now() - started), recoveryErrors, data,
+    overrides: t.overrides, acts: results, audits, auditsOk, healed, wallMs: Math.round(performance.now() - started), recoveryErrors, data, polling,
   };
   writeCaseRun(record, history, opts.resultsDir);
   if (actError) throw actError;

@@ -110,6 +110,10 @@ export class AllureCase {
       for (const r of records) for (const a of r.acts) {
         await allure.parameter(`${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}`, `${a.verdict.toUpperCase()}: ${a.seen}`, { excluded: true });
       }
+      // The resolution of the timings above: the observer's achieved poll gaps while faults were active.
+      for (const r of records) if (r.polling?.medianGapMs !== undefined) {
+        await allure.parameter(`observer poll gap${records.length > 1 ? ` #${r.repetition}` : ''}`, `median ${r.polling.medianGapMs} ms, p95 ${r.polling.p95GapMs} ms, max ${r.polling.maxGapMs} ms (${r.polling.polls} polls)`, { excluded: true });
+      }
     });
   }
 
