@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { Profile } from '../profile/load.js';
 import { NetnsLab, StartedNetnsLab } from '../targets/netns/lab.js';
@@ -5,6 +7,8 @@ import { readRun, distribution, regressionSincePrevious, summaryTable } from '..
 import { StepLog } from '../util/log.js';
 import { loadTargetConfig, targetName } from '../targets/select.js';
 import { ContainersCluster, type StartedContainersCluster } from '../targets/containers/cluster.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +27,7 @@ export default async function setup(project: TestProject) {
   const attach = process.env.MHC_LAB_ATTACH;
   const profile = Profile.load(process.env.MHC_PROFILE ?? 'seed');
   let lab: StartedNetnsLab | StartedContainersCluster | undefined;
+  let onExit: (() => void) | undefined;
   const sshConfig = await loadTargetConfig(); // MHC_TARGET names an ssh target: no lab to bring up
   if (sshConfig) {
     project.provide('sshTarget', sshConfig);
@@ -45,8 +50,15 @@ export default async function setup(project: TestProject) {
     if (process.env.MHC_SUBNET) b = b.withSubnet(process.env.MHC_SUBNET);
     lab = await b.start();
     project.provide('labName', name);
+    // Ctrl-C on `vitest`/`npm test` exits this process at once (vitest's own handler), so the
+    // teardown below never runs: a detached `lab down` then ends the lab by PID instead.
+    onExit = () => {
+      spawn(process.execPath, ['--import', 'tsx', 'lib/cli/lab.ts', 'down', '--name', name], { cwd: ROOT, detached: true, stdio: 'ignore' }).unref();
+    };
+    process.once('exit', onExit);
   }
   return async () => {
+    if (onExit) process.off('exit', onExit);
     const runs = readRun(runId);
     if (runs.length) {
       process.stdout.write(`\n${summaryTable(runs, regressionSincePrevious(runId))}\n`);
