@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { Profile } from '../profile/load.js';
+import { existsSync } from 'node:fs';
 import { NetnsLab, StartedNetnsLab, allLabs, destroyLab } from '../targets/netns/lab.js';
+import { DockerEngine } from '../targets/containers/engine.js';
 import { readState } from '../targets/netns/state.js';
 import { clusterStatus, formatStatus } from '../probes/status.js';
 import { StepLog } from '../util/log.js';
@@ -11,7 +13,7 @@ import { redact } from '../util/redact.js';
 
 const USAGE = `usage: npm run lab -- <up|down|status|exec|shell> [options]
   up       bring the lab up (cleans a stale lab of the same name first)
-  down     tear it down (--all: every lab on this machine)
+  down     tear it down (--all: every lab and Docker engine of the harness on this machine)
   status   nodes, DC, VIP holders, failed actions, constraints, replication (--json)
   exec     run a command on a host:  npm run lab -- exec db1 -- crm_mon -1
   shell    an interactive shell on a host:  npm run lab -- shell db1
@@ -49,6 +51,13 @@ async function main(argv: string[]): Promise<number> {
         const t = Date.now();
         await destroyLab(n, log);
         log.info(`lab "${n}" is down in ${((Date.now() - t) / 1000).toFixed(1)} s; nothing left`);
+      }
+      // --all also stops the containers target's Docker engines (their containers go with them).
+      if (values.all && existsSync('/usr/sbin/dockerd')) {
+        for (const e of DockerEngine.all()) {
+          await new DockerEngine(e).stop();
+          log.info(`Docker engine "${e}" is stopped; nothing left`);
+        }
       }
       return 0;
     }

@@ -77,6 +77,12 @@ export class DockerEngine {
     });
   }
 
+  /** The names of this harness's engines on this machine (those with a run directory). */
+  static all(): string[] {
+    if (!existsSync(RUN_ROOT)) return [];
+    return readdirSync(RUN_ROOT).filter((d) => d.startsWith('docker-')).map((d) => d.slice('docker-'.length));
+  }
+
   /** Attaches to an engine another process of this run started (the suite's global setup). */
   static attach(name: string): DockerEngine {
     const e = new DockerEngine(name);
