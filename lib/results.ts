@@ -6,6 +6,7 @@ import type { Verdict } from './checks/verdict.js';
 import type { DataReport } from './checks/data.js';
 import type { History } from './history.js';
 import type { PollingStats } from './observer.js';
+import type { LabOverride } from './targets/target.js';
 import { redact } from './util/redact.js';
 import { diffLatest, readRuns, regressionLines } from './report/regression.js';
 
@@ -97,7 +98,15 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
   return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
     `${count('pass')} pass, ${count('hazard')} hazard, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
     ...pollingLine(runs),
+    ...overrideLines(runs),
     ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : [])].join('\n');
+}
+
+/** Timings the lab set that the profile does not contain (start-up only; shown with every result). */
+function overrideLines(runs: CaseRunRecord[]): string[] {
+  const seen = new Map<string, string>();
+  for (const r of runs) for (const o of (r.overrides ?? []) as LabOverride[]) seen.set(o.setting, `lab override: ${o.setting} = ${o.value} (profile: ${o.profileValue})`);
+  return [...seen.values()];
 }
 
 /** How finely the faults were watched: the resolution of every failover and dual-VIP time above. */

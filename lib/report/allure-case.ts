@@ -31,7 +31,10 @@ export class AllureCase {
       // Stable identity across runs (trends/history), whichever file or title the case has.
       await allure.historyId(`mhc-case-${this.def.id}`);
       await allure.testCaseId(`mhc-case-${this.def.id}`);
-      await allure.description(`Notebook case ${this.def.id}: ${this.def.title}. Target: ${this.t.label}; profile: ${this.t.profile.name}; run ${this.runId}.`);
+      // A timing the lab sets that the profile does not contain must be visible wherever results are read.
+      const overrides = this.t.overrides.map((o) => `lab override: ${o.setting} = ${o.value} (profile: ${o.profileValue}) — ${o.why}`);
+      await allure.description(`Notebook case ${this.def.id}: ${this.def.title}. Target: ${this.t.label}; profile: ${this.t.profile.name}; run ${this.runId}.${overrides.map((l) => `\n\n${l}`).join('')}`);
+      for (const o of this.t.overrides) await allure.parameter(`lab override: ${o.setting}`, `${o.value} (profile: ${o.profileValue})`);
     });
   }
 
