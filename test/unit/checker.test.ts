@@ -85,6 +85,20 @@ describe('checker on recorded histories', () => {
     expect(judge(expectations['4-kill-pacemaker-execd']!, o).verdict).toBe('fail');
   });
 
+  it('kill -9 pacemaker-execd: a dual VIP that Pacemaker resolves onto the peer is a named hazard', () => {
+    // Seen in a CI run (2026-11-25): db2 started the VIP too, then multiple-active recovery kept it there.
+    const h = history('4-kill-pacemaker-execd.moved.history.json');
+    const [from, to] = actWindow(h, '4-kill-pacemaker-execd');
+    const o = deriveOutcome(h, from, to, 'db1');
+    expect(o).toMatchObject({ vipAfter: 'moved', initialHolders: ['db1'], finalHolders: ['db2'] });
+    expect(o.dualVip).toMatchObject({ seen: true, stillAtEnd: false });
+    const j = judge(expectations['4-kill-pacemaker-execd']!, o);
+    expect(j.verdict).toBe('hazard');
+    expect(j.hazard).toContain('multiple-active recovery');
+    // Never seen for pacemaker-fenced: there the same outcome is a fail (a change worth a look).
+    expect(judge(expectations['4-kill-pacemaker-fenced']!, o).verdict).toBe('fail');
+  });
+
   it('classifies final holders relative to the initial ones', () => {
     expect(classify(['db1'], ['db1'])).toBe('stayed');
     expect(classify(['db1'], ['db2'])).toBe('moved');
