@@ -237,7 +237,9 @@ interface SettleTimes { minMs: number; stableMs: number; maxMs: number }
 
 /**
  * How long to watch after a fault before judging: at least corosync's token + consensus timeouts
- * (membership changes cannot be seen sooner) plus slack, then until nothing changed for stableMs.
+ * (membership changes cannot be seen sooner) plus 3 s for Pacemaker to act on them, then until
+ * nothing changed for stableMs. The peer's takeover after kill -9 corosync was seen at 6.6–7.6 s
+ * (token 3 s + consensus 3.6 s): the slack keeps a slow takeover from being judged "stayed".
  */
 async function settleTimes(t: Target): Promise<SettleTimes> {
   const host = t.profile.dbHosts[0]!.name;
@@ -247,7 +249,7 @@ async function settleTimes(t: Target): Promise<SettleTimes> {
   };
   const token = (await get('runtime.config.totem.token')) || 3000;
   const consensus = (await get('runtime.config.totem.consensus')) || token * 1.2;
-  return { minMs: token + consensus + 2000, stableMs: 3000, maxMs: 60_000 };
+  return { minMs: token + consensus + 3000, stableMs: 3000, maxMs: 60_000 };
 }
 
 /** The promise, or an interruption: whichever comes first (the fault's own work may go on; recovery undoes it). */
