@@ -24,6 +24,14 @@ function actWindow(h: History, act: string): [number, number] {
 
 const expectations = loadExpectations(Profile.load('seed'));
 
+/** The outcome of one act of a recorded history, and its judgement against that act's expectation. */
+function judged(file: string, act: string, faulted: string) {
+  const h = history(file);
+  const [from, to] = actWindow(h, act);
+  const o = deriveOutcome(h, from, to, faulted);
+  return { o, j: judge(expectations[act]!, o) };
+}
+
 describe('checker on recorded histories', () => {
   it('corosync stop: dual VIP from the history, judged a hazard as the notebook expects', () => {
     const h = history('5-corosync-stop.history.json');
@@ -70,14 +78,11 @@ describe('checker on recorded histories', () => {
   });
 
   it('kill -9 pacemaker-based with the CIB daemon not respawned: a dual VIP that outlasts the window is a named hazard', () => {
-    // Seen in 2 of 4 runs (bench:cases and a CI run, 2026-11-25): db2 took the VIP, db1 kept it, pacemaker-based stayed down.
-    const h = history('4-kill-pacemaker-based.dual-vip-stuck.history.json');
-    const [from, to] = actWindow(h, '4-kill-pacemaker-based');
-    const o = deriveOutcome(h, from, to, 'db1');
+    // Seen in 2 of 8 runs (bench:cases and a CI run, 2026-11-25): db2 took the VIP, db1 kept it, pacemaker-based stayed down.
+    const { o, j } = judged('4-kill-pacemaker-based.dual-vip-stuck.history.json', '4-kill-pacemaker-based', 'db1');
     expect(o).toMatchObject({ vipAfter: 'both', initialHolders: ['db1'], finalHolders: ['db1', 'db2'] });
     expect(o.dualVip).toMatchObject({ seen: true, stillAtEnd: true });
     expect(o.daemonsAfter.db1).toMatchObject({ corosync: true, pacemakerd: true, children: 5 });
-    const j = judge(expectations['4-kill-pacemaker-based']!, o);
     expect(j.verdict).toBe('hazard');
     expect(j.hazard).toContain('the VIP stayed on both nodes');
     expect(j.hazard).toContain('stayed down');
@@ -87,12 +92,9 @@ describe('checker on recorded histories', () => {
 
   it('kill -9 pacemaker-execd: a dual VIP that Pacemaker resolves onto the peer is a named hazard', () => {
     // Seen in a CI run (2026-11-25): db2 started the VIP too, then multiple-active recovery kept it there.
-    const h = history('4-kill-pacemaker-execd.moved.history.json');
-    const [from, to] = actWindow(h, '4-kill-pacemaker-execd');
-    const o = deriveOutcome(h, from, to, 'db1');
+    const { o, j } = judged('4-kill-pacemaker-execd.moved.history.json', '4-kill-pacemaker-execd', 'db1');
     expect(o).toMatchObject({ vipAfter: 'moved', initialHolders: ['db1'], finalHolders: ['db2'] });
     expect(o.dualVip).toMatchObject({ seen: true, stillAtEnd: false });
-    const j = judge(expectations['4-kill-pacemaker-execd']!, o);
     expect(j.verdict).toBe('hazard');
     expect(j.hazard).toContain('multiple-active recovery');
     // Never seen for pacemaker-fenced: there the same outcome is a fail (a change worth a look).
