@@ -54,11 +54,28 @@ export function streamThroughProcess(command: string, prefix: string[], toAddres
   const child = spawn(command, [...prefix, 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  child.on('exit', (code) => {
-    if (code && !duplex.destroyed) duplex.destroy(new Error(`stream to ${toAddress}:${port} from ${from}: ${stderr.trim() || `socat exit ${code}`}`));
+  // The stream ends only once socat has exited and all its stderr is read ('close'): a failed
+  // connection then reaches the client as socat's reason (refused, unreachable), not as a bare end
+  // of stream or a broken pipe that a client would call "connection lost".
+  const duplex = new Duplex({
+    read() { child.stdout.resume(); },
+    write(chunk, encoding, cb) {
+      if (child.stdin.write(chunk, encoding)) cb();
+      else child.stdin.once('drain', () => cb());
+    },
+    final(cb) { child.stdin.end(); cb(); },
+    destroy(err, cb) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      cb(err);
+    },
   });
-  duplex.on('close', () => child.exitCode === null && child.kill('SIGTERM'));
+  child.stdout.on('data', (d: Buffer) => { if (!duplex.push(d)) child.stdout.pause(); });
+  child.stdin.on('error', () => { /* EPIPE once socat is gone: 'close' below says why */ });
+  child.on('close', (code) => {
+    if (duplex.destroyed) return;
+    if (code) duplex.destroy(new Error(`stream to ${toAddress}:${port} from ${from}: ${stderr.trim() || `socat exit ${code}`}`));
+    else duplex.push(null);
+  });
   Object.assign(duplex, { setNoDelay() {}, setKeepAlive() {}, setTimeout() {}, remoteAddress: toAddress, remotePort: port });
   return duplex;
 }

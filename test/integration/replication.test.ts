@@ -122,6 +122,8 @@ describe('replication tools (mysql-utilities in TypeScript), against a lab', () 
   it('failover --force promotes db2 when db1 is down; db1 rejoins as its replica', async () => {
     await rejects(() => failover(lab), /the primary db1 is reachable/);
     await sql('db1', "INSERT INTO repltest.t (v) VALUES ('before crash')");
+    // Replication is asynchronous: the row is on db2 before db1 dies (this test is about promotion).
+    await waitFor('db2 to replicate the row written before the crash', async () => (await sql('db2', "SELECT COUNT(*) AS n FROM repltest.t WHERE v = 'before crash'"))[0]!.n === 1, { timeoutMs: 10_000, intervalMs: 50 });
     const pid = Number((await lab.exec('db1', ['pgrep', '-x', 'mariadbd'])).stdout.trim());
     await lab.kill('db1', pid, 'SIGKILL');
     await waitFor('mariadbd on db1 to be gone', async () => (await lab.exec('db1', ['pgrep', '-x', 'mariadbd'], { check: false })).exitCode === 1, { timeoutMs: 5_000, intervalMs: 50 });
