@@ -18,7 +18,7 @@ export interface Topology {
  * thrown, since it is the caller's input that is wrong, not the cluster.
  */
 export async function readTopology(t: Target, opts: ConnectOptions = {}): Promise<Topology> {
-  const servers = await Promise.all(dbPair(t).map(async (host) => {
+  const read = await Promise.allSettled(dbPair(t).map(async (host) => {
     try {
       const s = await openServer(t, host, opts);
       try {
@@ -31,6 +31,10 @@ export async function readTopology(t: Target, opts: ConnectOptions = {}): Promis
       return { host, error: (e as Error).message };
     }
   }));
+  // Refused logins end the read; the first host in the profile's order is named, whichever answered first.
+  const refused = read.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (refused) throw refused.reason;
+  const servers = read.map((r) => (r as PromiseFulfilledResult<Topology['servers'][number]>).value);
   const channels = servers.flatMap((s) => (s.facts?.replica ? [{ replica: s.host, source: hostOf(t, s.facts.replica.sourceHost) }] : []));
   const topo: Topology = { servers, channels };
   if (channels.length === 1) {
