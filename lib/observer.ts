@@ -12,7 +12,6 @@ export class Observer {
   private running = false;
   private last = '';
   private readonly tickTimes: number[] = [];
-  ticks = 0;
 
   constructor(private readonly target: Target, private readonly history: History, private readonly intervalMs = 100) {}
 
@@ -37,7 +36,6 @@ export class Observer {
       this.last = key;
       this.history.add({ type: 'observe', t, nodes });
     }
-    this.ticks++;
     this.tickTimes.push(t);
     return nodes;
   }

@@ -6,9 +6,9 @@ import type { Verdict } from './checks/verdict.js';
 import type { DataReport } from './checks/data.js';
 import type { History } from './history.js';
 import type { PollingStats } from './observer.js';
-import type { LabOverride } from './targets/target.js';
+import { describeOverride, type LabOverride } from './targets/target.js';
 import { redact } from './util/redact.js';
-import { diffLatest, readRuns, regressionLines } from './report/regression.js';
+import { diffLatest, median, readRuns, regressionLines } from './report/regression.js';
 
 /** reports/ of this checkout, or MHC_REPORTS_DIR (a test that runs the chaos CLI keeps its results apart). */
 export const REPORTS_DIR = resolve(process.env.MHC_REPORTS_DIR ?? resolve(import.meta.dirname, '../reports'));
@@ -105,7 +105,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
 /** Timings the lab set that the profile does not contain (start-up only; shown with every result). */
 function overrideLines(runs: CaseRunRecord[]): string[] {
   const seen = new Map<string, string>();
-  for (const r of runs) for (const o of (r.overrides ?? []) as LabOverride[]) seen.set(o.setting, `lab override: ${o.setting} = ${o.value} (profile: ${o.profileValue})`);
+  for (const r of runs) for (const o of (r.overrides ?? []) as LabOverride[]) seen.set(o.setting, describeOverride(o));
   return [...seen.values()];
 }
 
@@ -113,8 +113,7 @@ function overrideLines(runs: CaseRunRecord[]): string[] {
 function pollingLine(runs: CaseRunRecord[]): string[] {
   const p = runs.map((r) => r.polling).filter((x): x is PollingStats => !!x?.medianGapMs);
   if (!p.length) return [];
-  const med = [...p.map((x) => x.medianGapMs!)].sort((a, b) => a - b)[Math.floor(p.length / 2)];
-  return [`observer while faults were active: poll gap median ${med} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`];
+  return [`observer while faults were active: poll gap median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`];
 }
 
 /**

@@ -141,8 +141,8 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
     for (const [i, act] of acts.entries()) {
       const e = expectations[i]!;
       const from = history.now();
-      log(`case ${def.id} act ${act.id}: ${act.fault.name}`);
       if (interrupt.signal.aborted) throw new HarnessError(`case ${def.id}: interrupted before ${act.id}`);
+      log(`case ${def.id} act ${act.id}: ${act.fault.name}`);
       injected.push(act.fault);
       await step(`inject: ${act.fault.name}`, () => untilAborted(injectFault(act.fault, t, history), interrupt.signal), act.id);
       const to = await step('observe until settled', () => settled(history, settle, interrupt.signal), act.id);

@@ -1,4 +1,4 @@
-import type { LabOverride, Target } from '../targets/target.js';
+import { describeOverride, type LabOverride, type Target } from '../targets/target.js';
 import { clusterDaemons, crmMon, locationConstraints, vipHolders } from './cluster.js';
 import type { CrmMonView, LocationConstraint } from './crm-mon.js';
 import type { ClusterDaemon } from './processes.js';
@@ -51,7 +51,7 @@ export async function clusterStatus(t: Target): Promise<ClusterStatus> {
 export function formatStatus(s: ClusterStatus): string {
   const out: string[] = [];
   out.push(`${s.target} — profile ${s.profile}`);
-  for (const o of s.overrides) out.push(`  lab override: ${o.setting} = ${o.value} (profile: ${o.profileValue}) — ${o.why}`);
+  for (const o of s.overrides) out.push(`  ${describeOverride(o, true)}`);
   out.push(`nodes:       ${s.nodes.map((n) => `${n.name} ${n.online ? 'online' : 'OFFLINE'}`).join(', ')}; DC: ${s.dc ?? 'none'}`);
   const vipNote = s.vip.holders.length > 1 ? '  ← DUAL VIP' : s.vip.holders.length === 0 ? '  ← NO HOLDER' : '';
   out.push(`VIP ${s.vip.ip}: on ${s.vip.holders.join(' + ') || 'no node'} (Pacemaker says: ${s.vip.pacemakerSays.join(', ') || 'stopped'})${vipNote}`);

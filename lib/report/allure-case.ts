@@ -4,7 +4,7 @@ import * as allure from 'allure-js-commons';
 import type { Judgement, Verdict } from '../checks/verdict.js';
 import type { CaseDefinition } from '../run-case.js';
 import { runDir, type CaseRunRecord } from '../results.js';
-import type { Target } from '../targets/target.js';
+import { describeOverride, type Target } from '../targets/target.js';
 import { redact } from '../util/redact.js';
 import { collectEvidence } from './evidence.js';
 import { caseLabels, worstVerdict } from './allure-results.js';
@@ -32,8 +32,7 @@ export class AllureCase {
       await allure.historyId(`mhc-case-${this.def.id}`);
       await allure.testCaseId(`mhc-case-${this.def.id}`);
       // A timing the lab sets that the profile does not contain must be visible wherever results are read.
-      const overrides = this.t.overrides.map((o) => `lab override: ${o.setting} = ${o.value} (profile: ${o.profileValue}) — ${o.why}`);
-      await allure.description(`Notebook case ${this.def.id}: ${this.def.title}. Target: ${this.t.label}; profile: ${this.t.profile.name}; run ${this.runId}.${overrides.map((l) => `\n\n${l}`).join('')}`);
+      await allure.description(`Notebook case ${this.def.id}: ${this.def.title}. Target: ${this.t.label}; profile: ${this.t.profile.name}; run ${this.runId}.${this.t.overrides.map((o) => `\n\n${describeOverride(o, true)}`).join('')}`);
       for (const o of this.t.overrides) await allure.parameter(`lab override: ${o.setting}`, `${o.value} (profile: ${o.profileValue})`);
     });
   }

@@ -81,7 +81,7 @@ function runIdTime(runId: string): string {
 
 const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, fail: 2 };
 const worst = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : undefined; };
+export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : undefined; };
 const fmtS = (ms?: number) => (ms === undefined ? 'none' : `${(ms / 1000).toFixed(2)} s`);
 
 /** One act across the repetitions of one run. */

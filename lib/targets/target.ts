@@ -53,3 +53,7 @@ export interface LabOverride {
   profileValue: string;
   why: string;
 }
+
+/** One line for a lab override, the same in `lab status`, the run summary and the reports. */
+export const describeOverride = (o: LabOverride, withWhy = false) =>
+  `lab override: ${o.setting} = ${o.value} (profile: ${o.profileValue})${withWhy ? ` — ${o.why}` : ''}`;

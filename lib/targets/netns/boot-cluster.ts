@@ -4,29 +4,35 @@ import type { StepLog } from '../../util/log.js';
 import { waitFor } from '../../util/wait.js';
 import { corosyncMembers, crmMon, vipHolders } from '../../probes/cluster.js';
 import { crmErrorToProfile } from './crm-errors.js';
-import type { Target } from '../target.js';
+import type { Daemon, Target } from '../target.js';
+import { DAEMONS } from '../shell-target.js';
 
 /** What booting needs of a target: `dir` (cluster.crm is at `${dir}/profile/cluster.crm` on the db hosts) and log tails. The lab and the containers target. */
 export type BootTarget = Target & { readonly dir: string; logTail(host: string, path: string, lines?: number): Promise<string> };
 
-/**
- * A guard for a boot wait: throws at once (instead of at the wait's limit) when a daemon that was
- * just started has exited. Checked at most once a second, so the wait's own polling stays cheap.
- */
-export function exitGuard(lab: Target, started: { host: string; pid: number; daemon: string }[]): () => Promise<void> {
-  let next = 0;
-  return async () => {
-    if (Date.now() < next) return;
-    next = Date.now() + 1000;
-    for (const d of started) {
-      const r = await lab.exec(d.host, ['kill', '-0', String(d.pid)], { check: false, timeoutMs: 5_000 });
-      if (r.exitCode !== 0) throw new DaemonExitedError(`${d.daemon} on ${d.host} (PID ${d.pid}) exited during start-up`);
-    }
-  };
-}
-
 /** Ends a boot wait early: polling on would only wait out the limit. */
-export class DaemonExitedError extends HarnessError {}
+class DaemonExitedError extends HarnessError {}
+
+/**
+ * Starts `daemon` on each host, then waits (bounded) until `ready`; it ends at once, naming the
+ * daemon, if one of them exits meanwhile. Whether they still run is checked at most once a second,
+ * so the wait's own polling stays cheap.
+ */
+export async function startAndWait(lab: Target, hosts: string[], daemon: Daemon, what: string, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const started = await Promise.all(hosts.map(async (host) => ({ host, pid: await lab.startDaemon(host, daemon) })));
+  let nextCheck = 0;
+  await waitFor(what, async () => {
+    if (await ready()) return true;
+    if (Date.now() >= nextCheck) {
+      nextCheck = Date.now() + 1000;
+      for (const d of started) {
+        const r = await lab.exec(d.host, ['kill', '-0', String(d.pid)], { check: false, timeoutMs: 5_000 });
+        if (r.exitCode !== 0) throw new DaemonExitedError(`${DAEMONS[daemon].argv.split(' ')[0]} on ${d.host} (PID ${d.pid}) exited during start-up`);
+      }
+    }
+    return false;
+  }, { timeoutMs, intervalMs: 100, fatal: DaemonExitedError });
+}
 
 /** The notebook's order: corosync on both db hosts, then pacemaker, then the crm configuration. */
 export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> {
@@ -41,27 +47,18 @@ export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> 
   };
 
   await log.step('corosync on the db hosts, membership of all', async () => {
-    const pids = await Promise.all(dbs.map(async (host) => ({ host, pid: await lab.startDaemon(host, 'corosync'), daemon: 'corosync' })));
-    const guard = exitGuard(lab, pids);
     await withLog(first, '/var/log/corosync/corosync.log', 'corosync', () =>
-      waitFor(`corosync on ${first} to see ${dbs.length} joined members`, async () => {
-        if (((await corosyncMembers(lab, first))?.length ?? 0) >= dbs.length) return true;
-        await guard();
-        return false;
-      }, { timeoutMs: 30_000, intervalMs: 100, fatal: DaemonExitedError }));
+      startAndWait(lab, dbs, 'corosync', `corosync on ${first} to see ${dbs.length} joined members`,
+        async () => ((await corosyncMembers(lab, first))?.length ?? 0) >= dbs.length, 30_000));
   });
 
   const deadtime = lab.overrides.find((o) => o.setting === 'pacemaker dc-deadtime')?.value;
   await log.step(`pacemaker on the db hosts, a DC elected${deadtime ? ` (lab dc-deadtime ${deadtime})` : ''}`, async () => {
-    const pids = await Promise.all(dbs.map(async (host) => ({ host, pid: await lab.startDaemon(host, 'pacemaker'), daemon: 'pacemakerd' })));
-    const guard = exitGuard(lab, pids);
     await withLog(first, '/var/log/pacemaker/pacemaker.log', 'pacemaker', () =>
-      waitFor(`Pacemaker to elect a DC with ${dbs.join(' and ')} online`, async () => {
+      startAndWait(lab, dbs, 'pacemaker', `Pacemaker to elect a DC with ${dbs.join(' and ')} online`, async () => {
         const v = await crmMon(lab, first);
-        if (!!v?.dc && dbs.every((d) => v.nodes.some((n) => n.name === d && n.online))) return true;
-        await guard();
-        return false;
-      }, { timeoutMs: 60_000, intervalMs: 100, fatal: DaemonExitedError }));
+        return !!v?.dc && dbs.every((d) => v.nodes.some((n) => n.name === d && n.online));
+      }, 60_000));
   });
 
   await log.step('apply the profile\'s cluster.crm with crmsh', async () => {

@@ -1,8 +1,7 @@
 import type { StepLog } from '../../util/log.js';
 import { HarnessError } from '../../util/errors.js';
-import { waitFor } from '../../util/wait.js';
 import { setupReplication } from '../../replication/setup.js';
-import { DaemonExitedError, exitGuard, type BootTarget } from './boot-cluster.js';
+import { startAndWait, type BootTarget } from './boot-cluster.js';
 
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
@@ -20,13 +19,9 @@ export async function bootMysql(lab: BootTarget, log: StepLog): Promise<void> {
         const errors = `${install.stdout}\n${install.stderr}\n${await lab.logTail(h, '/var/log/mysql/error.log', 30)}`.split('\n').filter((l) => /\[ERROR\]/.test(l));
         throw new HarnessError(`mariadb-install-db on ${h} failed (exit ${install.exitCode}): mariadbd refuses the profile's MariaDB settings (${lab.profile.dir}/mysql/*.cnf):\n${[...new Set(errors)].join('\n') || install.stdout.trim().split('\n').slice(0, 10).join('\n')}`);
       }
-      const guard = exitGuard(lab, [{ host: h, pid: await lab.startDaemon(h, 'mariadb'), daemon: 'mariadbd' }]);
       try {
-        await waitFor(`mariadbd on ${h} to accept connections`, async () => {
-          if ((await lab.exec(h, ['mariadb', '-e', 'SELECT 1'], { check: false, timeoutMs: 5_000 })).exitCode === 0) return true;
-          await guard();
-          return false;
-        }, { timeoutMs: 30_000, intervalMs: 100, fatal: DaemonExitedError });
+        await startAndWait(lab, [h], 'mariadb', `mariadbd on ${h} to accept connections`,
+          async () => (await lab.exec(h, ['mariadb', '-e', 'SELECT 1'], { check: false, timeoutMs: 5_000 })).exitCode === 0, 30_000);
       } catch (e) {
         throw new HarnessError(`${(e as Error).message}\nlast lines of /var/log/mysql/error.log on ${h}:\n${await lab.logTail(h, '/var/log/mysql/error.log')}`);
       }
