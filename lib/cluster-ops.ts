@@ -54,8 +54,18 @@ export async function stopCorosync(t: Target, host: string, timeoutMs = 30_000):
 
 export async function startCorosync(t: Target, host: string, timeoutMs = 30_000): Promise<void> {
   if (!(await pidOf(t, host, 'corosync'))) await t.startDaemon(host, 'corosync');
-  await waitFor(`corosync on ${host} to answer (corosync-cmapctl)`, async () => (await t.exec(host, ['corosync-cmapctl', '-g', 'runtime.votequorum.this_node_id'], { check: false, timeoutMs: 3_000 })).exitCode === 0, { timeoutMs, intervalMs: 100 });
+  const started = Date.now();
+  await waitFor(`corosync on ${host} to answer (corosync-cmapctl)`, async () => {
+    if ((await t.exec(host, ['corosync-cmapctl', '-g', 'runtime.votequorum.this_node_id'], { check: false, timeoutMs: 3_000 })).exitCode === 0) return true;
+    // A corosync that exits at start (a bad corosync.conf) will not answer later: say so now.
+    // (After a second: until it has exec'd, the new process is still named setsid or sh.)
+    if (Date.now() - started > 1_000 && !(await pidOf(t, host, 'corosync'))) throw new DaemonExited(`corosync on ${host} exited right after it was started (bad /etc/corosync/corosync.conf? see /var/log/corosync there)`);
+    return false;
+  }, { timeoutMs, intervalMs: 100, fatal: DaemonExited });
 }
+
+/** A daemon that was started and is gone again: its wait ends at once. */
+export class DaemonExited extends HarnessError {}
 
 /** The notebook's manual VIP removal: ip addr del VIP/cidr dev eth1 (no error if absent). */
 export async function removeVipByHand(t: Target, host: string): Promise<boolean> {

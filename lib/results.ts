@@ -5,6 +5,7 @@ import type { Outcome } from './checks/outcome.js';
 import type { Verdict } from './checks/verdict.js';
 import type { DataReport } from './checks/data.js';
 import type { History } from './history.js';
+import type { HealReport } from './heal.js';
 import type { PollingStats } from './observer.js';
 import { describeOverride, type LabOverride } from './targets/target.js';
 import { redact } from './util/redact.js';
@@ -46,10 +47,14 @@ export interface CaseRunRecord {
   audits: AuditResult[];
   auditsOk: boolean;
   healed: boolean;
+  /** The heal ladder's climb after this case left the cluster unhealthy. */
+  heal?: HealReport;
   wallMs: number;
   recoveryErrors: string[];
   /** Writes through the VIP and what became of them. */
   data?: DataReport;
+  /** Labs running on this machine when the case started (this case's own included, for the lab target). */
+  labsRunning?: string[];
   /** The observer's achieved polling: the resolution of this run's timings. */
   polling?: PollingStats;
 }
@@ -98,6 +103,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
   return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
     `${count('pass')} pass, ${count('hazard')} hazard, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
     ...pollingLine(runs),
+    ...labsLine(runs),
     ...overrideLines(runs),
     ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : [])].join('\n');
 }
@@ -107,6 +113,14 @@ function overrideLines(runs: CaseRunRecord[]): string[] {
   const seen = new Map<string, string>();
   for (const r of runs) for (const o of (r.overrides ?? []) as LabOverride[]) seen.set(o.setting, describeOverride(o));
   return [...seen.values()];
+}
+
+/** How many labs shared the machine while the cases ran: timings taken beside another lab are worth less. */
+function labsLine(runs: CaseRunRecord[]): string[] {
+  const seen = runs.map((r) => r.labsRunning).filter((x): x is string[] => !!x);
+  if (!seen.length) return [];
+  const most = seen.reduce((a, b) => (b.length > a.length ? b : a));
+  return [`labs running at once on this machine during the cases: at most ${most.length}${most.length ? ` (${most.join(', ')})` : ''}`];
 }
 
 /** How finely the faults were watched: the resolution of every failover and dual-VIP time above. */

@@ -6,7 +6,7 @@ import { History } from './history.js';
 import { Observer, type PollingStats } from './observer.js';
 import { vipHolders } from './probes/cluster.js';
 import { expectationFor, loadExpectations, type Expectation } from './profile/expectations.js';
-import { heal } from './recovery.js';
+import { failedAudits, heal, type HealReport } from './heal.js';
 import { type ActResult, type CaseRunRecord, writeCaseRun } from './results.js';
 import type { Target } from './targets/target.js';
 import { HarnessError } from './util/errors.js';
@@ -16,6 +16,7 @@ import { replicationState } from './probes/replication.js';
 import { VipWriter, prepareWorkload } from './workload/writer.js';
 import { checkData, type DataReport } from './checks/data.js';
 import { connectMysql, query } from './mysql/connect.js';
+import { liveLabs } from './targets/netns/state.js';
 
 let signalled = false;
 /** Whether this process got a Ctrl-C during a case: the cases after it are not started. */
@@ -66,13 +67,14 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
   const log = opts.log ?? (() => {});
   const step = opts.step ?? (<T>(_name: string, body: () => Promise<T>) => body());
   const started = performance.now();
+  const labsRunning = liveLabs();
   const expectationsAll = loadExpectations(t.profile);
 
   const pre = await auditUntilHealthy(t, 30_000);
   if (!pre.ok) {
     log(`case ${def.id}: cluster unhealthy before the case (${failed(pre.results)}); healing`);
     const h = await heal(t, log);
-    if (!h.ok) throw new HarnessError(`case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${failed(h.results)}`);
+    if (!h.ok) throw new HarnessError(`case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${h.rungs.map((r) => `${r.rung}: ${r.detail}`).join(' → ')}`);
   }
   await alignVipWithPrimary(t, log);
   const primary = (await replicationState(t)).find((x) => x.reachable && !x.replica && !x.readOnly)?.host ?? t.profile.config.mysql.replication.primary;
@@ -96,6 +98,7 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
   let audits: AuditResult[] = [];
   let auditsOk = false;
   let healed = false;
+  let healReport: HealReport | undefined;
   let actError: unknown;
   await opts.onEvidence?.('before');
   await observer.observeOnce();
@@ -195,17 +198,13 @@ export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions):
     if (!auditsOk) {
       log(`case ${def.id}: left the cluster unhealthy (${failed(audits) || recoveryErrors.join('; ')}); healing for the next case`);
       healed = true;
-      try {
-        const h = await heal(t, log);
-        if (!h.ok) log(`case ${def.id}: healing failed too: ${failed(h.results)}`);
-      } catch (e) {
-        log(`case ${def.id}: healing failed: ${(e as Error).message}`);
-      }
+      healReport = await heal(t, log);
+      log(healReport.ok ? `case ${def.id}: healed by "${healReport.healedBy}"` : `case ${def.id}: healing failed: ${failedAudits(healReport.results)}`);
     }
   }
   const record: CaseRunRecord = {
     runId: opts.runId, startedAt: history.startedAt.toISOString(), caseId: def.id, caseTitle: def.title, repetition: opts.repetition, target: t.label, profile: t.profile.name,
-    overrides: t.overrides, acts: results, audits, auditsOk, healed, wallMs: Math.round(performance.now() - started), recoveryErrors, data, polling,
+    overrides: t.overrides, acts: results, audits, auditsOk, healed, heal: healReport, labsRunning, wallMs: Math.round(performance.now() - started), recoveryErrors, data, polling,
   };
   writeCaseRun(record, history, opts.resultsDir);
   if (actError) throw actError;
@@ -231,7 +230,7 @@ async function vipHolderRoles(t: Target, holders: string[]): Promise<Record<stri
   return out;
 }
 
-const failed = (r: AuditResult[]) => r.filter((x) => !x.ok).map((x) => `${x.audit}: ${x.detail}`).join('; ');
+const failed = failedAudits;
 
 interface SettleTimes { minMs: number; stableMs: number; maxMs: number }
 

@@ -4,14 +4,29 @@ import { interruptedHere, runCase, type CaseDefinition } from './run-case.js';
 import { runInterrupted, type CaseRunRecord } from './results.js';
 import { AllureCase } from './report/allure-case.js';
 import { selectTarget } from './targets/select.js';
+import { NetnsLab } from './targets/netns/lab.js';
+import { readState } from './targets/netns/state.js';
+import { Profile } from './profile/load.js';
+import { StepLog } from './util/log.js';
 
 export type { Act, CaseContext } from './run-case.js';
 
 let target: Target | undefined;
 
-/** The target the suite runs against: the suite's lab, or the ssh target MHC_TARGET names (see lib/targets/select.ts). */
-export function suiteTarget(): Target {
+/**
+ * The target the suite runs against: the suite's lab, or the ssh target MHC_TARGET names (see
+ * lib/targets/select.ts). The first scenario brings the suite's lab up (lazyLab), so that it does
+ * not idle beside the integration tests' labs; the global setup's teardown brings it down.
+ */
+export async function suiteTarget(): Promise<Target> {
   if (target) return target;
+  const lazy = inject('lazyLab');
+  if (lazy && !readState(lazy.name)?.complete) {
+    process.stderr.write(`bringing up lab "${lazy.name}" for the scenarios\n`);
+    let b = new NetnsLab(Profile.load(lazy.profile)).withName(lazy.name).withOwnerRecord(lazy.owner).withLog(new StepLog()).withFaithfulTimings(lazy.faithful);
+    if (lazy.subnet) b = b.withSubnet(lazy.subnet);
+    await b.start();
+  }
   target = selectTarget({ labName: inject('labName'), sshConfig: inject('sshTarget') });
   return target;
 }
@@ -28,7 +43,7 @@ export function scenario(def: CaseDefinition): void {
   it(`case ${def.id}: ${def.title}`, async ({ annotate, skip }) => {
     const interrupted = () => interruptedHere() || runInterrupted(inject('runId'));
     if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
-    const t = suiteTarget();
+    const t = await suiteTarget();
     const records: CaseRunRecord[] = [];
     const report = new AllureCase(def, t, inject('runId'));
     await report.begin();

@@ -33,7 +33,10 @@ export const AUDITS: { name: string; check: (s: ClusterStatus) => string | undef
     name: 'corosync, pacemakerd and its six children on every db node',
     check: (s) => {
       const missing = Object.entries(s.daemons).flatMap(([h, d]) => (['corosync', 'pacemakerd', ...PACEMAKER_CHILDREN] as const).filter((k) => !d[k]).map((k) => `${k}@${h}`));
-      return missing.length ? `missing: ${missing.join(', ')}` : undefined;
+      if (missing.length) return `missing: ${missing.join(', ')}`;
+      // All present is not enough: a pacemakerd stuck in its shutdown still lists every child.
+      const notRunning = Object.entries(s.views).filter(([, v]) => v?.pacemakerdState && v.pacemakerdState !== 'running').map(([h, v]) => `${h}: pacemakerd ${v!.pacemakerdState}`);
+      return notRunning.length ? notRunning.join(', ') : undefined;
     },
   },
   {

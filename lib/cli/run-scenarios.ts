@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createVitest } from 'vitest/node';
 import { loadTargetConfig, selectTarget, sshTargetFor } from '../targets/select.js';
-import { heal } from '../recovery.js';
+import { heal } from '../heal.js';
 import { markInterrupted } from '../results.js';
 import { HarnessError } from '../util/errors.js';
 import { dockerBinaries } from '../targets/containers/engine.js';

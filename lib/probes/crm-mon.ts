@@ -3,6 +3,8 @@ import { XMLParser } from 'fast-xml-parser';
 /** What `crm_mon --output-as=xml` says about the cluster, from one node's point of view. */
 export interface CrmMonView {
   dc?: string;
+  /** pacemakerd's own state on the node asked (running, shutting_down, …); absent when it does not answer. */
+  pacemakerdState?: string;
   withQuorum: boolean;
   nodes: { name: string; id: string; online: boolean; standby: boolean; unclean: boolean; pending: boolean }[];
   resources: { id: string; agent: string; role: string; active: boolean; failed: boolean; blocked: boolean; managed: boolean; runningOn: string[] }[];
@@ -33,6 +35,7 @@ export function parseCrmMonXml(text: string): CrmMonView {
   collect(root.resources);
   return {
     dc: bool(dc?.present) ? dc.name : undefined,
+    pacemakerdState: root.pacemakerd?.state,
     withQuorum: bool(dc?.with_quorum),
     nodes: (root.nodes?.node ?? []).map((n: any) => ({
       name: n.name, id: String(n.id), online: bool(n.online), standby: bool(n.standby),

@@ -90,7 +90,10 @@ describe('ssh target', () => {
     expect((await t.exec('db2', ['kill', '-0', String(pid)], { check: false })).exitCode).toBe(0);
     await t.kill('db2', pid, 'SIGKILL');
     await expect.poll(async () => (await t.exec('db2', ['kill', '-0', String(pid)], { check: false })).exitCode, { timeout: 5_000 }).not.toBe(0);
-    // The observer fires many commands at once: more than sshd's MaxSessions per connection.
+    // The observer fires many commands at once: more than sshd's MaxSessions per connection, right
+    // after commands that timed out (sshd keeps their sessions until they have exited).
+    const cut = await Promise.all(Array.from({ length: 12 }, () => t.exec('db2', ['sleep', '20'], { check: false, timeoutMs: 300 })));
+    expect(cut.map((r) => r.exitCode)).toEqual(Array(12).fill(124));
     const many = await Promise.all(Array.from({ length: 24 }, (_, i) => t.exec(i % 2 ? 'db1' : 'db2', ['echo', String(i)])));
     expect(many.map((r) => Number(r.stdout))).toEqual(Array.from({ length: 24 }, (_, i) => i));
     // The SSH sessions come from batch1, as the operator's did.
@@ -116,6 +119,22 @@ describe('ssh target', () => {
     await d.kill('db1', dp, 'SIGTERM');
     // Nothing of the lab's subnet in this machine's own network namespace.
     expect(execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' })).not.toContain(PREFIX);
+  });
+
+  it('answers every command when the login shell is slow (bash sources root\'s ~/.bashrc for each SSH command)', async () => {
+    // A real host's rc files can cost hundreds of ms per command (this machine's pyenv init did,
+    // ~0.6 s under a lock, until the lab gave its hosts a home of their own): commands queue for
+    // a session slot within their own limit instead of being refused by sshd's MaxSessions.
+    const t = ssh();
+    await t.sh('db1', 'cp /root/.bashrc /root/.bashrc.orig && { echo "sleep 0.3"; cat /root/.bashrc.orig; } > /root/.bashrc');
+    try {
+      const t0 = Date.now();
+      const many = await Promise.all(Array.from({ length: 24 }, (_, i) => t.exec('db1', ['echo', String(i)])));
+      expect(many.map((r) => Number(r.stdout))).toEqual(Array.from({ length: 24 }, (_, i) => i));
+      expect(Date.now() - t0).toBeGreaterThan(1_000); // the slow shell really was in the path
+    } finally {
+      await t.sh('db1', 'mv /root/.bashrc.orig /root/.bashrc');
+    }
   });
 
   it('jumps through a host like ssh -J: sessions and streams are forwardOut channels of the jump host\'s session', async () => {

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Profile } from '../../profile/load.js';
@@ -10,6 +10,7 @@ const HOST_DIRS = [
   'var/lib/pacemaker/cib', 'var/lib/pacemaker/pengine', 'var/lib/pacemaker/blackbox', 'var/lib/pacemaker/cores',
   'var/lib/corosync', 'var/lib/mysql',
   'var/log/pacemaker', 'var/log/corosync', 'var/log/mysql', 'var/log/crmsh',
+  'root',
 ];
 
 function ids(user: string): { uid: number; gid: number } {
@@ -59,6 +60,19 @@ export function hostsFile(profile: Profile): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * root's home as on a fresh Debian install, not this machine's /root: bash sources ~/.bashrc for
+ * every command sshd runs, and this machine's (pyenv init, ~0.6 s under a lock) made concurrent
+ * SSH commands queue behind each other until they timed out.
+ */
+function writeRootHome(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const f of ['.bashrc', '.profile']) {
+    const skel = `/etc/skel/${f}`;
+    if (existsSync(skel)) copyFileSync(skel, join(dir, f));
+  }
+}
+
 /** An empty CIB of this Pacemaker's own schema, carrying the lab's start-up overrides. */
 export async function seededCib(props: Record<string, string>): Promise<string> {
   const { stdout } = await execa('cibadmin', ['--empty']);
@@ -87,6 +101,7 @@ export async function writeHostFiles(labName: string, profile: Profile, cibProps
       for (const sub of HOST_DIRS) mkdirSync(join(d, sub), { recursive: true });
       writeFileSync(join(d, 'etc/hostname'), h.fqdn + '\n');
       writeFileSync(join(d, 'etc/hosts'), hostsFile(profile));
+      writeRootHome(join(d, 'root'));
       if (h.role !== 'db') return;
       writeFileSync(join(d, 'etc/corosync/corosync.conf'), profile.files.corosyncConf);
       writeFileSync(join(d, 'etc/mysql/my.cnf'), labMyCnf());

@@ -13,7 +13,7 @@ import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-targe
 import { preflight } from './preflight.js';
 import { writeHostFiles } from './host-files.js';
 import {
-  type HostProcess, type LabState, hostDir, isSameProcess, labDir, listLabs, ownerAlive, procStart, readState, writeState,
+  type HostProcess, type LabState, heldByAnother, hostDir, isSameProcess, labDir, listLabs, procStart, readState, writeState,
 } from './state.js';
 import { bootCluster } from './boot-cluster.js';
 import { bootMysql } from './boot-mysql.js';
@@ -32,11 +32,14 @@ export class NetnsLab {
   private log = new StepLog();
   private faithful = false;
   private owned = false;
+  private owner?: LabState['owner'];
 
   constructor(private readonly baseProfile: Profile) {}
 
   /** Marks the lab as held by this process (a test run): other runs refuse to clean it while we live. */
   withOwner(on = true): this { this.owned = on; return this; }
+  /** Keeps the lease of the run that holds the lab (a rebuild by one of that run's workers). */
+  withOwnerRecord(owner: LabState['owner']): this { this.owner = owner; this.owned = !!owner; return this; }
 
   withName(name: string): this { this.name = name; return this; }
   withSubnet(subnet: string): this { this.subnet = subnet; return this; }
@@ -50,7 +53,7 @@ export class NetnsLab {
     log.info(`lab "${name}" up: profile ${profile.name} (${profile.dir}), subnet ${profile.subnet}`);
     await log.step('preflight (root, packages, namespaces, name and subnet free)', () => preflight(name, profile.subnet));
     const existing = readState(name);
-    if (ownerAlive(existing)) {
+    if (heldByAnother(existing)) {
       throw new HarnessError(`lab "${name}" is in use by PID ${existing!.owner!.pid} (a running test suite)`, `wait for it, or pick another name (MHC_LAB / --name) and subnet`);
     }
     if (existsSync(labDir(name))) await log.step(`clean up a stale lab "${name}"`, () => destroyLab(name));
@@ -60,7 +63,7 @@ export class NetnsLab {
     const state: LabState = {
       name, subnet: profile.subnet, profileDir: profile.dir, bridgeNetns: `mhc-${name}`,
       createdAt: new Date().toISOString(), hosts: {}, overrides, complete: false,
-      owner: this.owned ? { pid: process.pid, start: procStart(process.pid)! } : undefined,
+      owner: this.owner ?? (this.owned ? { pid: process.pid, start: procStart(process.pid)! } : undefined),
     };
     try {
       writeState(state); // first, so that a crash from here on leaves something `up`/`down` can clean
@@ -196,7 +199,7 @@ export class StartedNetnsLab extends ShellTarget implements Target {
 
   /** Last resort: the same lab, rebuilt from the profile (same name, subnet and timings). */
   async restore(): Promise<void> {
-    const fresh = await new NetnsLab(this.profile).withName(this.name).withSubnet(this.state.subnet).withOwner(!!this.state.owner)
+    const fresh = await new NetnsLab(this.profile).withName(this.name).withSubnet(this.state.subnet).withOwnerRecord(this.state.owner)
       .withFaithfulTimings(this.state.overrides.length === 0).withLog(new StepLog(() => {})).start();
     this.state = fresh.state;
   }

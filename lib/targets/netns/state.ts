@@ -27,8 +27,31 @@ export interface LabState {
   owner?: { pid: number; start: string };
 }
 
-/** True while the lab's owner process is alive: the lab is in use and must not be cleaned. */
-export const ownerAlive = (s: LabState | undefined) => !!s?.owner && isSameProcess(s.owner.pid, s.owner.start) && s.owner.pid !== process.pid;
+/**
+ * True while the lab's owner process is alive and is not us: the lab is in use by another run and
+ * must not be cleaned. The owner's own process tree may rebuild it (a test suite's workers are
+ * children of the process that holds the lease).
+ */
+export const heldByAnother = (s: LabState | undefined) => ownerAlive(s) && !ancestry().includes(s!.owner!.pid);
+
+/** True while the process that holds the lab's lease lives (a lab whose owner died is stale). */
+export const ownerAlive = (s: LabState | undefined) => !!s?.owner && isSameProcess(s.owner.pid, s.owner.start);
+
+/** This process and its ancestors, nearest first. */
+export function ancestry(pid = process.pid): number[] {
+  const out: number[] = [];
+  for (let p: number | undefined = pid; p && p > 1 && out.length < 64; p = parentOf(p)) out.push(p);
+  return out;
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
 
 export const labDir = (name: string) => join(LABS_ROOT, name);
 export const stateFile = (name: string) => join(labDir(name), 'state.json');
@@ -62,3 +85,11 @@ export function procStart(pid: number): string | undefined {
 
 /** True if PID still is the process recorded (same start time). */
 export const isSameProcess = (pid: number, start: string) => procStart(pid) === start;
+
+/** Labs on this machine whose hosts are running (contention for the two cores: shown with each run). */
+export function liveLabs(): string[] {
+  return listLabs().filter((n) => {
+    const s = readState(n);
+    return !!s && Object.values(s.hosts).some((p) => isSameProcess(p.initPid, p.initStart));
+  });
+}

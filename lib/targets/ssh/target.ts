@@ -23,8 +23,11 @@ export const DEFAULT_DAEMON_START: Record<Daemon, string> = {
 
 /** The environment every command runs with (as the lab's nsenter does): root's PATH, C.UTF-8. */
 const ENV = ['env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8', 'LC_ALL=C.UTF-8'];
-/** Below sshd's MaxSessions (10): the observer runs many commands at once. */
-const CHANNELS_PER_HOST = 8;
+/** Below sshd's MaxSessions (10): the observer and the probes run several commands at once. */
+const CHANNELS_PER_HOST = 6;
+/** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: OpenSSH's answer when a connection has MaxSessions open. */
+const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
+const SESSION_REOPEN_MS = 50;
 
 /** Where a connection starts: a byte stream to address:port (e.g. one opened inside the lab's batch1). */
 export type FirstHop = (address: string, port: number) => Duplex;
@@ -43,14 +46,20 @@ export const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s
 class Semaphore {
   private queue: Array<() => void> = [];
   constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) { this.free--; return; }
-    await new Promise<void>((r) => this.queue.push(r));
+  /** A slot within timeoutMs, or false. */
+  async acquire(timeoutMs: number): Promise<boolean> {
+    if (this.free > 0) { this.free--; return true; }
+    return new Promise<boolean>((resolve) => {
+      const grant = () => { clearTimeout(timer); resolve(true); };
+      const timer = setTimeout(() => { this.queue = this.queue.filter((g) => g !== grant); resolve(false); }, timeoutMs);
+      this.queue.push(grant);
+    });
   }
   release(): void {
     const next = this.queue.shift();
     if (next) next(); else this.free++;
   }
+  get waiting(): number { return this.queue.length; }
 }
 
 interface Conn {
@@ -58,6 +67,8 @@ interface Conn {
   ssh: NodeSSH;
   client: Client;
   channels: Semaphore;
+  /** Session opens sshd refused for its MaxSessions (tried again until the command's deadline). */
+  refusals: number;
   sudoChecked?: Promise<void>;
   dead?: boolean;
 }
@@ -182,7 +193,7 @@ export class SshTarget extends ShellTarget implements Target {
     }
     const client = ssh.connection!;
     client.on('error', () => undefined); // a later failure shows as the channel's close; the next use reconnects
-    const conn: Conn = { host, ssh, client, channels: new Semaphore(CHANNELS_PER_HOST) };
+    const conn: Conn = { host, ssh, client, channels: new Semaphore(CHANNELS_PER_HOST), refusals: 0 };
     const forget = () => { conn.dead = true; };
     client.on('close', forget);
     client.on('end', forget);
@@ -210,38 +221,50 @@ export class SshTarget extends ShellTarget implements Target {
     return c.sudoChecked;
   }
 
+  /**
+   * One command in a session channel, within timeoutMs in all (waiting for a slot included). A
+   * slot of the connection is held until sshd has closed the channel, not merely until the caller
+   * got its answer: sshd counts a session against MaxSessions until the command has exited (and
+   * the remote timeout(1) starts only after the login shell's rc files), so a slot freed at our own
+   * timeout let more channels open than sshd allows ("open failed"). A connection that stops
+   * answering is closed by the keepalive, which closes its channels and frees their slots.
+   */
   private async channel(c: Conn, command: string, input: string | undefined, timeoutMs: number): Promise<ExecResult & { timedOut: boolean }> {
-    await c.channels.acquire();
+    const t0 = performance.now();
+    if (!(await c.channels.acquire(timeoutMs))) {
+      return { stdout: '', stderr: `no free session slot on ${c.host} within ${timeoutMs} ms (${CHANNELS_PER_HOST} commands still open there, ${c.channels.waiting} waiting)`, exitCode: 124, timedOut: true };
+    }
+    let released = false;
+    const release = () => { if (!released) { released = true; c.channels.release(); } };
     try {
-      return await new Promise((resolve, reject) => {
-        c.client.exec(command, (err, ch: ClientChannel) => {
-          if (err) { reject(new HarnessError(redact(`${this.describe(c.host)}: cannot open a session channel: ${err.message}`))); return; }
-          let stdout = '';
-          let stderr = '';
-          let code: number | null = null;
-          let timedOut = false;
-          // At the limit: signal the remote command (OpenSSH ≥ 7.9 honours it), close the channel
-          // and answer at once; sshd may hold the channel until the command ends.
-          const timer = setTimeout(() => {
-            timedOut = true;
-            try { ch.signal('KILL'); } catch { /* channel already gone */ }
-            ch.close();
-            resolve({ stdout, stderr, exitCode: 124, timedOut });
-          }, timeoutMs);
-          ch.setEncoding('utf8');
-          ch.stderr.setEncoding('utf8');
-          ch.on('data', (d: string) => (stdout += d));
-          ch.stderr.on('data', (d: string) => (stderr += d));
-          ch.on('exit', (c2: number | null) => (code = c2));
-          ch.on('close', () => {
-            clearTimeout(timer);
-            resolve({ stdout, stderr, exitCode: timedOut ? 124 : code ?? 255, timedOut });
-          });
-          ch.end(input ?? undefined);
-        });
-      });
-    } finally {
-      c.channels.release();
+      if (c.dead) throw new HarnessError(`${this.describe(c.host)}: the connection was lost while the command waited for a session slot`);
+      return await this.openSession(c, command, t0 + timeoutMs, (ch) => collect(ch, input, Math.max(1, t0 + timeoutMs - performance.now()), release));
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens a session channel. sshd refuses one ("open failed", administratively prohibited) while
+   * sessions of this connection that we already saw closed are still being torn down on its side:
+   * that refusal is backpressure, so the open is tried again shortly, until the command's deadline.
+   * (A failure of `use` itself is not retried: collect() never rejects.)
+   */
+  private async openSession<R>(c: Conn, command: string, deadline: number, use: (ch: ClientChannel) => Promise<R>): Promise<R> {
+    for (;;) {
+      try {
+        // `use` runs inside ssh2's callback: a fast command's output, exit status and close can
+        // arrive in the same packet batch as the exec's confirmation, before a later tick.
+        return await new Promise<R>((resolve, reject) => c.client.exec(command, (err, ch) => (err ? reject(err) : resolve(use(ch)))));
+      } catch (e) {
+        const refused = (e as { reason?: number }).reason === OPEN_ADMINISTRATIVELY_PROHIBITED;
+        if (!refused || performance.now() + SESSION_REOPEN_MS >= deadline) {
+          throw new HarnessError(redact(`${this.describe(c.host)}: cannot open a session channel: ${(e as Error).message}${refused ? ` (sshd's MaxSessions: ${c.refusals} refusals on this connection)` : ''}`));
+        }
+        c.refusals++;
+        await new Promise((r) => setTimeout(r, SESSION_REOPEN_MS));
+      }
     }
   }
 
@@ -286,6 +309,36 @@ export class SshTarget extends ShellTarget implements Target {
     const conns = all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     for (const c of conns.sort((a) => (a.host === this.config.jumpHost ? 1 : -1))) c.ssh.dispose();
   }
+}
+
+/**
+ * A session channel's output and exit code. At the limit: signal the remote command (OpenSSH ≥ 7.9
+ * honours it), close the channel and answer at once; onClosed runs only when sshd has closed it.
+ */
+function collect(ch: ClientChannel, input: string | undefined, limitMs: number, onClosed: () => void): Promise<ExecResult & { timedOut: boolean }> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let code: number | null = null;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { ch.signal('KILL'); } catch { /* channel already gone */ }
+      ch.close();
+      resolve({ stdout, stderr, exitCode: 124, timedOut });
+    }, limitMs);
+    ch.setEncoding('utf8');
+    ch.stderr.setEncoding('utf8');
+    ch.on('data', (d: string) => (stdout += d));
+    ch.stderr.on('data', (d: string) => (stderr += d));
+    ch.on('exit', (c2: number | null) => (code = c2));
+    ch.on('close', () => {
+      clearTimeout(timer);
+      onClosed();
+      resolve({ stdout, stderr, exitCode: timedOut ? 124 : code ?? 255, timedOut });
+    });
+    ch.end(input ?? undefined);
+  });
 }
 
 function expandHome(p: string): string {
