@@ -26,6 +26,8 @@ export interface ActResult {
   fault: string;
   verdict: Verdict;
   hazard?: string;
+  /** Why the evidence cannot support a verdict, when the verdict is "inconclusive". */
+  inconclusive?: string;
   expected: string;
   seen: string;
   mismatches: string[];
@@ -96,7 +98,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
   const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? c.slice(0, w[i]! - 1) + '…' : c.padEnd(w[i]!))).join('  ');
   const count = (v: string) => runs.flatMap((r) => r.acts).filter((a) => a.verdict === v).length;
   return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
-    `${count('pass')} pass, ${count('hazard')} hazard, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
+    `${count('pass')} pass, ${count('hazard')} hazard, ${count('inconclusive')} inconclusive, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
     ...pollingLine(runs),
     ...overrideLines(runs),
     ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : [])].join('\n');

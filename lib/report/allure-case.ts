@@ -7,7 +7,8 @@ import { runDir, type CaseRunRecord } from '../results.js';
 import { describeOverride, type Target } from '../targets/target.js';
 import { redact } from '../util/redact.js';
 import { collectEvidence } from './evidence.js';
-import { caseLabels, worstVerdict } from './allure-results.js';
+import { caseLabels } from './allure-results.js';
+import { worstVerdict } from './regression.js';
 import { timelineSvg, type HistoryJson } from './timeline.js';
 
 /**

@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Verdict } from '../checks/verdict.js';
 import type { HistoryEvent } from '../history.js';
 import type { CaseRunRecord } from '../results.js';
 import { redact } from '../util/redact.js';
-import type { Run } from './regression.js';
+import { worstVerdict, type Run } from './regression.js';
 import { timelineSvg, type HistoryJson } from './timeline.js';
 
 /**
@@ -31,8 +30,6 @@ export function caseLabels(c: { caseId: string; caseTitle: string; profile: stri
   ];
 }
 
-const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, fail: 2 };
-export const worstVerdict = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
 export const caseHistoryId = (caseId: string) => `mhc-case-${caseId}`;
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 

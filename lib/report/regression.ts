@@ -79,8 +79,9 @@ function runIdTime(runId: string): string {
   return m ? `${m[1]}:${m[2]}:${m[3]}.${m[4]}Z` : new Date(0).toISOString();
 }
 
-const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, fail: 2 };
-const worst = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
+/** How bad a verdict is: a case (or an act over repetitions) is as bad as its worst verdict. */
+const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, inconclusive: 2, fail: 3 };
+export const worstVerdict = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
 export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : undefined; };
 const fmtS = (ms?: number) => (ms === undefined ? 'none' : `${(ms / 1000).toFixed(2)} s`);
 
@@ -105,7 +106,7 @@ export function summariseActs(records: CaseRunRecord[]): Map<string, ActSummary>
     const finals = [...new Set(xs.map(({ a }) => roleOf(a)))].sort();
     const dual = xs.filter(({ a }) => a.outcome.dualVip.seen).length;
     out.set(k, {
-      caseId: xs[0]!.a.caseId, act: xs[0]!.a.act, verdict: worst(xs.map(({ a }) => a.verdict)),
+      caseId: xs[0]!.a.caseId, act: xs[0]!.a.act, verdict: worstVerdict(xs.map(({ a }) => a.verdict)),
       finalHolders: finals.join(' | '),
       dualVip: dual === 0 ? 'never' : dual === n ? (xs.some(({ a }) => a.outcome.dualVip.stillAtEnd) ? 'yes, still at end' : 'yes') : `${dual}/${n} reps`,
       ttfMs: median(xs.map(({ a }) => a.outcome.timeToFailoverMs).filter((x): x is number => x !== undefined)),
