@@ -119,13 +119,14 @@ function pollingLine(runs: CaseRunRecord[]): string[] {
 }
 
 /**
- * The regression diff lines for run `runId` against the runs before it in reports/runs (each act
- * against the most recent earlier run that ran it); undefined when there is no previous run.
+ * The regression diff lines for run `runId` against the runs before it in reports/runs of the same
+ * profile on the same target (each act against the most recent such run that ran it; "no previous
+ * run of profile X on target Y" when there is none); undefined when the run is not in reports/runs.
  */
 export function regressionSincePrevious(runId: string, reportsDir = REPORTS_DIR): string[] | undefined {
   const runs = readRuns(reportsDir);
   const i = runs.findIndex((r) => r.runId === runId);
-  if (i < 1) return undefined;
+  if (i < 0) return undefined;
   return regressionLines(diffLatest(runs.slice(0, i + 1)));
 }
 

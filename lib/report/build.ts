@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { AllureReport, resolveConfig } from '@allurereport/core';
 import { REPORTS_DIR } from '../results.js';
 import { caseLabels, ResultsWriter, runMetrics, ttfKey, writeRunAsAllure } from './allure-results.js';
-import { DEFAULT_TOLERANCE, diffLatest, readRuns, regressionLines, regressionMarkdown, type RegressionDiff, type Run, type Tolerance } from './regression.js';
+import { DEFAULT_TOLERANCE, diffLatest, noBaselineLines, readRuns, regressionLines, regressionMarkdown, type RegressionDiff, type Run, type Tolerance } from './regression.js';
 import { failoverTrendSvg } from './trend.js';
 import { CATEGORIES, honestStatus } from './allure-status.js';
 
@@ -206,7 +206,7 @@ function writeRegressionResult(w: ResultsWriter, d: RegressionDiff, md: string, 
   w.writeResult({
     uuid: randomUUID(),
     testCaseId: 'mhc-regression-diff',
-    name: d.previous ? `regression diff: ${worse.length} regression(s) since ${d.previous}` : 'regression diff: no previous run',
+    name: d.previous ? `regression diff: ${worse.length} regression(s) since ${d.previous}` : `regression diff: ${noBaselineLines(d).join('; ') || 'no previous run'}`,
     fullName: 'report#regression diff',
     status: worse.length ? 'failed' : 'passed',
     statusDetails: worse.length ? { message: lines.filter((l) => l.startsWith('REGRESSION')).join('\n') } : {},
