@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { CATEGORIES, honestStatus } from './lib/report/allure-status.js';
 
 // Three projects, run one group after the other (sequence.groupOrder):
 //   unit         parsers, checker, report and config tests — fast, no root, no lab
@@ -15,7 +16,9 @@ export default defineConfig({
     // (reports/allure-results); junit: reports/junit.xml for CI.
     reporters: [
       'default',
-      ['allure-vitest/reporter', { resultsDir: `${REPORTS}/allure-results` }],
+      // categories.json for the results; honestStatus: a hazard case that passes its test is
+      // "broken" in Allure, not green (a test cannot set its own status; see lib/report/allure-status.ts).
+      ['allure-vitest/reporter', { resultsDir: `${REPORTS}/allure-results`, categories: CATEGORIES, listeners: [{ beforeTestResultWrite: honestStatus }] }],
       ['junit', { outputFile: `${REPORTS}/junit.xml` }],
     ],
     projects: [

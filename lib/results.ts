@@ -27,6 +27,8 @@ export interface ActResult {
   fault: string;
   verdict: Verdict;
   hazard?: string;
+  /** Why the evidence cannot support a verdict, when the verdict is "inconclusive". */
+  inconclusive?: string;
   expected: string;
   seen: string;
   mismatches: string[];
@@ -101,7 +103,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
   const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? c.slice(0, w[i]! - 1) + '…' : c.padEnd(w[i]!))).join('  ');
   const count = (v: string) => runs.flatMap((r) => r.acts).filter((a) => a.verdict === v).length;
   return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
-    `${count('pass')} pass, ${count('hazard')} hazard, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
+    `${count('pass')} pass, ${count('hazard')} hazard, ${count('inconclusive')} inconclusive, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
     ...pollingLine(runs),
     ...labsLine(runs),
     ...overrideLines(runs),
@@ -131,13 +133,14 @@ function pollingLine(runs: CaseRunRecord[]): string[] {
 }
 
 /**
- * The regression diff lines for run `runId` against the runs before it in reports/runs (each act
- * against the most recent earlier run that ran it); undefined when there is no previous run.
+ * The regression diff lines for run `runId` against the runs before it in reports/runs of the same
+ * profile on the same target (each act against the most recent such run that ran it; "no previous
+ * run of profile X on target Y" when there is none); undefined when the run is not in reports/runs.
  */
 export function regressionSincePrevious(runId: string, reportsDir = REPORTS_DIR): string[] | undefined {
   const runs = readRuns(reportsDir);
   const i = runs.findIndex((r) => r.runId === runId);
-  if (i < 1) return undefined;
+  if (i < 0) return undefined;
   return regressionLines(diffLatest(runs.slice(0, i + 1)));
 }
 

@@ -1,7 +1,8 @@
 import type { Expectation } from '../profile/expectations.js';
 import type { Outcome } from './outcome.js';
 
-export type Verdict = 'pass' | 'hazard' | 'fail';
+/** inconclusive: the evidence cannot support a verdict (Jepsen's :unknown); only pass is green. */
+export type Verdict = 'pass' | 'hazard' | 'inconclusive' | 'fail';
 
 export interface Judgement {
   verdict: Verdict;
@@ -11,6 +12,8 @@ export interface Judgement {
   seen: string;
   /** The hazard(s) that this run's outcome is, when the verdict is "hazard". */
   hazard?: string;
+  /** Why the evidence cannot support a verdict, when the verdict is "inconclusive". */
+  inconclusive?: string;
 }
 
 const ms = (x?: number) => (x === undefined ? '-' : `${(x / 1000).toFixed(2)} s`);

@@ -2,12 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as allure from 'allure-js-commons';
 import type { Judgement, Verdict } from '../checks/verdict.js';
+import { actStatus, caseChecks, statusOf } from '../checks/case-checks.js';
 import type { CaseDefinition } from '../run-case.js';
 import { runDir, type CaseRunRecord } from '../results.js';
 import { describeOverride, type Target } from '../targets/target.js';
 import { redact } from '../util/redact.js';
 import { collectEvidence } from './evidence.js';
-import { caseLabels, worstVerdict } from './allure-results.js';
+import { caseLabels } from './allure-results.js';
+import { worstVerdict } from './regression.js';
+import { STATUS_LABEL } from './allure-status.js';
 import { timelineSvg, type HistoryJson } from './timeline.js';
 
 /**
@@ -49,13 +52,13 @@ export class AllureCase {
         const j = asJudgement(v);
         if (j) {
           await ctx.displayName(`judge: ${j.verdict.toUpperCase()} — ${j.seen}`);
-          if (j.verdict === 'fail') throw new VerdictAssertionError(j);
+          if (j.verdict !== 'pass') throw new VerdictStepError(j);
         }
         return v;
       });
     } catch (e) {
-      // The judge step shows as failed; the case goes on (the test asserts the verdicts at the end).
-      if (e instanceof VerdictAssertionError && value) return value.v;
+      // The judge step shows as failed (or broken); the case goes on (the test checks the verdicts at the end).
+      if (e instanceof VerdictStepError && value) return value.v;
       throw e;
     }
   };
@@ -107,6 +110,10 @@ export class AllureCase {
     await safe(async () => {
       const verdicts = records.flatMap((r) => r.acts.map((a) => a.verdict));
       await allure.label('verdict', worstVerdict(verdicts));
+      // For the reporter's listener (allure-status.ts): the message of a case that passes its test
+      // but must not show green (a hazard; strict mode and inconclusive acts fail the test anyway).
+      const s = statusOf(caseChecks(records));
+      if (s.status === 'broken' && s.message) await allure.label(STATUS_LABEL, s.message);
       await allure.label('repetition', String(records.length));
       for (const v of new Set<Verdict>(verdicts)) await allure.tag(v);
       for (const r of records) for (const a of r.acts) {
@@ -136,14 +143,16 @@ export class AllureCase {
   }
 }
 
-class VerdictAssertionError extends Error {
-  readonly expected: string;
-  readonly actual: string;
+/**
+ * Ends a judge step with the verdict's status: allure-js takes a step's status from the error's
+ * shape — an assertion ("Assertion" in the name, expected/actual) is failed, any other error broken.
+ */
+class VerdictStepError extends Error {
   constructor(j: Judgement) {
-    super(j.mismatches.join('; '));
-    this.name = 'VerdictAssertionError';
-    this.expected = 'the profile\'s expectation';
-    this.actual = j.seen;
+    const s = actStatus(j);
+    super(s.message);
+    if (s.status === 'failed') Object.assign(this, { name: 'VerdictAssertionError', expected: 'the profile\'s expectation', actual: j.seen });
+    else this.name = 'VerdictNotice';
   }
 }
 

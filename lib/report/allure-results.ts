@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Verdict } from '../checks/verdict.js';
 import type { HistoryEvent } from '../history.js';
 import type { CaseRunRecord } from '../results.js';
 import { redact } from '../util/redact.js';
-import type { Run } from './regression.js';
+import { worstVerdict, type Run } from './regression.js';
 import { timelineSvg, type HistoryJson } from './timeline.js';
+import { actStatus, caseChecks, statusOf, type Status as CaseStatus } from '../checks/case-checks.js';
+import { CATEGORIES } from './allure-status.js';
 
 /**
  * Allure results (the allure2 JSON format that Allure 3 reads) written from reports/runs: used for
@@ -31,12 +32,10 @@ export function caseLabels(c: { caseId: string; caseTitle: string; profile: stri
   ];
 }
 
-const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, fail: 2 };
-export const worstVerdict = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
 export const caseHistoryId = (caseId: string) => `mhc-case-${caseId}`;
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
-type Status = 'passed' | 'failed' | 'broken' | 'skipped';
+type Status = CaseStatus | 'skipped';
 interface Attachment { name: string; source: string; type: string }
 interface Step { name: string; status: Status; stage: 'finished'; start: number; stop: number; steps: Step[]; attachments: Attachment[]; parameters: { name: string; value: string }[]; statusDetails?: { message?: string; trace?: string } }
 
@@ -48,6 +47,11 @@ export class ResultsWriter {
     const source = `${randomUUID()}-attachment.${ext}`;
     writeFileSync(join(this.dir, source), typeof content === 'string' ? redact(content) : content);
     return { name, source, type };
+  }
+
+  /** categories.json: how Allure 2 readers group the results (Allure 3 takes them from its config). */
+  writeCategories(): void {
+    writeFileSync(join(this.dir, 'categories.json'), JSON.stringify(CATEGORIES, null, 2));
   }
 
   writeResult(r: Record<string, unknown>): void {
@@ -79,11 +83,11 @@ export function stepsFromHistory(h: HistoryJson, rec: CaseRunRecord): Step[] {
     if (!s || !judged) return;
     const e = faults.find((f) => f.phase === 'end' && f.fault === s.fault && f.t >= s.t);
     const end = e?.t ?? s.t;
-    const failed = a.verdict === 'fail';
-    out.push(mk(`act ${a.act}`, s.t, judged.t, failed ? 'failed' : 'passed', failed ? a.mismatches.join('; ') : undefined, [
+    const st = actStatus(a);
+    out.push(mk(`act ${a.act}`, s.t, judged.t, st.status, st.message, [
       mk(`inject: ${s.fault}`, s.t, end),
       mk('observe until settled', end, judged.t),
-      mk(`judge: ${a.verdict.toUpperCase()} — ${a.seen}`, judged.t, judged.t, failed ? 'failed' : 'passed', failed ? a.mismatches.join('; ') : a.hazard),
+      mk(`judge: ${a.verdict.toUpperCase()} — ${a.seen}`, judged.t, judged.t, st.status, st.message),
     ]));
   });
   const recovery = steps.find((x) => x.step === 'recovery');
@@ -129,8 +133,8 @@ export function writeRunAsAllure(run: Run, reportsDir: string, w: ResultsWriter,
       if (o.attachments !== false) repAtt.push(w.attach(`result${multi ? ` (repetition ${rec.repetition})` : ''}`, JSON.stringify(rec, null, 2), 'application/json', 'json'));
       if (multi) {
         const start = Date.parse(rec.startedAt);
-        const bad = rec.acts.some((a) => a.verdict === 'fail') || !rec.auditsOk;
-        steps.push({ name: `repetition ${rec.repetition}`, status: bad ? 'failed' : 'passed', stage: 'finished', start, stop: start + rec.wallMs, steps: repSteps, attachments: repAtt, parameters: [] });
+        const st = statusOf(caseChecks([rec]));
+        steps.push({ name: `repetition ${rec.repetition}`, status: st.status, stage: 'finished', start, stop: start + rec.wallMs, steps: repSteps, attachments: repAtt, parameters: [], ...(st.message ? { statusDetails: { message: st.message } } : {}) });
       } else {
         steps.push(...repSteps);
         attachments.push(...repAtt);
@@ -138,11 +142,8 @@ export function writeRunAsAllure(run: Run, reportsDir: string, w: ResultsWriter,
     }
     const acts = recs.flatMap((r) => r.acts.map((a) => ({ ...a, rep: r.repetition })));
     const verdict = worstVerdict(acts.map((a) => a.verdict));
-    const problems = [
-      ...acts.filter((a) => a.verdict === 'fail').map((a) => `${a.act}${multi ? ` #${a.rep}` : ''}: ${a.mismatches.join('; ')}`),
-      ...recs.flatMap((r) => r.audits.filter((x) => !x.ok).map((x) => `${multi ? `#${r.repetition} ` : ''}audit ${x.audit}: ${x.detail}`)),
-      ...recs.flatMap((r) => r.recoveryErrors.map((e) => `recovery: ${e}`)),
-    ];
+    // The same checks as the live test (lib/scenario.ts): only pass is green.
+    const st = statusOf(caseChecks(recs));
     const start = Date.parse(first.startedAt);
     const stop = Math.max(...recs.map((r) => Date.parse(r.startedAt) + r.wallMs));
     const name = `case ${caseId}: ${first.caseTitle}`;
@@ -152,12 +153,12 @@ export function writeRunAsAllure(run: Run, reportsDir: string, w: ResultsWriter,
       testCaseId: caseHistoryId(caseId),
       name,
       fullName: `scenarios#${name}`,
-      status: problems.length ? 'failed' : 'passed',
-      statusDetails: problems.length ? { message: problems.join('\n') } : {},
+      status: st.status,
+      statusDetails: st.message ? { message: st.message } : {},
       stage: 'finished',
       start, stop,
       description: [`Notebook case ${caseId}: ${first.caseTitle}. Target: ${first.target}; profile: ${first.profile}; run ${run.runId}.`, '',
-        ...acts.map((a) => `- **${a.act}${multi ? ` #${a.rep}` : ''}** — ${a.verdict.toUpperCase()}: ${a.seen}${a.hazard && a.verdict === 'hazard' ? `  \n  hazard: ${a.hazard}` : ''}`),
+        ...acts.map((a) => `- **${a.act}${multi ? ` #${a.rep}` : ''}** — ${a.verdict.toUpperCase()}: ${a.seen}${a.hazard && a.verdict === 'hazard' ? `  \n  hazard: ${a.hazard}` : ''}${a.inconclusive && a.verdict === 'inconclusive' ? `  \n  inconclusive: ${a.inconclusive}` : ''}`),
         '', '(Converted from reports/runs: no live crm_mon/ip addr/log evidence for this run.)'].join('\n'),
       labels: [
         ...caseLabels({ caseId, caseTitle: first.caseTitle, profile: first.profile, target: first.target, runId: run.runId }),

@@ -5,8 +5,9 @@ import { join, resolve } from 'node:path';
 import { AllureReport, resolveConfig } from '@allurereport/core';
 import { REPORTS_DIR } from '../results.js';
 import { caseLabels, ResultsWriter, runMetrics, ttfKey, writeRunAsAllure } from './allure-results.js';
-import { DEFAULT_TOLERANCE, diffLatest, readRuns, regressionLines, regressionMarkdown, type RegressionDiff, type Run, type Tolerance } from './regression.js';
+import { DEFAULT_TOLERANCE, diffLatest, noBaselineLines, readRuns, regressionLines, regressionMarkdown, type RegressionDiff, type Run, type Tolerance } from './regression.js';
 import { failoverTrendSvg } from './trend.js';
+import { CATEGORIES, honestStatus } from './allure-status.js';
 
 /**
  * Builds the HTML report (Allure 3, Awesome plugin, offline) for the latest run in
@@ -74,6 +75,7 @@ export async function buildReport(o: BuildOptions = {}): Promise<BuildResult> {
       if (known.has(reportName(run.runId))) continue;
       const dir = join(staging, `replay-${replayed.length}`);
       const w = new ResultsWriter(dir);
+      w.writeCategories();
       writeRunAsAllure(run, reportsDir, w, { attachments: false });
       w.writeMetrics(runMetrics(run));
       await generate({ name: reportName(run.runId), output: join(staging, 'replay-out'), historyPath, resultsDir: dir, runs, render: false });
@@ -85,6 +87,7 @@ export async function buildReport(o: BuildOptions = {}): Promise<BuildResult> {
     // The latest run's results.
     const dir = join(staging, 'latest');
     const w = new ResultsWriter(dir);
+    w.writeCategories();
     let tests = copyLiveResults(allureResults, latest.runId, dir);
     const source: BuildResult['source'] = tests > 0 ? 'allure-results' : 'runs';
     if (!tests) tests = writeRunAsAllure(latest, reportsDir, w);
@@ -110,6 +113,8 @@ async function generate(g: { name: string; output: string; historyPath: string; 
     output: g.output,
     historyPath: g.historyPath,
     appendHistory: true,
+    // The Awesome report groups by these (it does not read categories.json).
+    categories: CATEGORIES,
     plugins: g.render
       ? {
         awesome: { options: { reportName: g.name, singleFile: false, groupBy: [], sections: ['charts', 'timeline'], stepTreeExpansion: 'failed' } },
@@ -167,15 +172,20 @@ function rewriteHistory(path: string, runs: Run[], keep: (p: HistoryPoint) => bo
   writeFileSync(path, points.map((p) => JSON.stringify(p) + '\n').join(''));
 }
 
-/** Copies the Allure vitest reporter's results (and their attachments) for one run; returns how many. */
+/**
+ * Copies the Allure vitest reporter's results (and their attachments) for one run; returns how
+ * many. Their statuses go through honestStatus again: results written without the reporter's
+ * listener (an older run, another vitest config) would show a hazard case as passed.
+ */
 function copyLiveResults(from: string, runId: string, to: string): number {
   if (!existsSync(from)) return 0;
   let n = 0;
   for (const f of readdirSync(from).filter((x) => x.endsWith('-result.json'))) {
-    let r: { labels?: { name: string; value: string }[] };
+    let r: { labels: { name: string; value: string }[]; status?: string; statusDetails?: { message?: string } };
     try { r = JSON.parse(readFileSync(join(from, f), 'utf8')); } catch { continue; }
     if (!r.labels?.some((l) => l.name === 'runId' && l.value === runId)) continue;
-    copyFileSync(join(from, f), join(to, f));
+    honestStatus(r);
+    writeFileSync(join(to, f), JSON.stringify(r));
     for (const src of sources(r)) if (existsSync(join(from, src))) copyFileSync(join(from, src), join(to, src));
     n++;
   }
@@ -196,7 +206,7 @@ function writeRegressionResult(w: ResultsWriter, d: RegressionDiff, md: string, 
   w.writeResult({
     uuid: randomUUID(),
     testCaseId: 'mhc-regression-diff',
-    name: d.previous ? `regression diff: ${worse.length} regression(s) since ${d.previous}` : 'regression diff: no previous run',
+    name: d.previous ? `regression diff: ${worse.length} regression(s) since ${d.previous}` : `regression diff: ${noBaselineLines(d).join('; ') || 'no previous run'}`,
     fullName: 'report#regression diff',
     status: worse.length ? 'failed' : 'passed',
     statusDetails: worse.length ? { message: lines.filter((l) => l.startsWith('REGRESSION')).join('\n') } : {},

@@ -22,8 +22,7 @@ async function main(): Promise<number> {
   const r = await buildReport({ reportsDir: values.reports, output: values.output, log: (l) => console.error(l) });
   const rel = (p: string) => relative(process.cwd(), p) || '.';
   console.log(`report: ${rel(r.output)}/index.html (run ${r.latest}, ${r.tests} results from ${r.source}${r.replayed.length ? `, ${r.replayed.length} earlier run(s) added to the history` : ''}) in ${(r.ms / 1000).toFixed(1)} s`);
-  const lines = regressionLines(r.diff);
-  console.log(`regression diff (${rel(r.regressionPath)}):${lines.length ? '\n  ' + lines.join('\n  ') : ' no previous run'}`);
+  console.log(`regression diff (${rel(r.regressionPath)}):\n  ${regressionLines(r.diff).join('\n  ')}`);
   return 0;
 }
 

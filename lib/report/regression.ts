@@ -9,7 +9,8 @@ import type { Verdict } from '../checks/verdict.js';
  *
  * Runs are often partial (`npm run chaos -- --case 5`), so each act of the latest run is compared
  * with the most recent earlier run that ran the same act (for a full previous run this is simply
- * "the previous run"); the baseline run is named on every line.
+ * "the previous run"); the baseline run is named on every line. Only runs of the same profile on
+ * the same target are compared.
  */
 
 export interface Run {
@@ -47,11 +48,13 @@ export interface Change {
 
 export interface RegressionDiff {
   latest?: string;
-  /** The run immediately before the latest (by start time). */
+  /** The most recent earlier run of the latest run's profile and target (of the first that has one). */
   previous?: string;
   changes: Change[];
-  /** Acts compared (present in the latest run and in some earlier run). */
+  /** Acts compared (present in the latest run and in some earlier run of the same profile and target). */
   compared: number;
+  /** Per profile and target of the latest run: the earlier run it is compared with, if any. */
+  baselines: { profile: string; target: string; previous?: string }[];
 }
 
 /** Reads every run under <reportsDir>/runs, oldest first. */
@@ -79,8 +82,9 @@ function runIdTime(runId: string): string {
   return m ? `${m[1]}:${m[2]}:${m[3]}.${m[4]}Z` : new Date(0).toISOString();
 }
 
-const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, fail: 2 };
-const worst = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
+/** How bad a verdict is: a case (or an act over repetitions) is as bad as its worst verdict. */
+const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, inconclusive: 2, fail: 3 };
+export const worstVerdict = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
 export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : undefined; };
 const fmtS = (ms?: number) => (ms === undefined ? 'none' : `${(ms / 1000).toFixed(2)} s`);
 
@@ -105,7 +109,7 @@ export function summariseActs(records: CaseRunRecord[]): Map<string, ActSummary>
     const finals = [...new Set(xs.map(({ a }) => roleOf(a)))].sort();
     const dual = xs.filter(({ a }) => a.outcome.dualVip.seen).length;
     out.set(k, {
-      caseId: xs[0]!.a.caseId, act: xs[0]!.a.act, verdict: worst(xs.map(({ a }) => a.verdict)),
+      caseId: xs[0]!.a.caseId, act: xs[0]!.a.act, verdict: worstVerdict(xs.map(({ a }) => a.verdict)),
       finalHolders: finals.join(' | '),
       dualVip: dual === 0 ? 'never' : dual === n ? (xs.some(({ a }) => a.outcome.dualVip.stillAtEnd) ? 'yes, still at end' : 'yes') : `${dual}/${n} reps`,
       ttfMs: median(xs.map(({ a }) => a.outcome.timeToFailoverMs).filter((x): x is number => x !== undefined)),
@@ -147,14 +151,38 @@ export function diffActs(prev: ActSummary, cur: ActSummary, tol: Tolerance = DEF
   return out;
 }
 
-/** The latest run against its predecessors (see the module comment). */
+/** A run's records of one profile on one target: only these are compared with each other. */
+const scopeOf = (r: CaseRunRecord) => JSON.stringify([r.profile ?? '?', r.target ?? '?']);
+
+/**
+ * The latest run against its predecessors (see the module comment), per (profile, target): the
+ * latest run's records of a profile on a target are compared only with earlier records of that
+ * profile on that target — another profile's outcomes are a different expectation, not a baseline.
+ */
 export function diffLatest(runs: Run[], tol: Tolerance = DEFAULT_TOLERANCE): RegressionDiff {
   const latest = runs.at(-1);
-  if (!latest) return { changes: [], compared: 0 };
-  const earlier = runs.slice(0, -1);
+  if (!latest) return { changes: [], compared: 0, baselines: [] };
+  const d: RegressionDiff = { latest: latest.runId, changes: [], compared: 0, baselines: [] };
+  const scopes = [...new Set(latest.records.map(scopeOf))];
+  for (const scope of scopes) {
+    const [profile, target] = JSON.parse(scope) as [string, string];
+    const earlier = runs.slice(0, -1)
+      .map((r) => ({ ...r, records: r.records.filter((x) => scopeOf(x) === scope) }))
+      .filter((r) => r.records.length);
+    const s = diffScope(latest.records.filter((x) => scopeOf(x) === scope), earlier, tol);
+    d.baselines.push({ profile, target, previous: earlier.at(-1)?.runId });
+    d.changes.push(...s.changes);
+    d.compared += s.compared;
+  }
+  d.previous = d.baselines.find((b) => b.previous)?.previous;
+  return d;
+}
+
+/** The records of one scope of the latest run against the earlier runs of that scope. */
+function diffScope(records: CaseRunRecord[], earlier: Run[], tol: Tolerance): { changes: Change[]; compared: number } {
   const previous = earlier.at(-1);
-  if (!previous) return { latest: latest.runId, changes: [], compared: 0 };
-  const cur = summariseActs(latest.records);
+  if (!previous) return { changes: [], compared: 0 };
+  const cur = summariseActs(records);
   const summaries = earlier.map((r) => ({ runId: r.runId, acts: summariseActs(r.records) }));
   const changes: Change[] = [];
   let compared = 0;
@@ -171,23 +199,29 @@ export function diffLatest(runs: Run[], tol: Tolerance = DEFAULT_TOLERANCE): Reg
   const prevActs = summariseActs(previous.records);
   const curCases = new Set([...cur.values()].map((a) => a.caseId));
   for (const [k, s] of prevActs) if (!cur.has(k) && curCases.has(s.caseId)) changes.push({ key: k, caseId: s.caseId, act: s.act, kind: 'gone', from: s.verdict, to: 'not run', direction: 'changed', baselineRunId: previous.runId });
-  return { latest: latest.runId, previous: previous.runId, changes, compared };
+  return { changes, compared };
 }
 
 /** Plain lines for a terminal summary. */
 export function regressionLines(d: RegressionDiff): string[] {
-  if (!d.previous) return [];
-  if (!d.changes.length) return [`no changes against earlier runs (${d.compared} acts compared; previous run ${d.previous})`];
+  const none = noBaselineLines(d);
+  if (!d.previous) return none;
+  if (!d.changes.length) return [...none, `no changes against earlier runs (${d.compared} acts compared; previous run ${d.previous})`];
   const mark = { worse: 'REGRESSION', better: 'improved', changed: 'changed' } as const;
-  return d.changes.map((c) => `${mark[c.direction].padEnd(10)} ${c.key}: ${c.kind} ${c.from} → ${c.to}${c.baselineRunId && c.baselineRunId !== d.previous ? ` (vs ${c.baselineRunId})` : ''}`);
+  return [...none, ...d.changes.map((c) => `${mark[c.direction].padEnd(10)} ${c.key}: ${c.kind} ${c.from} → ${c.to}${c.baselineRunId && c.baselineRunId !== d.previous ? ` (vs ${c.baselineRunId})` : ''}`)];
 }
+
+/** Why part (or all) of the latest run was compared with nothing. */
+export const noBaselineLines = (d: RegressionDiff) => d.baselines.filter((b) => !b.previous).map((b) => `no previous run of profile ${b.profile} on target ${b.target}`);
 
 export function regressionMarkdown(d: RegressionDiff, runs: Run[], tol: Tolerance = DEFAULT_TOLERANCE): string {
   const out: string[] = ['# Regression diff', ''];
   if (!d.latest) return [...out, 'No runs in reports/runs.', ''].join('\n');
   out.push(`Latest run: \`${d.latest}\`${d.previous ? `; previous run: \`${d.previous}\`` : ''}.`);
-  if (!d.previous) return [...out, '', 'No previous run to compare with.', ''].join('\n');
-  out.push(`Each act of the latest run is compared with the most recent earlier run that ran it (${d.compared} acts compared). Failover-time tolerance: ${tol.ttfAbsMs} ms and ${Math.round(tol.ttfRel * 100)} %. Final holders are compared by role (faulted node / other node / both / none).`, '');
+  const none = noBaselineLines(d).map((l) => `${l[0]!.toUpperCase()}${l.slice(1)}.`);
+  if (!d.previous) return [...out, '', ...none, ''].join('\n');
+  if (none.length) out.push('', ...none);
+  out.push(`Each act of the latest run is compared with the most recent earlier run of the same profile on the same target that ran it (${d.compared} acts compared). Failover-time tolerance: ${tol.ttfAbsMs} ms and ${Math.round(tol.ttfRel * 100)} %. Final holders are compared by role (faulted node / other node / both / none).`, '');
   const worse = d.changes.filter((c) => c.direction === 'worse');
   out.push(worse.length ? `**${worse.length} regression(s).**` : '**No regressions.**', '');
   if (d.changes.length) {

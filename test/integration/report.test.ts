@@ -77,6 +77,22 @@ describe('the HTML report (Allure 3) in headless Chromium', () => {
     expect(readFileSync(join(work, 'history.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('does not show a hazard case as passed (only pass is green): broken, in the Hazard category', () => {
+    const tests = readdirSync(join(built.output, 'data/test-results')).map((f) => JSON.parse(readFileSync(join(built.output, 'data/test-results', f), 'utf8')) as { name: string; status: string; categories?: { name: string }[] });
+    const hazardCases = readdirSync(join(work, 'runs', built.latest!)).filter((f) => f.endsWith('.result.json'))
+      .map((f) => JSON.parse(readFileSync(join(work, 'runs', built.latest!, f), 'utf8')) as { caseId: string; acts: { verdict: string }[] })
+      .filter((r) => r.acts.some((a) => a.verdict === 'hazard') && r.acts.every((a) => a.verdict !== 'fail'));
+    expect(hazardCases.length, 'the latest fixture run has hazard cases').toBeGreaterThan(0);
+    for (const c of hazardCases) {
+      const t = tests.find((x) => x.name.startsWith(`case ${c.caseId}: `));
+      expect(t?.status, `case ${c.caseId}`).toBe('broken');
+      expect(t?.categories?.map((x) => x.name), `case ${c.caseId}`).toEqual(['Hazard (known dangerous state)']);
+    }
+    const stat = JSON.parse(readFileSync(join(built.output, 'widgets/statistic.json'), 'utf8')) as { total: number; passed?: number; broken?: number };
+    expect(stat.passed ?? 0, 'the overview cannot read 100 % passed').toBeLessThan(stat.total);
+    expect(stat.broken).toBeGreaterThanOrEqual(hazardCases.length);
+  });
+
   it('shows the scenarios, the regression diff, and a case timeline', async () => {
     const page = await ctx.newPage();
     const failed: string[] = [];
@@ -94,6 +110,16 @@ describe('the HTML report (Allure 3) in headless Chromium', () => {
     for (const c of caseIds) expect(text, `case ${c} of the latest run`).toContain(`case ${c}: `);
     mkdirSync(join(ROOT, 'reports/screenshots'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'reports/screenshots/report.png'), fullPage: false });
+
+    // Hazards are a category of their own, and a hazard case (case 5 of the latest fixture run) opens
+    // with its HAZARD: message, not as passed.
+    await page.getByText(/^Categories\s*\d*$/).first().click();
+    await page.getByText('Hazard (known dangerous state)').first().waitFor({ timeout: 15_000 });
+    await page.getByText(/^Results\s*\d*$/).first().click();
+    await page.getByText(/^case 5: /).first().click();
+    await page.getByText(/HAZARD: /).first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(ROOT, 'reports/screenshots/report-hazard.png'), fullPage: false });
+    await page.goBack();
 
     // Open a case: its timeline attachment is there and renders as SVG.
     await page.getByText(/^case \d[^\n]*:/).first().click();

@@ -53,7 +53,7 @@ describe('Allure hooks for a case (no lab)', () => {
     expect(t.calls.some((c) => c[1] === 'tail' && c.includes('/var/log/corosync/corosync.log'))).toBe(true);
   });
 
-  it('wraps phases as steps: values pass through, a failing judgement does not throw', async () => {
+  it('wraps phases as steps: values pass through, a fail, hazard or inconclusive judgement does not throw', async () => {
     const t = fakeTarget();
     const c = new AllureCase({ id: '5', title: 'corosync stop on the VIP holder', acts: () => [] }, t, 'unit-test-run');
     await c.begin();
@@ -61,6 +61,11 @@ describe('Allure hooks for a case (no lab)', () => {
     expect(await c.step('inject: corosync stop on db1', async () => 42, '5-corosync-stop')).toBe(42);
     const j: Judgement = { verdict: 'fail', mismatches: ['expected no dual VIP'], seen: 'VIP both' };
     expect(await c.step('judge', async () => j, '5-corosync-stop')).toBe(j);
+    // Hazard and inconclusive judge steps end broken (an error inside the step), the value still passes through.
+    for (const verdict of ['hazard', 'inconclusive'] as const) {
+      const h: Judgement = { verdict, mismatches: [], seen: 'VIP both', hazard: 'dual VIP', inconclusive: 'no observation' };
+      expect(await c.step('judge', async () => h, '5-corosync-stop')).toBe(h);
+    }
     await c.onEvidence('after 5-corosync-stop');
     await c.step('recover: undo corosync stop on db1', async () => undefined);
     await expect(c.step('audit', async () => { throw new Error('real error'); })).rejects.toThrow('real error');

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { History } from '../../lib/history.js';
 import type { ActResult, CaseRunRecord } from '../../lib/results.js';
-import { summaryTable } from '../../lib/results.js';
+import { regressionSincePrevious, summaryTable, writeCaseRun } from '../../lib/results.js';
 import { diffLatest, regressionLines, regressionMarkdown, type Run } from '../../lib/report/regression.js';
 
 function act(caseId: string, actId: string, o: Partial<{ verdict: ActResult['verdict']; final: string[]; dual: boolean; ttf: number; faulted: string }>): ActResult {
@@ -15,8 +19,8 @@ function act(caseId: string, actId: string, o: Partial<{ verdict: ActResult['ver
     },
   } as ActResult;
 }
-const rec = (runId: string, startedAt: string, acts: ActResult[], auditsOk = true): CaseRunRecord => ({
-  runId, startedAt, caseId: acts[0]!.caseId, caseTitle: 'c', repetition: 1, target: 't', profile: 'seed', overrides: [], acts, audits: [], auditsOk, healed: false, wallMs: 1, recoveryErrors: [],
+const rec = (runId: string, startedAt: string, acts: ActResult[], auditsOk = true, scope = { profile: 'seed', target: 't' }): CaseRunRecord => ({
+  runId, startedAt, caseId: acts[0]!.caseId, caseTitle: 'c', repetition: 1, ...scope, overrides: [], acts, audits: [], auditsOk, healed: false, wallMs: 1, recoveryErrors: [],
 });
 const run = (runId: string, startedAt: string, records: CaseRunRecord[]): Run => ({ runId, startedAt, records });
 
@@ -50,7 +54,46 @@ describe('regression diff', () => {
     expect(d.previous).toBe('B');
     expect(d.compared).toBe(1);
     expect(regressionLines(d)).toEqual(['no changes against earlier runs (1 acts compared; previous run B)']);
-    expect(regressionLines(diffLatest([prev]))).toEqual([]);
+    expect(regressionLines(diffLatest([prev]))).toEqual(['no previous run of profile seed on target t']);
     expect(summaryTable(prev.records)).not.toContain('changes against');
+  });
+
+  // Case 2 regresses between A and the two runs below; only a run of the same profile on the same target may say so.
+  const worse = (runId: string, startedAt: string, scope: { profile: string; target: string }) =>
+    run(runId, startedAt, [rec(runId, startedAt, [act('2', '2-stop', { verdict: 'fail', final: ['db1', 'db2'], dual: true, ttf: 2500 })], true, scope)]);
+
+  it('never compares runs of different profiles, or of different targets', () => {
+    for (const scope of [{ profile: 'my-profile', target: 't' }, { profile: 'seed', target: 'vagrant' }]) {
+      const d = diffLatest([prev, worse('B', '2026-01-02T00:00:00Z', scope)]);
+      expect(d.previous).toBeUndefined();
+      expect(d.changes).toEqual([]);
+      const lines = regressionLines(d);
+      expect(lines).toEqual([`no previous run of profile ${scope.profile} on target ${scope.target}`]);
+      expect(lines.some((l) => l.startsWith('REGRESSION'))).toBe(false);
+      expect(regressionMarkdown(d, [prev])).toContain(`No previous run of profile ${scope.profile} on target ${scope.target}.`);
+    }
+  });
+
+  it('compares with the last run of the same profile and target, past runs of another profile', () => {
+    const other = worse('B', '2026-01-02T00:00:00Z', { profile: 'my-profile', target: 't' });
+    const d = diffLatest([prev, other, worse('C', '2026-01-03T00:00:00Z', { profile: 'seed', target: 't' })]);
+    expect(d.previous).toBe('A');
+    expect(d.baselines).toEqual([{ profile: 'seed', target: 't', previous: 'A' }]);
+    expect(regressionLines(d)).toContain('REGRESSION 2 / 2-stop: verdict pass → fail');
+  });
+
+  it('regressionSincePrevious reads reports/runs and says when a run has no baseline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mhc-regression-test-'));
+    try {
+      const save = (r: Run) => { for (const x of r.records) writeCaseRun(x, {} as History, join(dir, 'runs', r.runId)); };
+      [prev, worse('B', '2026-01-02T00:00:00Z', { profile: 'my-profile', target: 't' })].forEach(save);
+      expect(regressionSincePrevious('A', dir)).toEqual(['no previous run of profile seed on target t']);
+      expect(regressionSincePrevious('B', dir)).toEqual(['no previous run of profile my-profile on target t']);
+      save(worse('C', '2026-01-03T00:00:00Z', { profile: 'seed', target: 't' }));
+      expect(regressionSincePrevious('C', dir)?.filter((l) => l.startsWith('REGRESSION')).length).toBeGreaterThan(0);
+      expect(regressionSincePrevious('nope', dir)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
