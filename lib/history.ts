@@ -12,18 +12,63 @@ export interface NodeObservation {
   children: string[];
 }
 
+/** One db host's MySQL as the harness read it (over its own connection, from the management host). */
+export interface MysqlObservation {
+  up: boolean;
+  readOnly?: boolean;
+  /** Replication threads, when the server is a replica. */
+  replica?: { io: string; sql: string; secondsBehind: number | null };
+  gtid?: string;
+  serverId?: number;
+  error?: string;
+}
+
+/** The observer's achieved polling over a window (starts of successive polls). */
+export interface PollingStats {
+  polls: number;
+  /** The interval asked for. */
+  intervalMs: number;
+  medianGapMs?: number;
+  p95GapMs?: number;
+  maxGapMs?: number;
+}
+
+/** What the final reads after recovery found: the data check judges these, not the live servers. */
+export interface DataRead {
+  /** The workload's keys found on each reachable db host. */
+  keysOn: Record<string, number[]>;
+  gtid: Record<string, string>;
+  /** Whether the replica caught up with the primary (same GTID position) within the bound. */
+  converged: boolean;
+  convergeMs: number;
+  replicaLagSeconds: number | null;
+  primary?: string;
+  replica?: string;
+  /** Whether the replica wrote transactions of its own (its server id in its GTID position). */
+  replicaWroteOwn: boolean;
+  problems: string[];
+}
+
 export type HistoryEvent =
   | { t: number; type: 'fault'; phase: 'start' | 'end'; fault: string; host?: string; detail?: string }
-  | { t: number; type: 'observe'; nodes: Record<string, NodeObservation> }
+  | { t: number; type: 'act'; phase: 'start'; act: string; fault: string; faulted?: string }
+  | { t: number; type: 'act'; phase: 'end'; act: string; from: number; to: number; settled: boolean; polling: PollingStats; error?: string }
+  | { t: number; type: 'mysql'; nodes: Record<string, MysqlObservation> }
+  | { t: number; type: 'data-read'; runKey: string; read?: DataRead; error?: string }
+  /** t: when the poll started; at: when each node took its sample, by its own clock brought onto the history's. */
+  | { t: number; type: 'observe'; nodes: Record<string, NodeObservation>; at?: Record<string, number> }
   | { t: number; type: 'step'; step: string; detail?: string }
   | { t: number; type: 'write'; key: number; node?: string; result: 'ok' | 'fail' | 'unknown'; latencyMs: number; error?: string };
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
+export type ActEnd = Extract<HistoryEvent, { type: 'act'; phase: 'end' }>;
+
 export class History {
   readonly events: HistoryEvent[] = [];
-  readonly startedAt = new Date();
   private readonly t0 = performance.now();
+
+  constructor(readonly startedAt = new Date()) {}
 
   /** Milliseconds since the run started (monotonic). */
   now(): number {
@@ -54,6 +99,23 @@ export class History {
 
   faults() {
     return this.events.filter((e): e is Extract<HistoryEvent, { type: 'fault' }> => e.type === 'fault');
+  }
+
+  /** The acts' closing events, in order: each carries its judged window. */
+  actEnds() {
+    return this.events.filter((e): e is ActEnd => e.type === 'act' && e.phase === 'end');
+  }
+
+  /** The first MySQL observation at or after t (the one taken when an act's window closed). */
+  mysqlAfter(t: number) {
+    return this.events.find((e): e is Extract<HistoryEvent, { type: 'mysql' }> => e.type === 'mysql' && e.t >= t);
+  }
+
+  /** A history saved by writeCaseRun, to judge again without a cluster. */
+  static fromJSON(d: { startedAt: string; events: HistoryEvent[] }): History {
+    const h = new History(new Date(d.startedAt));
+    h.events.push(...d.events);
+    return h;
   }
 
   toJSON() {

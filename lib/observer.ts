@@ -1,4 +1,4 @@
-import type { History, NodeObservation } from './history.js';
+import type { History, NodeObservation, PollingStats } from './history.js';
 import { hasAddress, parseIpJsonAddr } from './probes/ip-addr.js';
 import { PACEMAKER_CHILDREN, daemonPids, parsePs } from './probes/processes.js';
 import type { Target } from './targets/target.js';
@@ -12,6 +12,7 @@ export class Observer {
   private running = false;
   private last = '';
   private readonly tickTimes: number[] = [];
+  private readonly clock = new Map<string, { offsetMs: number; rttMs: number }>();
 
   constructor(private readonly target: Target, private readonly history: History, private readonly intervalMs = 100) {}
 
@@ -26,18 +27,44 @@ export class Observer {
     await this.timer;
   }
 
-  /** One observation now (also used outside the loop). */
+  /**
+   * One observation now (also used outside the loop). Each node's sample carries that node's own
+   * clock reading, taken in the same command and brought onto the history's time by the host's
+   * estimated clock offset: two hosts' samples of one poll can be hundreds of ms apart over SSH.
+   * Recorded when something changed, and every poll that shows the VIP on two nodes (the dual-VIP
+   * check needs the polls around it).
+   */
   async observeOnce(): Promise<Record<string, NodeObservation>> {
     const t = this.history.now();
-    const entries = await Promise.all(this.target.profile.dbHosts.map(async (h) => [h.name, await observeNode(this.target, h.name)] as const));
-    const nodes = Object.fromEntries(entries);
+    const entries = await Promise.all(this.target.profile.dbHosts.map(async (h) => [h.name, await this.sample(h.name)] as const));
+    const nodes = Object.fromEntries(entries.map(([h, s]) => [h, s.node]));
+    const at = Object.fromEntries(entries.flatMap(([h, s]) => (s.at === undefined ? [] : [[h, s.at]])));
     const key = JSON.stringify(nodes);
-    if (key !== this.last) {
+    const dual = Object.values(nodes).filter((n) => n.vip).length > 1;
+    if (key !== this.last || dual) {
       this.last = key;
-      this.history.add({ type: 'observe', t, nodes });
+      this.history.add({ type: 'observe', t, nodes, at });
     }
     this.tickTimes.push(t);
     return nodes;
+  }
+
+  /** A host's sample, its time on the history's clock, and the offset estimate updated from its round trip. */
+  private async sample(host: string): Promise<{ node: NodeObservation; at?: number }> {
+    const sent = this.history.now();
+    const { node, clockMs } = await observeNode(this.target, host);
+    const received = this.history.now();
+    if (clockMs === undefined) return { node };
+    // Offset = node clock − the history's clock at the round trip's midpoint; the shortest round trip is the best estimate.
+    const offset = clockMs - (this.history.startedAt.getTime() + (sent + received) / 2);
+    const prev = this.clock.get(host);
+    if (!prev || received - sent <= prev.rttMs) this.clock.set(host, { offsetMs: offset, rttMs: received - sent });
+    return { node, at: Math.round((clockMs - this.clock.get(host)!.offsetMs - this.history.startedAt.getTime()) * 10) / 10 };
+  }
+
+  /** Each host's clock offset from this machine's as estimated (ms, with the round trip it came from). */
+  clockOffsets(): Record<string, { offsetMs: number; rttMs: number }> {
+    return Object.fromEntries([...this.clock].map(([h, c]) => [h, { offsetMs: Math.round(c.offsetMs), rttMs: Math.round(c.rttMs) }]));
   }
 
   /**
@@ -65,26 +92,29 @@ export class Observer {
   }
 }
 
-export interface PollingStats {
-  polls: number;
-  /** The interval asked for. */
-  intervalMs: number;
-  medianGapMs?: number;
-  p95GapMs?: number;
-  maxGapMs?: number;
+export type { PollingStats };
+
+export async function observeNode(t: Target, host: string): Promise<{ node: NodeObservation; clockMs?: number }> {
+  const nic = t.profile.nic;
+  // The clock first, right before the address read the VIP state comes from.
+  const r = await t.sh(host, `echo "#clock $(date +%s%N)"; ip -j addr show dev ${nic}; echo '#ps'; ps -e -o pid=,ppid=,comm=`, { check: false, timeoutMs: 5_000 });
+  return parseObservation(r.stdout, t.profile.vip.ip, nic);
 }
 
-export async function observeNode(t: Target, host: string): Promise<NodeObservation> {
-  const nic = t.profile.nic;
-  const r = await t.sh(host, `ip -j addr show dev ${nic}; echo '#ps'; ps -e -o pid=,ppid=,comm=`, { check: false, timeoutMs: 5_000 });
-  const [ipText = '[]', psText = ''] = r.stdout.split('#ps\n');
+/** One host's sample as observeNode's command prints it: its clock (ns), `ip -j addr`, then `ps`. */
+export function parseObservation(stdout: string, vip: string, nic: string): { node: NodeObservation; clockMs?: number } {
+  const clock = stdout.match(/^#clock (\d+)\n/);
+  const [ipText = '[]', psText = ''] = stdout.replace(/^#clock \d+\n/, '').split('#ps\n');
   const ifs = parseIpJsonAddr(ipText.trim() || '[]');
   const d = daemonPids(parsePs(psText));
   return {
-    vip: hasAddress(ifs, t.profile.vip.ip, nic),
-    linkUp: ifs.some((i) => i.ifname === nic && i.up),
-    corosync: !!d.corosync,
-    pacemakerd: !!d.pacemakerd,
-    children: PACEMAKER_CHILDREN.filter((c) => d[c]),
+    node: {
+      vip: hasAddress(ifs, vip, nic),
+      linkUp: ifs.some((i) => i.ifname === nic && i.up),
+      corosync: !!d.corosync,
+      pacemakerd: !!d.pacemakerd,
+      children: PACEMAKER_CHILDREN.filter((c) => d[c]),
+    },
+    clockMs: clock ? Number(clock[1]) / 1e6 : undefined,
   };
 }

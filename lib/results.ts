@@ -53,10 +53,14 @@ export interface CaseRunRecord {
   heal?: HealReport;
   wallMs: number;
   recoveryErrors: string[];
+  /** The workload's key for this case run (run/case/repetition): its rows and its data-read event. */
+  runKey?: string;
   /** Writes through the VIP and what became of them. */
   data?: DataReport;
   /** Labs running on this machine when the case started (this case's own included, for the lab target). */
   labsRunning?: string[];
+  /** Each db host's clock minus this machine's, as the observer estimated it (and the round trip of the estimate). */
+  clockOffsets?: Record<string, { offsetMs: number; rttMs: number }>;
   /** The observer's achieved polling: the resolution of this run's timings. */
   polling?: PollingStats;
 }
@@ -104,6 +108,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
   const count = (v: string) => runs.flatMap((r) => r.acts).filter((a) => a.verdict === v).length;
   return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
     `${count('pass')} pass, ${count('hazard')} hazard, ${count('inconclusive')} inconclusive, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
+    ...dataLine(runs),
     ...pollingLine(runs),
     ...labsLine(runs),
     ...overrideLines(runs),
@@ -115,6 +120,15 @@ function overrideLines(runs: CaseRunRecord[]): string[] {
   const seen = new Map<string, string>();
   for (const r of runs) for (const o of (r.overrides ?? []) as LabOverride[]) seen.set(o.setting, describeOverride(o));
   return [...seen.values()];
+}
+
+/** The data verdicts: writes through the VIP, judged per case run. */
+function dataLine(runs: CaseRunRecord[]): string[] {
+  const d = runs.map((r) => r.data).filter((x): x is DataReport => !!x?.verdict);
+  if (!d.length) return [];
+  const n = (v: DataReport['verdict']) => d.filter((x) => x.verdict === v).length;
+  const acked = d.map((x) => x.ackedBeforeFault).sort((a, b) => a - b);
+  return [`data (writes through the VIP): ${n('pass')} pass, ${n('inconclusive')} inconclusive, ${n('fail')} fail; acknowledged before the first fault: ${acked[0]}–${acked.at(-1)} per case run`];
 }
 
 /** How many labs shared the machine while the cases ran: timings taken beside another lab are worth less. */

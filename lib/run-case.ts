@@ -1,9 +1,8 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
-import { deriveOutcome } from './checks/outcome.js';
-import { judge } from './checks/verdict.js';
+import { judgeAct } from './checks/verdict.js';
 import { injectFault, type Fault } from './faults/fault.js';
-import { History } from './history.js';
-import { Observer, type PollingStats } from './observer.js';
+import { History, type MysqlObservation } from './history.js';
+import { Observer } from './observer.js';
 import { vipHolders } from './probes/cluster.js';
 import { expectationFor, loadExpectations, type Expectation } from './profile/expectations.js';
 import { failedAudits, heal, type HealReport } from './heal.js';
@@ -14,13 +13,11 @@ import { sleep } from './util/wait.js';
 import { alignVipWithPrimary } from './recovery.js';
 import { replicationState } from './probes/replication.js';
 import { VipWriter, prepareWorkload } from './workload/writer.js';
-import { checkData, type DataReport } from './checks/data.js';
-import { connectMysql, query } from './mysql/connect.js';
+import { ACKED_BEFORE_FAULT_FLOOR, judgeData, readData } from './checks/data.js';
 import { liveLabs } from './targets/netns/state.js';
+import { CaseInterrupt } from './case-interrupt.js';
 
-let signalled = false;
-/** Whether this process got a Ctrl-C during a case: the cases after it are not started. */
-export const interruptedHere = () => signalled;
+export { interruptedHere } from './case-interrupt.js';
 
 /** One step of a case: a fault, and the key of its expectation in the profile's expectations.json. */
 export interface Act {
@@ -58,179 +55,187 @@ export interface RunOptions {
   onEvidence?: (moment: string) => Promise<void>;
 }
 
+/** Everything one repetition of a case works with, from prepare to judge. */
+interface CaseRun {
+  t: Target;
+  def: CaseDefinition;
+  opts: RunOptions;
+  log: (line: string) => void;
+  step: NonNullable<RunOptions['step']>;
+  acts: Act[];
+  expectations: Expectation[];
+  settle: SettleTimes;
+  history: History;
+  observer: Observer;
+  writer?: VipWriter;
+  runKey: string;
+  labsRunning: string[];
+  started: number;
+  injected: Fault[];
+  results: ActResult[];
+  recoveryErrors: string[];
+  interrupt: CaseInterrupt;
+}
+
+interface Recovery { audits: AuditResult[]; auditsOk: boolean; healReport?: HealReport }
+
 /**
- * Runs one repetition of a case: audit first, then each act (inject, observe at ≤100 ms until the
- * cluster settles, judge against the expectation), then undo every fault in reverse order (the
- * notebook's recovery), then the shared audits. Recovery runs whatever happened before it.
+ * Runs one repetition of a case in four phases: prepare (audit, heal if needed, VIP on the
+ * primary, workload warmed up), acts (inject, observe at ≤100 ms until the cluster settles, judge
+ * from the history), recover (undo every fault in reverse order — the notebook's recovery — then
+ * the shared audits and the final data reads; heal if the cluster is left unhealthy) and judge
+ * the data. Recovery runs whatever happened before it.
  */
 export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions): Promise<{ record: CaseRunRecord; expectations: Expectation[] }> {
+  const run = await prepare(t, def, opts);
+  let actError: unknown;
+  try {
+    await playActs(run);
+  } catch (e) {
+    actError = e;
+    run.history.step('act failed', (e as Error).message);
+  }
+  const recovery = await recover(run);
+  const record = caseRecord(run, recovery);
+  writeCaseRun(record, run.history, opts.resultsDir);
+  if (actError) throw actError;
+  return { record, expectations: run.expectations };
+}
+
+async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promise<CaseRun> {
   const log = opts.log ?? (() => {});
-  const step = opts.step ?? (<T>(_name: string, body: () => Promise<T>) => body());
   const started = performance.now();
   const labsRunning = liveLabs();
   const expectationsAll = loadExpectations(t.profile);
-
   const pre = await auditUntilHealthy(t, 30_000);
   if (!pre.ok) {
-    log(`case ${def.id}: cluster unhealthy before the case (${failed(pre.results)}); healing`);
+    log(`case ${def.id}: cluster unhealthy before the case (${failedAudits(pre.results)}); healing`);
     const h = await heal(t, log);
     if (!h.ok) throw new HarnessError(`case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${h.rungs.map((r) => `${r.rung}: ${r.detail}`).join(' → ')}`);
   }
   await alignVipWithPrimary(t, log);
   const primary = (await replicationState(t)).find((x) => x.reachable && !x.replica && !x.readOnly)?.host ?? t.profile.config.mysql.replication.primary;
   await prepareWorkload(t, primary);
-  const holders = await vipHolders(t);
-  const holder = holders[0]!;
+  const holder = (await vipHolders(t))[0]!;
   const other = t.profile.dbHosts.map((h) => h.name).find((h) => h !== holder)!;
   const acts = def.acts({ target: t, holder, other });
   // The guard comes before any fault is injected.
   if (!t.disposable && acts.some((a) => a.fault.destructive)) {
     throw new HarnessError(`refusing to inject destructive faults into ${t.label}: the target does not declare itself disposable`, 'set disposable: true in the target\'s config if this cluster may be broken');
   }
-  const expectations = acts.map((a) => expectationFor(expectationsAll, a.id, t.profile));
-  const settle = await settleTimes(t);
-
   const history = new History();
-  const observer = new Observer(t, history, 100);
-  const results: ActResult[] = [];
-  const injected: Fault[] = [];
-  const recoveryErrors: string[] = [];
-  let audits: AuditResult[] = [];
-  let auditsOk = false;
-  let healed = false;
-  let healReport: HealReport | undefined;
-  let actError: unknown;
+  const run: CaseRun = {
+    t, def, opts, log, step: opts.step ?? (<T>(_name: string, body: () => Promise<T>) => body()), acts,
+    expectations: acts.map((a) => expectationFor(expectationsAll, a.id, t.profile)), settle: await settleTimes(t),
+    history, observer: new Observer(t, history, 100), runKey: `${opts.runId}/${def.id}/${opts.repetition}`, labsRunning, started,
+    injected: [], results: [], recoveryErrors: [], interrupt: undefined as unknown as CaseInterrupt,
+  };
+  run.interrupt = new CaseInterrupt(def.id, log, history, () => undoAll(run));
   await opts.onEvidence?.('before');
-  await observer.observeOnce();
-  observer.start();
-  // Ctrl-C (SIGINT, which the terminal sends to this worker too): stop at the next step and let
-  // the recovery below undo the faults, as after any failure. SIGTERM (the worker is being ended):
-  // undo them here, bounded, then exit. Both share one undo, so a fault is never undone twice at once.
-  const interrupt = new AbortController();
-  let undoing: Promise<void> | undefined;
-  const undoAll = () => (undoing ??= (async () => {
-    for (const f of [...injected].reverse()) {
-      try {
-        await step(`recover: undo ${f.name}`, () => f.undo(t, history));
-        history.step(`undone: ${f.name}`);
-      } catch (e) {
-        recoveryErrors.push(`${f.name}: ${(e as Error).message}`);
-        history.step(`undo failed: ${f.name}`, (e as Error).message);
-      }
-    }
-  })());
-  const onSigint = () => {
-    // A second Ctrl-C must not end the worker in the middle of the undo: recovery is bounded anyway.
-    if (interrupt.signal.aborted) return log(`case ${def.id}: recovery in progress (its steps are bounded)`);
-    signalled = true;
-    log(`case ${def.id}: interrupted; stopping and undoing ${injected.length} fault(s)`);
-    history.step('interrupted', 'SIGINT');
-    interrupt.abort();
-  };
-  const onSigterm = () => {
-    log(`case ${def.id}: terminated; undoing ${injected.length} fault(s) before exit`);
-    interrupt.abort();
-    const bound = new Promise((r) => setTimeout(r, 60_000));
-    void Promise.race([undoAll(), bound]).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSigint);
-  process.once('SIGTERM', onSigterm);
-  const runKey = `${opts.runId}/${def.id}/${opts.repetition}`;
-  const writer = opts.writes === false ? undefined : new VipWriter(t, history, runKey, { rate: opts.writeRate }).start();
-  let data: DataReport | undefined;
-  let polling: PollingStats | undefined;
-  if (writer) await sleep(1000); // a baseline of acknowledged writes before the first fault
-  try {
-    for (const [i, act] of acts.entries()) {
-      const e = expectations[i]!;
-      const from = history.now();
-      if (interrupt.signal.aborted) throw new HarnessError(`case ${def.id}: interrupted before ${act.id}`);
-      log(`case ${def.id} act ${act.id}: ${act.fault.name}`);
-      injected.push(act.fault);
-      await step(`inject: ${act.fault.name}`, () => untilAborted(injectFault(act.fault, t, history), interrupt.signal), act.id);
-      const to = await step('observe until settled', () => settled(history, settle, interrupt.signal), act.id);
-      if (interrupt.signal.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
-      const outcome = deriveOutcome(history, from, to, act.fault.host);
-      outcome.vipHolderRoles = await vipHolderRoles(t, outcome.finalHolders);
-      const j = await step('judge', async () => judge(e, outcome), act.id);
-      history.step(`judged ${act.id}`, `${j.verdict}: ${j.seen}`);
-      await opts.onEvidence?.(`after ${act.id}`);
-      results.push({
-        runId: opts.runId, caseId: def.id, caseTitle: def.title, act: act.id, actTitle: e.title, repetition: opts.repetition,
-        target: t.label, profile: t.profile.name, fault: act.fault.name, verdict: j.verdict, hazard: j.hazard,
-        expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}`, seen: j.seen, mismatches: j.mismatches, outcome,
-        startedAt: new Date(history.startedAt.getTime() + from).toISOString(),
-      });
-      log(`  → ${j.verdict.toUpperCase()}: ${j.seen}${j.mismatches.length ? `\n    ${j.mismatches.join('\n    ')}` : ''}`);
-    }
-  } catch (e) {
-    actError = e;
-    history.step('act failed', (e as Error).message);
-  } finally {
-    const recoveryAt = history.now();
-    history.step('recovery');
-    await undoAll();
-    // Until the faults are undone, a SIGTERM waits for that undo before the worker exits.
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
+  await run.observer.observeOnce();
+  run.observer.start();
+  if (opts.writes !== false) await startWorkload(run);
+  return run;
+}
+
+/** The writer through the VIP, warmed up: the data claim needs writes acknowledged before the first fault. */
+async function startWorkload(run: CaseRun): Promise<void> {
+  run.writer = new VipWriter(run.t, run.history, run.runKey, { rate: run.opts.writeRate }).start();
+  const acked = await run.writer.warmUp(ACKED_BEFORE_FAULT_FLOOR, 10_000);
+  run.history.step('warm-up', `${acked} writes acknowledged through the VIP before the first fault (floor ${ACKED_BEFORE_FAULT_FLOOR})`);
+  if (acked < ACKED_BEFORE_FAULT_FLOOR) run.log(`case ${run.def.id}: only ${acked} writes acknowledged through the VIP in 10 s before the first fault; the data claim will be inconclusive`);
+}
+
+async function playActs(run: CaseRun): Promise<void> {
+  const { t, def, history, step, interrupt } = run;
+  for (const [i, act] of run.acts.entries()) {
+    const e = run.expectations[i]!;
+    if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted before ${act.id}`);
+    run.log(`case ${def.id} act ${act.id}: ${act.fault.name}`);
+    history.add({ type: 'act', phase: 'start', act: act.id, fault: act.fault.name, faulted: act.fault.host });
+    const from = history.now();
+    run.injected.push(act.fault);
+    await step(`inject: ${act.fault.name}`, () => interrupt.race(injectFault(act.fault, t, history)), act.id);
+    const window = await step('observe until settled', () => settled(history, run.settle, interrupt.signal), act.id);
+    if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
+    await recordMysql(t, history);
+    const end = history.add({ type: 'act', phase: 'end', act: act.id, from, to: window.to, settled: window.settled, polling: run.observer.polling(from, window.to) });
+    const j = await step('judge', async () => judgeAct(history, end as Extract<typeof end, { type: 'act'; phase: 'end' }>, e), act.id);
+    await run.opts.onEvidence?.(`after ${act.id}`);
+    run.results.push({
+      runId: run.opts.runId, caseId: def.id, caseTitle: def.title, act: act.id, actTitle: e.title, repetition: run.opts.repetition,
+      target: t.label, profile: t.profile.name, fault: act.fault.name, verdict: j.verdict, hazard: j.hazard, inconclusive: j.inconclusive,
+      expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}`, seen: j.seen, mismatches: j.mismatches, outcome: j.outcome!,
+      startedAt: new Date(history.startedAt.getTime() + from).toISOString(),
+    });
+    run.log(`  → ${j.verdict.toUpperCase()}: ${j.seen}${j.inconclusive ? ` (${j.inconclusive})` : ''}${j.mismatches.length ? `\n    ${j.mismatches.join('\n    ')}` : ''}`);
+  }
+}
+
+/** Each db host's MySQL as seen now: the evidence of where the VIP leads (writable or read_only). */
+async function recordMysql(t: Target, h: History): Promise<void> {
+  const nodes: Record<string, MysqlObservation> = {};
+  for (const s of await replicationState(t, 3_000)) {
+    nodes[s.host] = s.reachable
+      ? { up: true, readOnly: s.readOnly, gtid: s.gtidExecuted, serverId: s.serverId, replica: s.replica ? { io: s.replica.ioRunning, sql: s.replica.sqlRunning, secondsBehind: s.replica.secondsBehind } : undefined }
+      : { up: false, error: s.error };
+  }
+  h.add({ type: 'mysql', nodes });
+}
+
+async function undoAll(run: CaseRun): Promise<void> {
+  for (const f of [...run.injected].reverse()) {
     try {
-      const a = await step('audit', () => auditUntilHealthy(t, 60_000));
-      audits = a.results;
-      auditsOk = a.ok;
-      history.step('audits', auditsOk ? 'all pass' : failed(audits));
-      await opts.onEvidence?.('after');
+      await run.step(`recover: undo ${f.name}`, () => f.undo(run.t, run.history));
+      run.history.step(`undone: ${f.name}`);
     } catch (e) {
-      recoveryErrors.push(`audits: ${(e as Error).message}`);
-    }
-    await observer.stop();
-    // While the faults played out (first fault → recovery), which is what the verdicts are judged on.
-    polling = observer.polling(history.faults()[0]?.t ?? 0, recoveryAt);
-    history.step('observer', `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, max ${polling.maxGapMs} ms`);
-    await writer?.stop();
-    if (writer) {
-      try {
-        data = await checkData(t, history, runKey);
-        history.step('data check', data.problems.join('; ') || `${data.writes.ok}/${data.writes.total} writes acknowledged, none lost`);
-      } catch (e) {
-        recoveryErrors.push(`data check: ${(e as Error).message}`);
-      }
-    }
-    if (!auditsOk) {
-      log(`case ${def.id}: left the cluster unhealthy (${failed(audits) || recoveryErrors.join('; ')}); healing for the next case`);
-      healed = true;
-      healReport = await heal(t, log);
-      log(healReport.ok ? `case ${def.id}: healed by "${healReport.healedBy}"` : `case ${def.id}: healing failed: ${failedAudits(healReport.results)}`);
+      run.recoveryErrors.push(`${f.name}: ${(e as Error).message}`);
+      run.history.step(`undo failed: ${f.name}`, (e as Error).message);
     }
   }
-  const record: CaseRunRecord = {
+}
+
+/** Undo, audits, observer and writer stopped, the final data reads; heal when left unhealthy. */
+async function recover(run: CaseRun): Promise<Recovery> {
+  const { t, history, log, def } = run;
+  history.step('recovery');
+  await run.interrupt.undo();
+  run.interrupt.release();
+  const r: Recovery = { audits: [], auditsOk: false };
+  try {
+    const a = await run.step('audit', () => auditUntilHealthy(t, 60_000));
+    Object.assign(r, { audits: a.results, auditsOk: a.ok });
+    history.step('audits', a.ok ? 'all pass' : failedAudits(a.results));
+    await run.opts.onEvidence?.('after');
+  } catch (e) {
+    run.recoveryErrors.push(`audits: ${(e as Error).message}`);
+  }
+  await run.observer.stop();
+  await run.writer?.stop();
+  if (run.writer) await readData(t, history, run.runKey);
+  if (!r.auditsOk) {
+    log(`case ${def.id}: left the cluster unhealthy (${failedAudits(r.audits) || run.recoveryErrors.join('; ')}); healing for the next case`);
+    r.healReport = await heal(t, log);
+    log(r.healReport.ok ? `case ${def.id}: healed by "${r.healReport.healedBy}"` : `case ${def.id}: healing failed: ${failedAudits(r.healReport.results)}`);
+  }
+  return r;
+}
+
+function caseRecord(run: CaseRun, r: Recovery): CaseRunRecord {
+  const { t, def, opts, history } = run;
+  const recoveryAt = history.events.find((e) => e.type === 'step' && e.step === 'recovery')?.t ?? history.now();
+  // While the faults played out (first fault → recovery), which is what the verdicts are judged on.
+  const polling = run.observer.polling(history.faults()[0]?.t ?? 0, recoveryAt);
+  const clocks = run.observer.clockOffsets();
+  history.step('observer', `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, max ${polling.maxGapMs} ms; host clocks vs this machine: ${Object.entries(clocks).map(([x, c]) => `${x} ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs} ms (±${Math.ceil(c.rttMs / 2)})`).join(', ')}`);
+  const data = run.writer ? judgeData(history, run.runKey) : undefined;
+  if (data) history.step('data check', `${data.verdict}: ${data.problems.join('; ') || data.inconclusive || `${data.writes.ok}/${data.writes.total} writes acknowledged (${data.ackedBeforeFault} before the first fault), none lost`}`);
+  return {
     runId: opts.runId, startedAt: history.startedAt.toISOString(), caseId: def.id, caseTitle: def.title, repetition: opts.repetition, target: t.label, profile: t.profile.name,
-    overrides: t.overrides, acts: results, audits, auditsOk, healed, heal: healReport, labsRunning, wallMs: Math.round(performance.now() - started), recoveryErrors, data, polling,
+    overrides: t.overrides, acts: run.results, audits: r.audits, auditsOk: r.auditsOk, healed: !!r.healReport, heal: r.healReport, labsRunning: run.labsRunning,
+    wallMs: Math.round(performance.now() - run.started), recoveryErrors: run.recoveryErrors, data, polling, clockOffsets: clocks, runKey: run.runKey,
   };
-  writeCaseRun(record, history, opts.resultsDir);
-  if (actError) throw actError;
-  return { record, expectations };
 }
-
-/** Whether each VIP holder's server is writable: the VIP should lead to the primary. */
-async function vipHolderRoles(t: Target, holders: string[]): Promise<Record<string, 'writable' | 'read_only' | 'unreachable'>> {
-  const out: Record<string, 'writable' | 'read_only' | 'unreachable'> = {};
-  for (const h of holders) {
-    try {
-      const c = await connectMysql(t, h, undefined, 3_000);
-      try {
-        const [r] = await query(c, 'SELECT @@GLOBAL.read_only AS ro');
-        out[h] = Number(r?.ro) === 1 ? 'read_only' : 'writable';
-      } finally {
-        await c.end().catch(() => c.destroy());
-      }
-    } catch {
-      out[h] = 'unreachable';
-    }
-  }
-  return out;
-}
-
-const failed = failedAudits;
 
 interface SettleTimes { minMs: number; stableMs: number; maxMs: number }
 
@@ -251,23 +256,17 @@ async function settleTimes(t: Target): Promise<SettleTimes> {
   return { minMs: token + consensus + 3000, stableMs: 3000, maxMs: 60_000 };
 }
 
-/** The promise, or an interruption: whichever comes first (the fault's own work may go on; recovery undoes it). */
-function untilAborted<T>(p: Promise<T>, abort: AbortSignal): Promise<T | void> {
-  if (abort.aborted) return Promise.resolve();
-  return Promise.race([p, new Promise<void>((r) => abort.addEventListener('abort', () => r(), { once: true }))]);
-}
-
-/** Waits until the act has played out; returns the history time that closes its window. */
-async function settled(h: History, s: SettleTimes, abort: AbortSignal): Promise<number> {
+/** Waits until the act has played out; returns the window's end and whether the cluster had settled. */
+async function settled(h: History, s: SettleTimes, abort: AbortSignal): Promise<{ to: number; settled: boolean }> {
   const faultEnd = h.faults().at(-1)!.t;
   for (;;) {
     const now = h.now();
-    if (abort.aborted) return now;
+    if (abort.aborted) return { to: now, settled: false };
     const lastChange = h.observations().at(-1)?.t ?? faultEnd;
-    if (now - faultEnd >= s.minMs && now - lastChange >= s.stableMs) return now;
+    if (now - faultEnd >= s.minMs && now - lastChange >= s.stableMs) return { to: now, settled: true };
     if (now - faultEnd >= s.maxMs) {
       h.step('settle timeout', `still changing ${s.maxMs} ms after the fault`);
-      return now;
+      return { to: now, settled: false };
     }
     await sleep(100);
   }

@@ -40,6 +40,7 @@ export function caseChecks(records: CaseRunRecord[]): CaseCheck[] {
     // A lost acknowledged write is expected of some hazards (the lost keys are in the report).
     { name: 'check: no acknowledged write lost in a case with no hazard', failure: 'acknowledged writes lost in a case with no hazard', kind: 'fail', problems: records.filter((r) => r.acts.every((a) => a.verdict === 'pass')).flatMap((r) => (r.data?.problems ?? []).map((p) => `${rep(r)}${p}`)) },
     { name: 'check: every act had the evidence for a verdict', failure: 'not enough evidence for a verdict', kind: 'inconclusive', problems: acts('inconclusive', (a) => a.inconclusive ?? a.seen) },
+    { name: 'check: the data claim had the evidence for a verdict', failure: 'not enough evidence for the data claim', kind: 'inconclusive', problems: records.filter((r) => r.data?.verdict === 'inconclusive').map((r) => `${rep(r)}data: ${r.data!.inconclusive}`) },
     { name: 'check: no act ended in a known dangerous state', failure: 'known dangerous state', kind: 'hazard', problems: acts('hazard', (a) => `${a.hazard ?? 'hazard'} — seen: ${a.seen}`) },
   ];
 }

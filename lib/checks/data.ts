@@ -1,13 +1,27 @@
-import type { History } from '../history.js';
+import type { DataRead, History } from '../history.js';
 import { connectMysql, query } from '../mysql/connect.js';
 import { localGtidsOnReplica, replicationState, type ServerState } from '../probes/replication.js';
 import type { Target } from '../targets/target.js';
 import { WaitTimeoutError, waitFor } from '../util/wait.js';
 import { WORKLOAD_TABLE } from '../workload/writer.js';
+import { longestWriteGap, writesOf } from './writes.js';
 
-/** What the failures did to the data: judged after recovery, once the replica has caught up. */
+/**
+ * The floor of writes acknowledged through the VIP before the first fault, below which "no
+ * acknowledged write lost" is not a claim the evidence supports: 20 writes are 2 s of the
+ * workload at its 10/s, enough to show that the path client → VIP → primary → replica works
+ * and that the keys written are found again by the final reads.
+ */
+export const ACKED_BEFORE_FAULT_FLOOR = 20;
+
+/** What the failures did to the data: judged from the history (writes and the final reads). */
 export interface DataReport {
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  /** Why the evidence cannot support the data claim, when inconclusive. */
+  inconclusive?: string;
   writes: { total: number; ok: number; fail: number; unknown: number };
+  /** Writes acknowledged before the first fault (the floor is ACKED_BEFORE_FAULT_FLOOR). */
+  ackedBeforeFault: number;
   /** Acknowledged writes missing on the primary or on the replica. */
   lost: { key: number; missingOn: string[] }[];
   /** Keys present on one node only (acknowledged or not). */
@@ -26,36 +40,24 @@ export interface DataReport {
   problems: string[];
 }
 
-export function writeStats(h: History) {
-  const w = h.events.filter((e): e is Extract<typeof e, { type: 'write' }> => e.type === 'write');
-  const longestGap = (() => {
-    let longest = 0;
-    let lastOk: number | undefined = w[0]?.t;
-    let failing = false;
-    for (const e of w) {
-      if (e.result === 'ok') {
-        if (failing && lastOk !== undefined) longest = Math.max(longest, e.t - lastOk);
-        lastOk = e.t;
-        failing = false;
-      } else failing = true;
-    }
-    if (failing && lastOk !== undefined) longest = Math.max(longest, (w.at(-1)?.t ?? lastOk) - lastOk);
-    return Math.round(longest);
-  })();
-  return {
-    writes: w,
-    counts: { total: w.length, ok: w.filter((e) => e.result === 'ok').length, fail: w.filter((e) => e.result === 'fail').length, unknown: w.filter((e) => e.result === 'unknown').length },
-    unavailableMs: longestGap,
-  };
+/**
+ * The final reads, after recovery: waits (bounded) until the replica has the primary's GTID
+ * position, then reads the case's keys on every reachable db host. Recorded in the history as a
+ * data-read event, the only input of judgeData.
+ */
+export async function readData(t: Target, h: History, runKey: string, timeoutMs = 30_000): Promise<void> {
+  try {
+    h.add({ type: 'data-read', runKey, read: await finalReads(t, runKey, timeoutMs) });
+  } catch (e) {
+    h.add({ type: 'data-read', runKey, error: (e as Error).message });
+  }
 }
 
-export async function checkData(t: Target, h: History, runKey: string, timeoutMs = 30_000): Promise<DataReport> {
-  const { writes, counts, unavailableMs } = writeStats(h);
+async function finalReads(t: Target, runKey: string, timeoutMs: number): Promise<DataRead> {
   const problems: string[] = [];
   const states = await replicationState(t);
   const replica = states.find((s) => s.replica);
   const primary = states.find((s) => s !== replica && s.reachable);
-  // Converge: the replica must have applied everything the primary has (bounded).
   const t0 = performance.now();
   let converged = false;
   let last: ServerState[] = states;
@@ -73,32 +75,50 @@ export async function checkData(t: Target, h: History, runKey: string, timeoutMs
       problems.push(e.message);
     }
   } else problems.push(`no primary/replica pair to compare (${states.map((s) => `${s.host}: ${s.reachable ? (s.replica ? 'replica' : 'primary') : 'unreachable'}`).join(', ')})`);
+  const keysOn: Record<string, number[]> = {};
+  for (const s of last.filter((x) => x.reachable)) keysOn[s.host] = await keysOnHost(t, s.host, runKey);
+  return {
+    keysOn, gtid: Object.fromEntries(last.map((s) => [s.host, s.gtidExecuted ?? ''])), converged,
+    convergeMs: Math.round(performance.now() - t0), replicaLagSeconds: last.find((s) => s.replica)?.replica?.secondsBehind ?? null,
+    primary: primary?.host, replica: replica?.host, replicaWroteOwn: last.some((s) => localGtidsOnReplica(s).length > 0), problems,
+  };
+}
 
-  const keysOn: Record<string, Set<number>> = {};
-  for (const s of last.filter((x) => x.reachable)) {
-    const c = await connectMysql(t, s.host);
-    try {
-      const rows = await query(c, `SELECT id FROM ${WORKLOAD_TABLE} WHERE run = ?`, [runKey]);
-      keysOn[s.host] = new Set(rows.map((r) => Number(r.id)));
-    } finally {
-      await c.end().catch(() => c.destroy());
-    }
+async function keysOnHost(t: Target, host: string, runKey: string): Promise<number[]> {
+  const c = await connectMysql(t, host);
+  try {
+    return (await query(c, `SELECT seq FROM ${WORKLOAD_TABLE} WHERE run = ? ORDER BY seq`, [runKey])).map((r) => Number(r.seq));
+  } finally {
+    await c.end().catch(() => c.destroy());
   }
+}
+
+/** The data verdict of a case run, from its history alone: the writes and the final reads. */
+export function judgeData(h: History, runKey: string, floor = ACKED_BEFORE_FAULT_FLOOR): DataReport {
+  const writes = writesOf(h);
+  const firstFault = h.faults()[0]?.t ?? Infinity;
+  const ackedBeforeFault = writes.filter((w) => w.result === 'ok' && w.t < firstFault).length;
+  const counts = { total: writes.length, ok: writes.filter((w) => w.result === 'ok').length, fail: writes.filter((w) => w.result === 'fail').length, unknown: writes.filter((w) => w.result === 'unknown').length };
+  const ev = h.events.find((e): e is Extract<typeof e, { type: 'data-read' }> => e.type === 'data-read' && e.runKey === runKey);
+  const read = ev?.read;
+  const keysOn = Object.fromEntries(Object.entries(read?.keysOn ?? {}).map(([k, v]) => [k, new Set(v)]));
   const hosts = Object.keys(keysOn);
-  const acked = writes.filter((w) => w.result === 'ok').map((w) => w.key);
-  const lost = acked.map((key) => ({ key, missingOn: hosts.filter((hh) => !keysOn[hh]!.has(key)) })).filter((x) => x.missingOn.length);
-  const all = new Set(hosts.flatMap((hh) => [...keysOn[hh]!]));
-  const divergent = [...all].map((key) => ({ key, on: hosts.filter((hh) => keysOn[hh]!.has(key)) })).filter((x) => x.on.length === 1).map((x) => ({ key: x.key, onlyOn: x.on[0]! }));
-  const unknownApplied = writes.filter((w) => w.result === 'unknown' && hosts.some((hh) => keysOn[hh]!.has(w.key))).length;
-  const gtid = Object.fromEntries(last.map((s) => [s.host, s.gtidExecuted ?? '']));
-  const gtidDiverged = converged ? false : new Set(Object.values(gtid)).size > 1;
-  if (gtidDiverged) problems.push(`GTID positions diverge: ${Object.entries(gtid).map(([h, g]) => `${h} ${g || '(empty)'}`).join(', ')}${last.some((s) => localGtidsOnReplica(s).length) ? ' — the replica wrote transactions of its own (split brain)' : ''}`);
+  const lost = writes.filter((w) => w.result === 'ok').map((w) => ({ key: w.key, missingOn: hosts.filter((x) => !keysOn[x]!.has(w.key)) })).filter((x) => x.missingOn.length);
+  const all = new Set(hosts.flatMap((x) => [...keysOn[x]!]));
+  const divergent = [...all].map((key) => ({ key, on: hosts.filter((x) => keysOn[x]!.has(key)) })).filter((x) => x.on.length === 1).map((x) => ({ key: x.key, onlyOn: x.on[0]! }));
+  const gtid = read?.gtid ?? {};
+  const gtidDiverged = !!read && !read.converged && new Set(Object.values(gtid)).size > 1;
+  const problems = [...(read?.problems ?? [])];
+  if (gtidDiverged) problems.push(`GTID positions diverge: ${Object.entries(gtid).map(([x, g]) => `${x} ${g || '(empty)'}`).join(', ')}${read!.replicaWroteOwn ? ' — the replica wrote transactions of its own (split brain)' : ''}`);
   if (lost.length) problems.push(`${lost.length} acknowledged writes lost: keys ${lost.slice(0, 20).map((l) => `${l.key} (missing on ${l.missingOn.join('+')})`).join(', ')}${lost.length > 20 ? ', …' : ''}`);
   if (divergent.length) problems.push(`${divergent.length} writes on one node only: ${divergent.slice(0, 20).map((d) => `${d.key}@${d.onlyOn}`).join(', ')}`);
+  const inconclusive = !read ? `the final reads failed: ${ev?.error ?? 'no data-read event in the history'}`
+    : hosts.length < 2 ? `the final reads reached ${hosts.join(', ') || 'no db host'} only`
+      : ackedBeforeFault < floor ? `${ackedBeforeFault} writes acknowledged through the VIP before the first fault (floor ${floor}): "none lost" would claim nothing` : undefined;
   return {
-    writes: counts, lost, divergent, unknownApplied, gtid, gtidDiverged, unavailableMs, converged,
-    convergeMs: Math.round(performance.now() - t0),
-    replicaLagSeconds: last.find((s) => s.replica)?.replica?.secondsBehind ?? null,
-    primary: primary?.host, replica: replica?.host, problems,
+    verdict: lost.length || divergent.length || gtidDiverged ? 'fail' : inconclusive ? 'inconclusive' : 'pass', inconclusive,
+    writes: counts, ackedBeforeFault, lost, divergent, unknownApplied: writes.filter((w) => w.result === 'unknown' && hosts.some((x) => keysOn[x]!.has(w.key))).length,
+    gtid, gtidDiverged, unavailableMs: longestWriteGap(h) ?? 0, converged: read?.converged ?? false, convergeMs: read?.convergeMs ?? 0,
+    replicaLagSeconds: read?.replicaLagSeconds ?? null, primary: read?.primary, replica: read?.replica, problems,
   };
 }

@@ -1,4 +1,5 @@
-import type { History, NodeObservation } from '../history.js';
+import type { ActEnd, History, HistoryEvent, NodeObservation } from '../history.js';
+import { longestWriteGap } from './writes.js';
 
 /** What happened during one act, derived from the history alone. */
 export interface Outcome {
@@ -8,7 +9,7 @@ export interface Outcome {
   finalHolders: string[];
   /** stayed: one holder, the same; moved: one holder, another; both: dual VIP; none: nobody. */
   vipAfter: VipAfter;
-  dualVip: { seen: boolean; longestMs: number; firstAtMs?: number; stillAtEnd: boolean };
+  dualVip: { seen: boolean; longestMs: number; firstAtMs?: number; stillAtEnd: boolean; unprovenPolls?: number };
   noVip: { longestMs: number };
   /** Fault start → first observation of the VIP up on a node other than the initial holder(s). */
   timeToFailoverMs?: number;
@@ -16,8 +17,10 @@ export interface Outcome {
   daemonsAfter: Record<string, { corosync: boolean; pacemakerd: boolean; children: number }>;
   observations: number;
   windowMs: number;
-  /** Whether each final VIP holder's server was writable (filled in by the runner). */
+  /** Whether each final VIP holder's server was writable (from the MySQL observation that closes the act). */
   vipHolderRoles?: Record<string, 'writable' | 'read_only' | 'unreachable'>;
+  /** Longest stretch in the window with no write acknowledged through the VIP (when a workload ran). */
+  writesUnavailableMs?: number;
 }
 
 export type VipAfter = 'stayed' | 'moved' | 'both' | 'none';
@@ -35,6 +38,7 @@ export function classify(initial: string[], final: string[]): VipAfter {
  * just before it gives the initial state.
  */
 export function deriveOutcome(h: History, from: number, to: number, faulted?: string): Outcome {
+  const proven = provenDualPolls(h);
   const before = h.observations(0, from).at(-1);
   const obs = h.observations(from, to);
   const all = before ? [before, ...obs] : obs;
@@ -42,39 +46,84 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
   const initialHolders = holdersOf(all[0]!.nodes);
   const last = all.at(-1)!;
   const finalHolders = holdersOf(last.nodes);
+  const isDual = (o: Obs) => proven.has(o);
 
   // Durations: each observation holds until the next one (observations are recorded on change).
   let dualFirst: number | undefined, failover: number | undefined;
   for (const o of all) {
-    const holders = holdersOf(o.nodes);
-    if (holders.length > 1) dualFirst ??= Math.max(o.t, from) - from;
-    if (failover === undefined && o.t >= from && holders.some((x) => !initialHolders.includes(x))) failover = o.t - from;
+    if (isDual(o)) dualFirst ??= Math.max(o.t, from) - from;
+    if (failover === undefined && o.t >= from && holdersOf(o.nodes).some((x) => !initialHolders.includes(x))) failover = o.t - from;
   }
   // A stretch spans several observations when other fields (daemons, link) change inside it.
-  const dualLongest = longestStretch(all, from, to, (n) => holdersOf(n).length > 1);
-  const noneLongest = longestStretch(all, from, to, (n) => holdersOf(n).length === 0);
+  const dualLongest = longestStretch(all, from, to, isDual);
+  const noneLongest = longestStretch(all, from, to, (o) => holdersOf(o.nodes).length === 0);
+  const unprovenPolls = all.filter((o) => holdersOf(o.nodes).length > 1 && !isDual(o)).length;
 
   return {
     faulted,
     initialHolders,
     finalHolders,
     vipAfter: classify(initialHolders, finalHolders),
-    dualVip: { seen: dualFirst !== undefined, longestMs: round(dualLongest), firstAtMs: dualFirst === undefined ? undefined : round(dualFirst), stillAtEnd: finalHolders.length > 1 },
+    dualVip: { seen: dualFirst !== undefined, longestMs: round(dualLongest), firstAtMs: dualFirst === undefined ? undefined : round(dualFirst), stillAtEnd: finalHolders.length > 1 && isDual(last), ...(unprovenPolls ? { unprovenPolls } : {}) },
     noVip: { longestMs: round(noneLongest) },
     timeToFailoverMs: failover === undefined ? undefined : round(failover),
     daemonsAfter: Object.fromEntries(Object.entries(last.nodes).map(([n, o]) => [n, { corosync: o.corosync, pacemakerd: o.pacemakerd, children: o.children.length }])),
     observations: obs.length,
     windowMs: round(to - from),
+    vipHolderRoles: rolesAt(h, to, finalHolders),
+    writesUnavailableMs: longestWriteGap(h, from, to),
   };
 }
 
-function longestStretch(all: { t: number; nodes: Record<string, NodeObservation> }[], from: number, to: number, pred: (n: Record<string, NodeObservation>) => boolean): number {
+type Obs = Extract<HistoryEvent, { type: 'observe' }>;
+
+/**
+ * The polls whose VIP-on-several-nodes is proven. The nodes of one poll are sampled at different
+ * moments (hundreds of ms apart over SSH), so one node read before it dropped the VIP and the
+ * other after it took it look like a dual VIP that never was. Proven: the node sampled first still
+ * held the VIP at the next poll, or the node sampled last already held it at the poll before.
+ * (Every poll showing two holders is recorded, so its neighbours are the polls around it.) Polls
+ * recorded without per-node sample times count as they read.
+ */
+export function provenDualPolls(h: History): Set<Obs> {
+  const all = h.observations();
+  const out = new Set<Obs>();
+  all.forEach((o, i) => {
+    const holders = holdersOf(o.nodes);
+    if (holders.length < 2) return;
+    const at = o.at;
+    if (!at || holders.some((x) => at[x] === undefined)) { out.add(o); return; }
+    const byTime = [...holders].sort((a, b) => at[a]! - at[b]!);
+    const firstStillHeld = all[i + 1] ? all[i + 1]!.nodes[byTime[0]!]?.vip === true : true;
+    const lastHeldBefore = all[i - 1]?.nodes[byTime.at(-1)!]?.vip === true;
+    if (firstStillHeld || lastHeldBefore) out.add(o);
+  });
+  return out;
+}
+
+/** The outcome of a recorded act: its window and faulted node come from the act's own events. */
+export function actOutcome(h: History, end: ActEnd): Outcome {
+  const start = h.events.filter((e): e is Extract<HistoryEvent, { type: 'act'; phase: 'start' }> => e.type === 'act' && e.phase === 'start' && e.act === end.act && e.t <= end.from + 1).at(-1);
+  return deriveOutcome(h, end.from, end.to, start?.faulted);
+}
+
+/** Whether each final VIP holder's server was writable, from the MySQL observation that closed the act. */
+function rolesAt(h: History, to: number, holders: string[]): Outcome['vipHolderRoles'] {
+  const m = h.mysqlAfter(to);
+  if (!m) return undefined;
+  return Object.fromEntries(holders.map((x) => {
+    const o = m.nodes[x];
+    return [x, !o?.up ? 'unreachable' : o.readOnly ? 'read_only' : 'writable'] as const;
+  }));
+}
+
+function longestStretch(all: Obs[], from: number, to: number, pred: (o: Obs) => boolean): number {
   let longest = 0;
   let runStart: number | undefined;
   for (let i = 0; i < all.length; i++) {
     const o = all[i]!;
     const start = Math.max(o.t, from);
-    if (pred(o.nodes)) runStart ??= start;
+    if (pred(o)) runStart ??= start;
     else if (runStart !== undefined) {
       longest = Math.max(longest, start - runStart);
       runStart = undefined;

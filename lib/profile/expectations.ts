@@ -33,6 +33,12 @@ export const expectationSchema = z.object({
     vipBoth: z.string().optional(),
     childDown: z.string().optional(),
   }).optional(),
+  /** Budget: fault start → the VIP seen on another node; slower is a fail naming both figures. */
+  failoverWithinMs: z.number().int().positive().optional(),
+  /** Budget: the longest stretch in the act with no write acknowledged through the VIP. */
+  writesUnavailableWithinMs: z.number().int().positive().optional(),
+  /** The observer resolution the act needs (largest poll gap); coarser is inconclusive. Default 1500 ms (lib/checks/verdict.ts). */
+  maxObservationGapMs: z.number().int().positive().optional(),
   /** Where this stack (Pacemaker 2 / Corosync 3) was seen to differ from the notebook. */
   differsFromNotebook: z.string().optional(),
 });

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HistoryEvent } from '../history.js';
+import type { ActEnd, HistoryEvent } from '../history.js';
 import type { CaseRunRecord } from '../results.js';
 import { redact } from '../util/redact.js';
 import { worstVerdict, type Run } from './regression.js';
@@ -77,9 +77,10 @@ export function stepsFromHistory(h: HistoryJson, rec: CaseRunRecord): Step[] {
   });
   const out: Step[] = [];
   const starts = faults.filter((f) => f.phase === 'start');
+  const ends = ev.filter((e): e is ActEnd => e.type === 'act' && e.phase === 'end');
   rec.acts.forEach((a, i) => {
     const s = starts[i];
-    const judged = steps.find((x) => x.step === `judged ${a.act}`);
+    const judged = ends.filter((x) => x.act === a.act)[rec.acts.slice(0, i).filter((y) => y.act === a.act).length];
     if (!s || !judged) return;
     const e = faults.find((f) => f.phase === 'end' && f.fault === s.fault && f.t >= s.t);
     const end = e?.t ?? s.t;

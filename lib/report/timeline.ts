@@ -1,4 +1,4 @@
-import type { HistoryEvent, NodeObservation } from '../history.js';
+import type { ActEnd, HistoryEvent, NodeObservation } from '../history.js';
 import type { ActResult } from '../results.js';
 
 /**
@@ -85,14 +85,15 @@ function failovers(events: HistoryEvent[], acts: ActResult[] | undefined, histor
   }
   // Without act results: derive as lib/checks/outcome.ts does (first VIP on a node that did not hold it).
   const obs = events.filter((e): e is Obs => e.type === 'observe');
-  const judged = events.filter((e): e is StepEv => e.type === 'step' && e.step.startsWith('judged '));
+  const ends = events.filter((e): e is ActEnd => e.type === 'act' && e.phase === 'end');
   return starts.flatMap((s, i) => {
-    const to = judged.find((j) => j.t >= s.t)?.t ?? Infinity;
+    const end = ends.find((j) => j.t >= s.t);
+    const to = end?.to ?? Infinity;
     const before = obs.filter((o) => o.t <= s.t).at(-1);
     if (!before) return [];
     const initial = holdersOf(before.nodes);
     const hit = obs.find((o) => o.t >= s.t && o.t <= to && holdersOf(o.nodes).some((h) => !initial.includes(h)));
-    return hit ? [{ act: judged.find((j) => j.t >= s.t)?.step.replace(/^judged /, '') ?? `act ${i + 1}`, from: s.t, at: hit.t, ms: hit.t - s.t }] : [];
+    return hit ? [{ act: end?.act ?? `act ${i + 1}`, from: s.t, at: hit.t, ms: hit.t - s.t }] : [];
   });
 }
 

@@ -5,7 +5,12 @@ import type { Target } from '../targets/target.js';
 import { registerSecret } from '../util/redact.js';
 
 export const WORKLOAD_DB = 'chaos';
-export const WORKLOAD_TABLE = `${WORKLOAD_DB}.writes`;
+/**
+ * Keyed by (run, seq): run names the run, case and repetition, so no two case runs can collide.
+ * (The first table, keyed by a sequence alone that restarted at 1 in every case, made every write
+ * after the first case a duplicate: 0 acknowledged, and "none lost" held trivially.)
+ */
+export const WORKLOAD_TABLE = `${WORKLOAD_DB}.acked_writes`;
 
 /**
  * The application account the workload writes with. Not the admin: an admin has READ ONLY ADMIN
@@ -19,7 +24,7 @@ export async function prepareWorkload(t: Target, primary: string): Promise<void>
   const c = await connectMysql(t, primary);
   try {
     await query(c, `CREATE DATABASE IF NOT EXISTS ${WORKLOAD_DB}`);
-    await query(c, `CREATE TABLE IF NOT EXISTS ${WORKLOAD_TABLE} (id BIGINT PRIMARY KEY, run VARCHAR(80) NOT NULL, server_id INT NOT NULL, at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), KEY (run)) ENGINE=InnoDB`);
+    await query(c, `CREATE TABLE IF NOT EXISTS ${WORKLOAD_TABLE} (run VARCHAR(160) NOT NULL, seq INT NOT NULL, server_id INT NOT NULL, at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (run, seq)) ENGINE=InnoDB`);
     await query(c, 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [APP_ACCOUNT.user, '%', APP_ACCOUNT.password]);
     await query(c, `GRANT SELECT, INSERT ON ${WORKLOAD_DB}.* TO ?@?`, [APP_ACCOUNT.user, '%']);
   } finally {
@@ -46,6 +51,7 @@ export class VipWriter {
   private conn?: Connection;
   private connNode?: string;
   private next = 1;
+  private acked = 0;
   readonly rate: number;
   readonly timeoutMs: number;
 
@@ -58,6 +64,16 @@ export class VipWriter {
     this.running = true;
     this.loop = this.run();
     return this;
+  }
+
+  /**
+   * The warm-up: waits (bounded) until n writes have been acknowledged through the VIP, proving
+   * the path before a fault. Returns how many were; fewer than n makes the data claim inconclusive.
+   */
+  async warmUp(n: number, timeoutMs: number): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.acked < n && performance.now() < deadline && this.running) await new Promise((r) => setTimeout(r, 50));
+    return this.acked;
   }
 
   async stop(): Promise<void> {
@@ -101,8 +117,9 @@ export class VipWriter {
     }
     const c = this.conn;
     try {
-      await withTimeout(query(c, `INSERT INTO ${WORKLOAD_TABLE} (id, run, server_id) VALUES (?, ?, @@server_id)`, [key, this.runKey]), this.timeoutMs, 'insert');
+      await withTimeout(query(c, `INSERT INTO ${WORKLOAD_TABLE} (run, seq, server_id) VALUES (?, ?, @@server_id)`, [this.runKey, key]), this.timeoutMs, 'insert');
       record('ok');
+      this.acked++;
     } catch (e) {
       const err = e as Error & { code?: string; fatal?: boolean };
       // A refusal by the server (read_only, duplicate) is a definite failure; a timeout or a

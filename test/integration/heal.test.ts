@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditUntilHealthy } from '../../lib/checks/audits.js';
-import { pacemakerStop } from '../../lib/faults/index.js';
 import { LADDER, heal } from '../../lib/heal.js';
 import { clusterDaemons, crmMon } from '../../lib/probes/cluster.js';
 import { waitFor } from '../../lib/util/wait.js';
 import { Profile } from '../../lib/profile/load.js';
-import { runCase, type CaseDefinition } from '../../lib/run-case.js';
+import { runCase } from '../../lib/run-case.js';
+import { CASE_2_STOP } from '../support/cases.js';
 import { NetnsLab, destroyLab, type StartedNetnsLab } from '../../lib/targets/netns/lab.js';
 import { silentLog } from '../../lib/util/log.js';
 
@@ -18,11 +18,6 @@ const NAME = 'heal';
 const SUBNET = '10.11.52.0/24';
 const RESULTS = mkdtempSync(join(tmpdir(), 'mhc-heal-results-'));
 
-const CASE_2_STOP: CaseDefinition = {
-  id: '2-stop',
-  title: 'pacemaker stop on the VIP holder',
-  acts: ({ holder }) => [{ id: '2-pacemaker-stop', fault: pacemakerStop(holder) }],
-};
 
 describe('heal ladder', () => {
   let lab: StartedNetnsLab;

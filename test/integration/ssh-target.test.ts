@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pacemakerStop } from '../../lib/faults/index.js';
 import { connectMysql, query } from '../../lib/mysql/connect.js';
 import { clusterDaemons, vipHolders } from '../../lib/probes/cluster.js';
 import { Profile } from '../../lib/profile/load.js';
-import { runCase, type CaseDefinition } from '../../lib/run-case.js';
+import { runCase } from '../../lib/run-case.js';
+import { CASE_2_STOP } from '../support/cases.js';
 import { NetnsLab, destroyLab, type StartedNetnsLab } from '../../lib/targets/netns/lab.js';
 import { selectTarget } from '../../lib/targets/select.js';
 import { loadSshTargetConfig, parseSshTargetConfig, type SshTargetConfigInput } from '../../lib/targets/ssh/config.js';
@@ -24,12 +24,6 @@ const NAME = 'sshl';
 const SUBNET = '10.11.32.0/24';
 const PREFIX = '10.11.32.';
 
-// The case of scenarios/02-pacemaker-stop.test.ts ("2-stop"), as defined there.
-const CASE_2_STOP: CaseDefinition = {
-  id: '2-stop',
-  title: 'pacemaker stop on the VIP holder',
-  acts: ({ holder }) => [{ id: '2-pacemaker-stop', fault: pacemakerStop(holder) }],
-};
 
 describe('ssh target', () => {
   let lab: StartedNetnsLab;

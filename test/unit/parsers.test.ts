@@ -5,6 +5,7 @@ import { parseConstraintsXml, parseCrmMonXml } from '../../lib/probes/crm-mon.js
 import { hasAddress, parseIpJsonAddr } from '../../lib/probes/ip-addr.js';
 import { daemonPids, parsePs } from '../../lib/probes/processes.js';
 import { parseReplicaStatus } from '../../lib/mysql/dialect.js';
+import { parseObservation } from '../../lib/observer.js';
 
 // Every fixture here was captured from a running lab by scripts/capture-fixtures.ts.
 const fx = (f: string) => readFileSync(join(import.meta.dirname, '../../fixtures/lab', f), 'utf8');
@@ -79,5 +80,21 @@ describe('SHOW SLAVE STATUS (MariaDB 10.11)', () => {
   });
   it('a primary has no rows', () => {
     expect(parseReplicaStatus(JSON.parse(fx('show-slave-status.db1.json'))[0])).toBeUndefined();
+  });
+});
+
+describe("the observer's sample (clock, ip -j addr, ps in one command)", () => {
+  it('reads the host clock in ms, the VIP, the link and the daemons', () => {
+    const vipOnDb1 = hasAddress(parseIpJsonAddr(fx('ip-addr.db1.json')), '10.11.22.100', 'eth1');
+    const s = parseObservation(`#clock 1764295200123456789\n${fx('ip-addr.db1.json')}\n#ps\n${fx('ps.db1.txt')}`, '10.11.22.100', 'eth1');
+    expect(s.clockMs).toBeCloseTo(1764295200123.457, 2);
+    expect(s.node).toMatchObject({ vip: vipOnDb1, linkUp: true, corosync: true, pacemakerd: true });
+    expect(s.node.children).toHaveLength(6);
+    // A host that printed no clock (an older command) still gives its sample, without a time of its own.
+    expect(parseObservation(`${fx('ip-addr.db1.json')}\n#ps\n`, '10.11.22.100', 'eth1').clockMs).toBeUndefined();
+  });
+
+  it("crm_mon reports pacemakerd's own state (a pacemakerd stuck in its shutdown lists every child)", () => {
+    expect(parseCrmMonXml(fx('crm_mon.healthy.xml')).pacemakerdState).toBe('running');
   });
 });

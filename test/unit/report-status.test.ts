@@ -53,6 +53,7 @@ describe('case status: only pass is green', () => {
       'check: the notebook\'s recovery steps succeeded',
       'check: no acknowledged write lost in a case with no hazard',
       'check: every act had the evidence for a verdict',
+      'check: the data claim had the evidence for a verdict',
       'check: no act ended in a known dangerous state',
     ]);
   });
