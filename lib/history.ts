@@ -106,9 +106,9 @@ export class History {
     return this.events.filter((e): e is ActEnd => e.type === 'act' && e.phase === 'end');
   }
 
-  /** The first MySQL observation at or after t (the one taken when an act's window closed). */
-  mysqlAfter(t: number) {
-    return this.events.find((e): e is Extract<HistoryEvent, { type: 'mysql' }> => e.type === 'mysql' && e.t >= t);
+  /** The last MySQL observation at or before t. */
+  mysqlAt(t: number) {
+    return this.events.filter((e): e is Extract<HistoryEvent, { type: 'mysql' }> => e.type === 'mysql' && e.t <= t).at(-1);
   }
 
   /** A history saved by writeCaseRun, to judge again without a cluster. */

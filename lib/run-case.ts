@@ -1,7 +1,8 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
 import { judgeAct } from './checks/verdict.js';
 import { injectFault, type Fault } from './faults/fault.js';
-import { History, type MysqlObservation } from './history.js';
+import { History } from './history.js';
+import { MysqlWatch } from './mysql-watch.js';
 import { Observer } from './observer.js';
 import { vipHolders } from './probes/cluster.js';
 import { expectationFor, loadExpectations, type Expectation } from './profile/expectations.js';
@@ -67,6 +68,7 @@ interface CaseRun {
   settle: SettleTimes;
   history: History;
   observer: Observer;
+  mysql: MysqlWatch;
   writer?: VipWriter;
   runKey: string;
   labsRunning: string[];
@@ -127,13 +129,13 @@ async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promis
   const run: CaseRun = {
     t, def, opts, log, step: opts.step ?? (<T>(_name: string, body: () => Promise<T>) => body()), acts,
     expectations: acts.map((a) => expectationFor(expectationsAll, a.id, t.profile)), settle: await settleTimes(t),
-    history, observer: new Observer(t, history, 100), runKey: `${opts.runId}/${def.id}/${opts.repetition}`, labsRunning, started,
-    injected: [], results: [], recoveryErrors: [], interrupt: undefined as unknown as CaseInterrupt,
+    history, observer: new Observer(t, history, 100), mysql: new MysqlWatch(t, history), runKey: `${opts.runId}/${def.id}/${opts.repetition}`, labsRunning, started,
+    injected: [], results: [], recoveryErrors: [], interrupt: new CaseInterrupt(def.id, log, history, () => undoAll(run)),
   };
-  run.interrupt = new CaseInterrupt(def.id, log, history, () => undoAll(run));
   await opts.onEvidence?.('before');
   await run.observer.observeOnce();
   run.observer.start();
+  run.mysql.start();
   if (opts.writes !== false) await startWorkload(run);
   return run;
 }
@@ -158,7 +160,7 @@ async function playActs(run: CaseRun): Promise<void> {
     await step(`inject: ${act.fault.name}`, () => interrupt.race(injectFault(act.fault, t, history)), act.id);
     const window = await step('observe until settled', () => settled(history, run.settle, interrupt.signal), act.id);
     if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
-    await recordMysql(t, history);
+    await run.mysql.observeOnce(true);
     const end = history.add({ type: 'act', phase: 'end', act: act.id, from, to: window.to, settled: window.settled, polling: run.observer.polling(from, window.to) });
     const j = await step('judge', async () => judgeAct(history, end as Extract<typeof end, { type: 'act'; phase: 'end' }>, e), act.id);
     await run.opts.onEvidence?.(`after ${act.id}`);
@@ -170,17 +172,6 @@ async function playActs(run: CaseRun): Promise<void> {
     });
     run.log(`  → ${j.verdict.toUpperCase()}: ${j.seen}${j.inconclusive ? ` (${j.inconclusive})` : ''}${j.mismatches.length ? `\n    ${j.mismatches.join('\n    ')}` : ''}`);
   }
-}
-
-/** Each db host's MySQL as seen now: the evidence of where the VIP leads (writable or read_only). */
-async function recordMysql(t: Target, h: History): Promise<void> {
-  const nodes: Record<string, MysqlObservation> = {};
-  for (const s of await replicationState(t, 3_000)) {
-    nodes[s.host] = s.reachable
-      ? { up: true, readOnly: s.readOnly, gtid: s.gtidExecuted, serverId: s.serverId, replica: s.replica ? { io: s.replica.ioRunning, sql: s.replica.sqlRunning, secondsBehind: s.replica.secondsBehind } : undefined }
-      : { up: false, error: s.error };
-  }
-  h.add({ type: 'mysql', nodes });
 }
 
 async function undoAll(run: CaseRun): Promise<void> {
@@ -211,6 +202,7 @@ async function recover(run: CaseRun): Promise<Recovery> {
     run.recoveryErrors.push(`audits: ${(e as Error).message}`);
   }
   await run.observer.stop();
+  await run.mysql.stop();
   await run.writer?.stop();
   if (run.writer) await readData(t, history, run.runKey);
   if (!r.auditsOk) {

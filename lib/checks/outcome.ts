@@ -37,7 +37,7 @@ export function classify(initial: string[], final: string[]): VipAfter {
  * Judges the window [from, to] of the history: `from` is the act's fault start; the observation
  * just before it gives the initial state.
  */
-export function deriveOutcome(h: History, from: number, to: number, faulted?: string): Outcome {
+export function deriveOutcome(h: History, from: number, to: number, faulted?: string, closedAt = to): Outcome {
   const proven = provenDualPolls(h);
   const before = h.observations(0, from).at(-1);
   const obs = h.observations(from, to);
@@ -70,7 +70,7 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
     daemonsAfter: Object.fromEntries(Object.entries(last.nodes).map(([n, o]) => [n, { corosync: o.corosync, pacemakerd: o.pacemakerd, children: o.children.length }])),
     observations: obs.length,
     windowMs: round(to - from),
-    vipHolderRoles: rolesAt(h, to, finalHolders),
+    vipHolderRoles: rolesAt(h, closedAt, finalHolders),
     writesUnavailableMs: longestWriteGap(h, from, to),
   };
 }
@@ -104,12 +104,12 @@ export function provenDualPolls(h: History): Set<Obs> {
 /** The outcome of a recorded act: its window and faulted node come from the act's own events. */
 export function actOutcome(h: History, end: ActEnd): Outcome {
   const start = h.events.filter((e): e is Extract<HistoryEvent, { type: 'act'; phase: 'start' }> => e.type === 'act' && e.phase === 'start' && e.act === end.act && e.t <= end.from + 1).at(-1);
-  return deriveOutcome(h, end.from, end.to, start?.faulted);
+  return deriveOutcome(h, end.from, end.to, start?.faulted, end.t);
 }
 
-/** Whether each final VIP holder's server was writable, from the MySQL observation that closed the act. */
-function rolesAt(h: History, to: number, holders: string[]): Outcome['vipHolderRoles'] {
-  const m = h.mysqlAfter(to);
+/** Whether each final VIP holder's server was writable, from the last MySQL observation before the act closed (the runner takes one then). */
+function rolesAt(h: History, closedAt: number, holders: string[]): Outcome['vipHolderRoles'] {
+  const m = h.mysqlAt(closedAt);
   if (!m) return undefined;
   return Object.fromEntries(holders.map((x) => {
     const o = m.nodes[x];

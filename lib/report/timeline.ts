@@ -1,4 +1,5 @@
-import type { ActEnd, HistoryEvent, NodeObservation } from '../history.js';
+import { History, type ActEnd, type HistoryEvent, type MysqlObservation, type NodeObservation } from '../history.js';
+import { provenDualPolls } from '../checks/outcome.js';
 import type { ActResult } from '../results.js';
 
 /**
@@ -29,6 +30,7 @@ type Obs = Extract<HistoryEvent, { type: 'observe' }>;
 type FaultEv = Extract<HistoryEvent, { type: 'fault' }>;
 type StepEv = Extract<HistoryEvent, { type: 'step' }>;
 type WriteEv = Extract<HistoryEvent, { type: 'write' }>;
+type MysqlEv = Extract<HistoryEvent, { type: 'mysql' }>;
 
 /** A node observation, possibly with a replication role (added by later observers). */
 type NodeObs = NodeObservation & { role?: string };
@@ -105,10 +107,12 @@ export function timelineSvg(h: HistoryJson, acts?: ActResult[], opts: TimelineOp
   const end = Math.max(1, ...events.map((e) => e.t));
   const nodes = [...new Set(obs.flatMap((o) => Object.keys(o.nodes)))].sort();
   const hasRole = obs.some((o) => Object.values(o.nodes).some((n) => (n as NodeObs).role !== undefined));
+  const mysql = events.filter((e): e is MysqlEv => e.type === 'mysql');
   const rows: { key: string; label: string }[] = [
     { key: 'vip', label: 'VIP' }, { key: 'link', label: 'link eth1' }, { key: 'corosync', label: 'corosync' },
     { key: 'pacemakerd', label: 'pacemakerd' }, { key: 'children', label: 'pcmk children' },
     ...(hasRole ? [{ key: 'role', label: 'role' }] : []),
+    ...(mysql.length ? [{ key: 'mysql', label: 'MySQL' }] : []),
   ];
 
   const W = opts.width ?? 1100;
@@ -137,12 +141,14 @@ export function timelineSvg(h: HistoryJson, acts?: ActResult[], opts: TimelineOp
       const y = y0 + ri * (rowH + rowGap);
       out.push(`<text x="${left - 6}" y="${y + rowH - 4}" text-anchor="end" fill="#555b66" font-size="10">${r.label}</text>`);
       out.push(`<rect x="${left}" y="${y}" width="${plotW}" height="${rowH}" fill="#fafbfc" stroke="${COLORS.grid}"/>`);
-      for (let i = 0; i < obs.length; i++) {
-        const o = obs[i]!;
-        const n = o.nodes[node] as NodeObs | undefined;
-        const t1 = obs[i + 1]?.t ?? end;
+      // The MySQL row follows the MySQL readings; every other row the cluster observations.
+      const source: (Obs | MysqlEv)[] = r.key === 'mysql' ? mysql : obs;
+      for (let i = 0; i < source.length; i++) {
+        const o = source[i]!;
+        const n = o.nodes[node];
+        const t1 = source[i + 1]?.t ?? end;
         if (!n || t1 <= o.t) continue;
-        const seg = segment(r.key, n);
+        const seg = r.key === 'mysql' ? mysqlSegment(n as MysqlObservation) : segment(r.key, n as NodeObs);
         if (!seg) continue;
         out.push(`<rect class="seg seg-${r.key}" data-state="${esc(seg.state)}" x="${x(o.t).toFixed(1)}" y="${y}" width="${Math.max(0.8, x(t1) - x(o.t)).toFixed(1)}" height="${rowH}" fill="${seg.fill}"><title>${esc(`${node} ${r.label}: ${seg.state} from +${sec(o.t)} to +${sec(t1)}`)}</title></rect>`);
         if (seg.label && x(t1) - x(o.t) > 30) out.push(`<text x="${x(o.t) + 3}" y="${y + rowH - 4}" fill="#ffffff" font-size="10">${esc(seg.label)}</text>`);
@@ -162,8 +168,9 @@ export function timelineSvg(h: HistoryJson, acts?: ActResult[], opts: TimelineOp
     out.push('</g>');
   });
 
-  // Dual VIP: red bands across every lane, labelled.
-  const dual = stretches(obs, end, (o) => holdersOf(o.nodes).length > 1);
+  // Dual VIP: red bands across every lane, labelled — where proven, as the checker counts it.
+  const proven = provenDualPolls(History.fromJSON(h));
+  const dual = stretches(obs, end, (o) => proven.has(o));
   for (const d of dual) {
     const holders = holdersOf(obs.find((o) => o.t === d.from)!.nodes);
     const x0 = x(d.from), w = Math.max(3, x(d.to) - x(d.from));
@@ -236,6 +243,14 @@ function segment(key: string, n: NodeObs): { state: string; fill: string; label?
     case 'role': return n.role === undefined ? undefined : { state: n.role, fill: n.role === 'primary' ? COLORS.primary : COLORS.replica, label: n.role };
     default: return undefined;
   }
+}
+
+/** A db host's MySQL: writable (primary), read_only, the replica's threads when one is not running, or down. */
+function mysqlSegment(m: MysqlObservation): { state: string; fill: string; label?: string } {
+  if (!m.up) return { state: `down (${m.error ?? 'no answer'})`, fill: COLORS.down, label: 'down' };
+  const threads = m.replica && (m.replica.io !== 'Yes' || m.replica.sql !== 'Yes') ? ` io=${m.replica.io} sql=${m.replica.sql}` : '';
+  const state = `${m.readOnly ? 'read_only' : 'writable'}${m.replica ? ' replica' : ''}${threads}`;
+  return { state, fill: threads ? COLORS.fail : m.readOnly ? COLORS.replica : COLORS.primary, label: state };
 }
 
 function niceStep(raw: number): number {
