@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import FileOrderSequencer from './lib/vitest/file-order-sequencer.js';
 import { CATEGORIES, honestStatus } from './lib/report/allure-status.js';
 
 // Three projects, run one group after the other (sequence.groupOrder):
@@ -12,6 +13,8 @@ const REPORTS = process.env.MHC_REPORTS_DIR ?? 'reports';
 
 export default defineConfig({
   test: {
+    // Files run in name order (scenarios in the notebook's order), whatever vitest's cache says.
+    sequence: { sequencer: FileOrderSequencer },
     // default: the terminal; allure-vitest: steps, labels and attachments for `npm run report`
     // (reports/allure-results); junit: reports/junit.xml for CI.
     reporters: [

@@ -248,18 +248,39 @@ async function settleTimes(t: Target): Promise<SettleTimes> {
   return { minMs: token + consensus + 3000, stableMs: 3000, maxMs: 60_000 };
 }
 
-/** Waits until the act has played out; returns the window's end and whether the cluster had settled. */
+/**
+ * Waits until the act has played out; returns the window's end and whether the cluster had
+ * settled. A change is an observation that differs from the one before it (every poll of a dual
+ * VIP is recorded, a steady one included).
+ */
 async function settled(h: History, s: SettleTimes, abort: AbortSignal): Promise<{ to: number; settled: boolean }> {
   const faultEnd = h.faults().at(-1)!.t;
+  const changes = new ChangeTracker(h);
   for (;;) {
     const now = h.now();
     if (abort.aborted) return { to: now, settled: false };
-    const lastChange = h.observations().at(-1)?.t ?? faultEnd;
+    const lastChange = Math.max(changes.last(), faultEnd);
     if (now - faultEnd >= s.minMs && now - lastChange >= s.stableMs) return { to: now, settled: true };
     if (now - faultEnd >= s.maxMs) {
       h.step('settle timeout', `still changing ${s.maxMs} ms after the fault`);
       return { to: now, settled: false };
     }
     await sleep(100);
+  }
+}
+
+/** The time of the latest observation whose content differs from the one before it, read incrementally. */
+class ChangeTracker {
+  private seen = 0;
+  private key = '';
+  private at = -Infinity;
+  constructor(private readonly h: History) {}
+  last(): number {
+    const obs = this.h.observations();
+    for (; this.seen < obs.length; this.seen++) {
+      const k = JSON.stringify(obs[this.seen]!.nodes);
+      if (k !== this.key) { this.key = k; this.at = obs[this.seen]!.t; }
+    }
+    return this.at;
   }
 }
