@@ -180,6 +180,14 @@ async function allSteps(steps: Step[]): Promise<void> {
   if (errors.length) throw new HarnessError(errors.join('; '));
 }
 
+/** One node's cluster stack killed by PID, its VIP removed by hand, then corosync and pacemaker started (the notebook's order). */
+export async function restartStackByPid(t: Target, host: string, log: Log = () => {}): Promise<void> {
+  await killByPid(t, host, CLUSTER_STACK, log);
+  await removeVipByHand(t, host);
+  await startCorosync(t, host);
+  await startPacemaker(t, host);
+}
+
 /** Rung 2: the notebook's way when the stack will not stop — kill it by PID, VIP off by hand, corosync then pacemaker. */
 async function restartClusterStacks(t: Target, log: Log): Promise<void> {
   const nodes = await nodesToRestart(t);

@@ -2,6 +2,7 @@ import { crm, removeVipByHand, setLink, signalDaemon, startCorosync, startPacema
 import { PACEMAKER_CHILDREN, type PacemakerChild } from '../probes/processes.js';
 import { clusterDaemons } from '../probes/cluster.js';
 import { sleep, waitFor } from '../util/wait.js';
+import { restartStackByPid } from '../heal.js';
 import type { Fault } from './fault.js';
 import type { Target } from '../targets/target.js';
 
@@ -76,8 +77,13 @@ export const killChild = (host: string, child: PacemakerChild): Fault => ({
     await restartClusterStack(t, host).catch(async () => {
       const d = await clusterDaemons(t, host);
       h.step('recovery beyond the notebook', `children still down on ${host}: ${PACEMAKER_CHILDREN.filter((c) => !d[c]).join(', ')}; service pacemaker restart`);
-      await stopPacemaker(t, host);
-      await startPacemaker(t, host);
+      // With pacemaker-attrd gone (seen after kill -9 pacemaker-based), the controller's shutdown
+      // request cannot complete and the stop waits shutdown-escalation (20 min): bounded here,
+      // then the operator's way for a hung node — the stack killed by PID and started again.
+      await stopPacemaker(t, host, 20_000).then(() => startPacemaker(t, host), async (e: Error) => {
+        h.step('recovery beyond the notebook', `service pacemaker stop hung on ${host} (${e.message}); kill -9 of its cluster stack by PID, VIP removed by hand, corosync and pacemaker started again`);
+        await restartStackByPid(t, host);
+      });
     });
   },
 });
