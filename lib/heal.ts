@@ -8,7 +8,7 @@ import { dialectFor } from './mysql/dialect.js';
 import { setupReplication } from './replication/setup.js';
 import type { Target } from './targets/target.js';
 import { HarnessError } from './util/errors.js';
-import { waitFor } from './util/wait.js';
+import { waitFor, withTimeout } from './util/wait.js';
 
 /**
  * Last-resort repair when a case's own recovery left the cluster unhealthy, so that one case's bad
@@ -66,7 +66,7 @@ export async function heal(t: Target, log: Log = () => {}, ladder: Rung[] = LADD
     log(`heal: ${r.name}`);
     let failure: string | undefined;
     try {
-      await bounded(r.run(t, log), r.limitMs, `heal rung "${r.name}"`);
+      await withTimeout(r.run(t, log), r.limitMs, `heal rung "${r.name}"`);
     } catch (e) {
       failure = (e as Error).message;
       log(`heal: ${r.name}: ${failure}`);
@@ -85,13 +85,6 @@ export async function heal(t: Target, log: Log = () => {}, ladder: Rung[] = LADD
 
 export const failedAudits = (r: AuditResult[]) => r.filter((x) => !x.ok).map((x) => `${x.audit}: ${x.detail}`).join('; ');
 
-function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new HarnessError(`${what} did not finish within ${ms / 1000} s`)), ms); }),
-  ]);
-}
 
 const dbNames = (t: Target) => t.profile.dbHosts.map((h) => h.name);
 

@@ -3,6 +3,7 @@ import type { History, MysqlObservation } from './history.js';
 import { connectMysql } from './mysql/connect.js';
 import { readServerState } from './probes/replication.js';
 import type { Target } from './targets/target.js';
+import { withTimeout } from './util/wait.js';
 
 /**
  * Each db host's MySQL as it changes, at a slower pace than the cluster observer (every second):
@@ -47,7 +48,7 @@ export class MysqlWatch {
         c = await connectMysql(this.t, host, undefined, 2_000);
         this.conns.set(host, c);
       }
-      const s = await withLimit(readServerState(c, host), 2_000);
+      const s = await withTimeout(readServerState(c, host), 2_000, `reading MySQL on ${host}`);
       return {
         up: true, readOnly: s.readOnly, gtid: s.gtidExecuted, serverId: s.serverId,
         replica: s.replica ? { io: s.replica.ioRunning, sql: s.replica.sqlRunning, secondsBehind: s.replica.secondsBehind } : undefined,
@@ -69,7 +70,3 @@ export class MysqlWatch {
   }
 }
 
-function withLimit<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms); })]);
-}

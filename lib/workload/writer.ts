@@ -3,6 +3,7 @@ import type { History } from '../history.js';
 import { connectMysql, query } from '../mysql/connect.js';
 import type { Target } from '../targets/target.js';
 import { registerSecret } from '../util/redact.js';
+import { withTimeout } from '../util/wait.js';
 
 export const WORKLOAD_DB = 'chaos';
 /**
@@ -131,10 +132,3 @@ export class VipWriter {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms); }),
-  ]);
-}
