@@ -38,7 +38,8 @@ export class CaseInterrupt {
 
   /** Undoes the faults once, whoever asks first (the recovery or SIGTERM). */
   undo(): Promise<void> {
-    return (this.undoing ??= this.undoFaults());
+    this.undoing ??= this.undoFaults();
+    return this.undoing;
   }
 
   /** Once the faults are undone, signals are no longer this case's business. */
@@ -48,8 +49,8 @@ export class CaseInterrupt {
   }
 
   /** The promise, or an interruption: whichever comes first (the fault's own work may go on; recovery undoes it). */
-  race<T>(p: Promise<T>): Promise<T | void> {
-    if (this.aborted) return Promise.resolve();
-    return Promise.race([p, new Promise<void>((r) => this.abort.signal.addEventListener('abort', () => r(), { once: true }))]);
+  race<T>(p: Promise<T>): Promise<T | undefined> {
+    if (this.aborted) return Promise.resolve(undefined);
+    return Promise.race([p, new Promise<undefined>((r) => this.abort.signal.addEventListener('abort', () => r(undefined), { once: true }))]);
   }
 }

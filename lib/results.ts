@@ -104,7 +104,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
     }
   }
   const w = rows[0]!.map((_, i) => Math.min(i === 2 ? 90 : 40, Math.max(...rows.map((r) => r[i]!.length))));
-  const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? c.slice(0, w[i]! - 1) + '…' : c.padEnd(w[i]!))).join('  ');
+  const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? `${c.slice(0, w[i]! - 1)}…` : c.padEnd(w[i]!))).join('  ');
   const count = (v: string) => runs.flatMap((r) => r.acts).filter((a) => a.verdict === v).length;
   return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
     `${count('pass')} pass, ${count('hazard')} hazard, ${count('inconclusive')} inconclusive, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
@@ -177,5 +177,9 @@ export function distribution(runs: CaseRunRecord[]): string {
   return out.join('\n');
 }
 
-const tally = (xs: string[]) => xs.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {});
+const tally = (xs: string[]) => {
+  const m: Record<string, number> = {};
+  for (const x of xs) m[x] = (m[x] ?? 0) + 1;
+  return m;
+};
 const fmtTally = (t: Record<string, number>, n: number) => Object.entries(t).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}/${n}`).join(', ');

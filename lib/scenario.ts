@@ -53,7 +53,7 @@ export function scenario(def: CaseDefinition): void {
     for (let rep = 1; rep <= repeat(); rep++) {
       if (rep > 1 && interrupted()) break;
       const { record } = await report.repetition(rep, repeat(), () => runCase(t, def, {
-        runId: inject('runId'), repetition: rep, log: (l) => process.stderr.write(l + '\n'), step: report.step, onEvidence: report.onEvidence,
+        runId: inject('runId'), repetition: rep, log: (l) => process.stderr.write(`${l}\n`), step: report.step, onEvidence: report.onEvidence,
       }));
       records.push(record);
     }

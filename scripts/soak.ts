@@ -55,7 +55,7 @@ async function soakOnce(i: number, ref: string, dir: string): Promise<SoakRun> {
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { runs: { type: 'string', default: '10' }, ref: { type: 'string', default: 'HEAD' }, help: { type: 'boolean' } } });
-  if (values.help) { process.stdout.write(USAGE + '\n'); return 0; }
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const n = Number(values.runs);
   if (!Number.isInteger(n) || n < 1) throw new HarnessError(`--runs must be a positive whole number, got "${values.runs}"`, USAGE);
   const ref = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', values.ref], { encoding: 'utf8' }).stdout.trim();
@@ -67,10 +67,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`soak: run ${i}/${n} (${ref})\n`);
     runs.push(await soakOnce(i, ref, dir));
     const table = soakTable(runs, ref);
-    writeFileSync(join(dir, 'soak.md'), table + '\n');
+    writeFileSync(join(dir, 'soak.md'), `${table}\n`);
     process.stderr.write(`soak: run ${i}: exit ${runs.at(-1)!.exitCode} in ${(runs.at(-1)!.ms / 60_000).toFixed(1)} min\n`);
   }
-  process.stdout.write(soakTable(runs, ref) + `\n\n(written to ${dir}/soak.md)\n`);
+  process.stdout.write(`${soakTable(runs, ref)}\n\n(written to ${dir}/soak.md)\n`);
   return runs.every((r) => r.exitCode === 0) ? 0 : 1;
 }
 

@@ -11,7 +11,7 @@ const USAGE = `usage: npm run judge -- PATH
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) { process.stdout.write(USAGE + '\n'); return 0; }
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const path = positionals[0];
   if (!path) throw new HarnessError('npm run judge needs a PATH', USAGE);
   const rows = rejudge(path);

@@ -86,7 +86,7 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
   if (interrupted && (o.labAttach || (target !== 'netns' && target !== 'containers'))) {
     const config = await loadTargetConfig(target);
     const t = config ? sshTargetFor(config) : selectTarget({ labName: o.labAttach });
-    const h = await heal(t, (l) => process.stderr.write(l + '\n'));
+    const h = await heal(t, (l) => process.stderr.write(`${l}\n`));
     process.stderr.write(h.ok ? 'cluster repaired: every audit passes\n' : `cluster NOT repaired: ${h.results.filter((r) => !r.ok).map((r) => `${r.audit}: ${r.detail}`).join('; ')}\n`);
     return { runId, ok: false };
   }

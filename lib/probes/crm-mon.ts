@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: crm_mon and cibadmin XML is parsed untyped and mapped field by field into typed views here
 import { XMLParser } from 'fast-xml-parser';
 
 /** What `crm_mon --output-as=xml` says about the cluster, from one node's point of view. */

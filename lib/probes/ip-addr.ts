@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: `ip -j` JSON is parsed untyped and mapped field by field into typed views here
 /** Addresses on an interface from `ip -j addr show`. */
 export interface IfAddr {
   ifname: string;

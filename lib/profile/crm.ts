@@ -16,7 +16,7 @@ export function crmStatements(text: string): CrmStatement[] {
     const l = raw.replace(/^\s*#.*$/, '');
     if (!buf) start = i + 1;
     if (l.trimEnd().endsWith('\\')) {
-      buf += l.trimEnd().slice(0, -1) + ' ';
+      buf += `${l.trimEnd().slice(0, -1)} `;
       return;
     }
     buf += l;

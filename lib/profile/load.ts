@@ -113,7 +113,7 @@ function rel(p: string) {
 
 function checkConsistency(dir: string, config: ProfileConfig, files: ProfileFiles, vip: VipPrimitive) {
   const where = (f: string) => rel(join(dir, f));
-  const prefix = config.network.subnet.split('.').slice(0, 3).join('.') + '.';
+  const prefix = `${config.network.subnet.split('.').slice(0, 3).join('.')}.`;
   for (const [n, h] of Object.entries(config.hosts)) {
     if (!h.address.startsWith(prefix)) throw new HarnessError(`${where('profile.json')}: host ${n} address ${h.address} is outside ${config.network.subnet}`);
   }

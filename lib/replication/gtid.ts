@@ -77,6 +77,7 @@ function merge(ivs: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
   const out: Array<[bigint, bigint]> = [];
   for (const [a, b] of s) {
     const last = out[out.length - 1];
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max takes numbers)
     if (last && a <= last[1] + 1n) last[1] = b > last[1] ? b : last[1];
     else out.push([a, b]);
   }

@@ -169,7 +169,7 @@ function rewriteHistory(path: string, runs: Run[], keep: (p: HistoryPoint) => bo
   const startOf = new Map(runs.map((r) => [reportName(r.runId), Date.parse(r.startedAt)]));
   const points = readHistory(path).filter(keep).map((p) => ({ ...p, timestamp: startOf.get(p.name) ?? p.timestamp }));
   points.sort((a, b) => a.timestamp - b.timestamp);
-  writeFileSync(path, points.map((p) => JSON.stringify(p) + '\n').join(''));
+  writeFileSync(path, points.map((p) => `${JSON.stringify(p)}\n`).join(''));
 }
 
 /**

@@ -24,7 +24,7 @@ export function failoverTrendSvg(runs: Run[], opts: { width?: number } = {}): st
     const v = (max / 4) * k;
     out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#e3e6ea"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555b66">${(v / 1000).toFixed(1)}s</text>`);
   }
-  runs.forEach((r, i) => out.push(`<text x="${x(i)}" y="${top + plotH + 14}" text-anchor="end" fill="#555b66" font-size="9" transform="rotate(-25 ${x(i)} ${top + plotH + 14})">${esc(r.runId)}</text>`));
+  runs.forEach((r, i) => { out.push(`<text x="${x(i)}" y="${top + plotH + 14}" text-anchor="end" fill="#555b66" font-size="9" transform="rotate(-25 ${x(i)} ${top + plotH + 14})">${esc(r.runId)}</text>`); });
   keys.forEach((k, ki) => {
     const c = PALETTE[ki % PALETTE.length]!;
     const pts = sums.map((s, i) => ({ i, a: s.get(k) })).filter((p) => p.a?.ttfMs !== undefined);

@@ -9,7 +9,7 @@ export interface StepTiming {
 export class StepLog {
   readonly timings: StepTiming[] = [];
   private readonly t0 = Date.now();
-  constructor(private readonly out: (line: string) => void = (l) => process.stderr.write(l + '\n')) {}
+  constructor(private readonly out: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {}
 
   info(msg: string): void {
     this.out(redact(msg));

@@ -99,7 +99,7 @@ describe('netns lab', () => {
     };
     const up = (p: Profile) => new NetnsLab(p).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start().then(() => { throw new Error('up succeeded'); }, (x: Error) => x);
     // A setting mariadbd does not know: mariadb-install-db already refuses it.
-    let e = await up(badProfile((c) => c + 'no_such_setting = 1\n'));
+    let e = await up(badProfile((c) => `${c}no_such_setting = 1\n`));
     expect(e.message).toMatch(/mariadb-install-db on db[12] failed[\s\S]*unknown variable 'no_such_setting=1'/);
     expect(leftovers(NAME)).toEqual([]);
     // A binlog in a directory that does not exist: install-db passes, the server aborts at start.

@@ -13,7 +13,7 @@ function elements(svg: string): { tag: string; attrs: Record<string, string> }[]
   expect(XMLValidator.validate(svg)).toBe(true);
   const out: { tag: string; attrs: Record<string, string> }[] = [];
   const walk = (node: unknown, tag: string) => {
-    if (Array.isArray(node)) { node.forEach((n) => walk(n, tag)); return; }
+    if (Array.isArray(node)) { for (const n of node) walk(n, tag); return; }
     if (!node || typeof node !== 'object') return;
     const attrs: Record<string, string> = {};
     for (const [k, v] of Object.entries(node)) if (k.startsWith('@')) attrs[k.slice(1)] = String(v);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { execa } from 'execa';
 import type { StartedTestContainer } from 'testcontainers';
 import { Profile } from '../../profile/load.js';
@@ -41,7 +41,7 @@ const stateFile = (engine: DockerEngine) => join(engine.runDir, 'cluster.json');
 /** This machine's capability bounding set lacks some capability (e.g. a sandbox without CAP_SYS_RESOURCE): --privileged cannot work there. */
 function fullCapabilities(): boolean {
   try {
-    const bnd = BigInt('0x' + /CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    const bnd = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
     const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
     return bnd === (1n << BigInt(last + 1)) - 1n;
   } catch { return false; }

@@ -173,9 +173,9 @@ export class DockerEngine {
   }
 
   private mounts(): string[] {
-    const roots = [this.runDir + '/', this.dataRoot + '/'];
+    const roots = [`${this.runDir}/`, `${this.dataRoot}/`];
     return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '')
-      .filter((p) => roots.some((r) => p.startsWith(r) || p + '/' === r));
+      .filter((p) => roots.some((r) => p.startsWith(r) || `${p}/` === r));
   }
 
   /** What of this engine still exists (dockerd, processes in its namespace, the namespace, mounts, run dir). */

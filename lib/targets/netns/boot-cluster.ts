@@ -38,7 +38,7 @@ export async function startAndWait(lab: Target, hosts: string[], daemon: Daemon,
 export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> {
   const dbs = lab.profile.dbHosts.map((h) => h.name);
   const first = dbs[0]!;
-  const withLog = async <T>(host: string, file: string, what: string, fn: () => Promise<T>) => {
+  const withLog = async <T>(host: string, file: string, fn: () => Promise<T>) => {
     try {
       return await fn();
     } catch (e) {
@@ -47,14 +47,14 @@ export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> 
   };
 
   await log.step('corosync on the db hosts, membership of all', async () => {
-    await withLog(first, '/var/log/corosync/corosync.log', 'corosync', () =>
+    await withLog(first, '/var/log/corosync/corosync.log', () =>
       startAndWait(lab, dbs, 'corosync', `corosync on ${first} to see ${dbs.length} joined members`,
         async () => ((await corosyncMembers(lab, first))?.length ?? 0) >= dbs.length, 30_000));
   });
 
   const deadtime = lab.overrides.find((o) => o.setting === 'pacemaker dc-deadtime')?.value;
   await log.step(`pacemaker on the db hosts, a DC elected${deadtime ? ` (lab dc-deadtime ${deadtime})` : ''}`, async () => {
-    await withLog(first, '/var/log/pacemaker/pacemaker.log', 'pacemaker', () =>
+    await withLog(first, '/var/log/pacemaker/pacemaker.log', () =>
       startAndWait(lab, dbs, 'pacemaker', `Pacemaker to elect a DC with ${dbs.join(' and ')} online`, async () => {
         const v = await crmMon(lab, first);
         return !!v?.dc && dbs.every((d) => v.nodes.some((n) => n.name === d && n.online));

@@ -8,13 +8,17 @@ import { redact } from '../../util/redact.js';
  * Turns crmsh's complaint about the configuration it was given into an error that names the
  * profile file and the line of the statement at fault.
  */
+/** crm colours its messages (ESC [ … m). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is exactly what is matched
+const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
+
 export function crmErrorToProfile(profile: Profile, output: string): HarnessError {
   const file = relative(process.cwd(), join(profile.dir, 'cluster.crm'));
-  const text = redact(output.replace(/\x1b\[[0-9;]*m/g, ''))
+  const text = redact(output.replace(ANSI_COLOUR, ''))
     .split('\n')
     .filter((l) => /ERROR|error|rejected|invalid|not found|unknown/i.test(l))
     .join('\n')
-    .trim() || redact(output.replace(/\x1b\[[0-9;]*m/g, '')).trim();
+    .trim() || redact(output.replace(ANSI_COLOUR, '')).trim();
   const line = offendingLine(profile.files.clusterCrm, text);
   return new HarnessError(
     `Pacemaker/crmsh rejected ${file}${line ? ` line ${line}` : ''}:\n${text}`,

@@ -57,7 +57,7 @@ LogLevel INFO
 export function hostsFile(profile: Profile): string {
   const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
   for (const h of profile.hosts) lines.push(`${h.address} ${h.fqdn} ${h.name}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**
@@ -99,7 +99,7 @@ export async function writeHostFiles(labName: string, profile: Profile, cibProps
     profile.hosts.map(async (h) => {
       const d = hostDir(labName, h.name);
       for (const sub of HOST_DIRS) mkdirSync(join(d, sub), { recursive: true });
-      writeFileSync(join(d, 'etc/hostname'), h.fqdn + '\n');
+      writeFileSync(join(d, 'etc/hostname'), `${h.fqdn}\n`);
       writeFileSync(join(d, 'etc/hosts'), hostsFile(profile));
       writeRootHome(join(d, 'root'));
       if (h.role !== 'db') return;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { execa } from 'execa';
 import type { Profile } from '../../profile/load.js';
 import { crmProperties } from '../../profile/crm.js';

@@ -64,7 +64,7 @@ export async function preflight(name: string, subnet: string): Promise<void> {
   }
   // The subnet must not exist in the host's own namespace either (the lab never shows up there).
   const addrs = await execa('ip', ['-j', 'addr'], { reject: false });
-  const prefix = subnet.split('.').slice(0, 3).join('.') + '.';
+  const prefix = `${subnet.split('.').slice(0, 3).join('.')}.`;
   if (addrs.stdout.includes(`"${prefix}`)) {
     throw new HarnessError(`subnet ${subnet} is configured on this machine's own interfaces`, 'pick another --subnet: lab addresses must never exist in the host namespace');
   }

@@ -177,7 +177,12 @@ export class SshTarget extends ShellTarget implements Target {
       await ssh.connect({
         host: sock ? undefined : address, port, sock: sock as never, username: this.config.user, privateKey,
         readyTimeout: limit, keepaliveInterval: 5_000, keepaliveCountMax: 6,
-        hostVerifier: this.knownHosts ? (key: Buffer) => (hostKey = checkHostKey(this.knownHosts!, names, key)) === 'ok' : undefined,
+        hostVerifier: this.knownHosts
+          ? (key: Buffer) => {
+              hostKey = checkHostKey(this.knownHosts!, names, key);
+              return hostKey === 'ok';
+            }
+          : undefined,
       });
     })();
     let timer: NodeJS.Timeout | undefined;
