@@ -21,7 +21,10 @@ export default defineConfig({
       'default',
       // categories.json for the results; honestStatus: a hazard case that passes its test is
       // "broken" in Allure, not green (a test cannot set its own status; see lib/report/allure-status.ts).
-      ['allure-vitest/reporter', { resultsDir: `${REPORTS}/allure-results`, categories: CATEGORIES, listeners: [{ beforeTestResultWrite: honestStatus }] }],
+      [
+        'allure-vitest/reporter',
+        { resultsDir: `${REPORTS}/allure-results`, categories: CATEGORIES, listeners: [{ beforeTestResultWrite: honestStatus }] },
+      ],
       ['junit', { outputFile: `${REPORTS}/junit.xml` }],
     ],
     projects: [

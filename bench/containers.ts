@@ -18,21 +18,30 @@ import { NetnsLab, destroyLab } from '../lib/targets/netns/lab.js';
 import type { Target } from '../lib/targets/target.js';
 import { StepLog } from '../lib/util/log.js';
 
-const { values } = parseArgs({ options: {
-  'cold-build': { type: 'boolean', default: false },
-  name: { type: 'string', default: 'cbench' },
-  subnet: { type: 'string', default: '10.11.34.0/24' },
-  'lab-name': { type: 'string', default: 'cbenchlab' },
-  'lab-subnet': { type: 'string', default: '10.11.35.0/24' },
-} });
+const { values } = parseArgs({
+  options: {
+    'cold-build': { type: 'boolean', default: false },
+    name: { type: 'string', default: 'cbench' },
+    subnet: { type: 'string', default: '10.11.34.0/24' },
+    'lab-name': { type: 'string', default: 'cbenchlab' },
+    'lab-subnet': { type: 'string', default: '10.11.35.0/24' },
+  },
+});
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const profile = Profile.load('seed');
 const out: string[] = [];
 
 const runOneCase = async (t: Target) => {
   const t0 = performance.now();
-  const { record } = await runCase(t, { id: '2-stop', title: 'pacemaker stop on the VIP holder', acts: ({ holder }) => [{ id: '2-pacemaker-stop', fault: pacemakerStop(holder) }] },
-    { runId: `bench-containers-${Date.now()}`, repetition: 1, resultsDir: mkdtempSync(join(tmpdir(), 'mhc-bench-')), log: () => {} });
+  const { record } = await runCase(
+    t,
+    {
+      id: '2-stop',
+      title: 'pacemaker stop on the VIP holder',
+      acts: ({ holder }) => [{ id: '2-pacemaker-stop', fault: pacemakerStop(holder) }],
+    },
+    { runId: `bench-containers-${Date.now()}`, repetition: 1, resultsDir: mkdtempSync(join(tmpdir(), 'mhc-bench-')), log: () => {} },
+  );
   return { ms: performance.now() - t0, verdicts: record.acts.map((a) => a.verdict).join(','), audits: record.auditsOk ? 'ok' : 'FAILED' };
 };
 
@@ -73,7 +82,11 @@ const runOneCase = async (t: Target) => {
 // 3. The netns lab, same case.
 {
   const t0 = performance.now();
-  const lab = await new NetnsLab(profile).withName(values['lab-name']!).withSubnet(values['lab-subnet']!).withLog(new StepLog(() => {})).start();
+  const lab = await new NetnsLab(profile)
+    .withName(values['lab-name']!)
+    .withSubnet(values['lab-subnet']!)
+    .withLog(new StepLog(() => {}))
+    .start();
   const up = performance.now() - t0;
   try {
     const k = await runOneCase(lab);

@@ -8,7 +8,14 @@ import { Profile } from '../lib/profile/load.js';
 import { NetnsLab, destroyLab } from '../lib/targets/netns/lab.js';
 import { StepLog } from '../lib/util/log.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'faithful-timings': { type: 'boolean', default: false }, name: { type: 'string', default: 'bench' }, subnet: { type: 'string', default: '10.11.97.0/24' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    'faithful-timings': { type: 'boolean', default: false },
+    name: { type: 'string', default: 'bench' },
+    subnet: { type: 'string', default: '10.11.97.0/24' },
+  },
+});
 const runs = Number(values.runs);
 const ups: number[] = [];
 const downs: number[] = [];
@@ -16,7 +23,12 @@ const steps = new Map<string, number[]>();
 for (let i = 0; i < runs; i++) {
   const log = new StepLog(() => {});
   const t0 = performance.now();
-  const lab = await new NetnsLab(Profile.load('seed')).withName(values.name!).withSubnet(values.subnet!).withLog(log).withFaithfulTimings(values['faithful-timings']).start();
+  const lab = await new NetnsLab(Profile.load('seed'))
+    .withName(values.name!)
+    .withSubnet(values.subnet!)
+    .withLog(log)
+    .withFaithfulTimings(values['faithful-timings'])
+    .start();
   ups.push(performance.now() - t0);
   for (const s of log.timings) steps.set(s.step, [...(steps.get(s.step) ?? []), s.ms]);
   const t1 = performance.now();

@@ -28,13 +28,22 @@ export class CaseInterrupt {
     void Promise.race([this.undo(), bound]).finally(() => process.exit(130));
   };
 
-  constructor(private readonly caseId: string, private readonly log: (l: string) => void, private readonly history: History, private readonly undoFaults: () => Promise<void>) {
+  constructor(
+    private readonly caseId: string,
+    private readonly log: (l: string) => void,
+    private readonly history: History,
+    private readonly undoFaults: () => Promise<void>,
+  ) {
     process.on('SIGINT', this.onSigint);
     process.once('SIGTERM', this.onSigterm);
   }
 
-  get signal(): AbortSignal { return this.abort.signal; }
-  get aborted(): boolean { return this.abort.signal.aborted; }
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+  get aborted(): boolean {
+    return this.abort.signal.aborted;
+  }
 
   /** Undoes the faults once, whoever asks first (the recovery or SIGTERM). */
   undo(): Promise<void> {
@@ -51,6 +60,9 @@ export class CaseInterrupt {
   /** The promise, or an interruption: whichever comes first (the fault's own work may go on; recovery undoes it). */
   race<T>(p: Promise<T>): Promise<T | undefined> {
     if (this.aborted) return Promise.resolve(undefined);
-    return Promise.race([p, new Promise<undefined>((r) => this.abort.signal.addEventListener('abort', () => r(undefined), { once: true }))]);
+    return Promise.race([
+      p,
+      new Promise<undefined>((r) => this.abort.signal.addEventListener('abort', () => r(undefined), { once: true })),
+    ]);
   }
 }

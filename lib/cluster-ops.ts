@@ -39,29 +39,51 @@ export async function stopPacemaker(t: Target, host: string, timeoutMs = 60_000)
 
 /** service pacemaker start. Waits until pacemakerd and all six children run. */
 export async function startPacemaker(t: Target, host: string, timeoutMs = 30_000): Promise<void> {
-  if (!(await pidOf(t, host, 'corosync'))) throw new HarnessError(`cannot start pacemaker on ${host}: corosync is not running there`, 'start corosync first, as the notebook does');
+  if (!(await pidOf(t, host, 'corosync')))
+    throw new HarnessError(
+      `cannot start pacemaker on ${host}: corosync is not running there`,
+      'start corosync first, as the notebook does',
+    );
   if (!(await pidOf(t, host, 'pacemakerd'))) await t.startDaemon(host, 'pacemaker');
-  await waitFor(`pacemakerd and its six children on ${host}`, async () => {
-    const d = await clusterDaemons(t, host);
-    return !!d.pacemakerd && PACEMAKER_CHILDREN.every((c) => d[c]);
-  }, { timeoutMs, intervalMs: 100 });
+  await waitFor(
+    `pacemakerd and its six children on ${host}`,
+    async () => {
+      const d = await clusterDaemons(t, host);
+      return !!d.pacemakerd && PACEMAKER_CHILDREN.every((c) => d[c]);
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 export async function stopCorosync(t: Target, host: string, timeoutMs = 30_000): Promise<void> {
   await signalDaemon(t, host, 'corosync', 'SIGTERM');
-  await waitFor(`corosync on ${host} to exit after SIGTERM`, async () => !(await pidOf(t, host, 'corosync')), { timeoutMs, intervalMs: 100 });
+  await waitFor(`corosync on ${host} to exit after SIGTERM`, async () => !(await pidOf(t, host, 'corosync')), {
+    timeoutMs,
+    intervalMs: 100,
+  });
 }
 
 export async function startCorosync(t: Target, host: string, timeoutMs = 30_000): Promise<void> {
   if (!(await pidOf(t, host, 'corosync'))) await t.startDaemon(host, 'corosync');
   const started = Date.now();
-  await waitFor(`corosync on ${host} to answer (corosync-cmapctl)`, async () => {
-    if ((await t.exec(host, ['corosync-cmapctl', '-g', 'runtime.votequorum.this_node_id'], { check: false, timeoutMs: 3_000 })).exitCode === 0) return true;
-    // A corosync that exits at start (a bad corosync.conf) will not answer later: say so now.
-    // (After a second: until it has exec'd, the new process is still named setsid or sh.)
-    if (Date.now() - started > 1_000 && !(await pidOf(t, host, 'corosync'))) throw new DaemonExited(`corosync on ${host} exited right after it was started (bad /etc/corosync/corosync.conf? see /var/log/corosync there)`);
-    return false;
-  }, { timeoutMs, intervalMs: 100, fatal: DaemonExited });
+  await waitFor(
+    `corosync on ${host} to answer (corosync-cmapctl)`,
+    async () => {
+      if (
+        (await t.exec(host, ['corosync-cmapctl', '-g', 'runtime.votequorum.this_node_id'], { check: false, timeoutMs: 3_000 })).exitCode ===
+        0
+      )
+        return true;
+      // A corosync that exits at start (a bad corosync.conf) will not answer later: say so now.
+      // (After a second: until it has exec'd, the new process is still named setsid or sh.)
+      if (Date.now() - started > 1_000 && !(await pidOf(t, host, 'corosync')))
+        throw new DaemonExited(
+          `corosync on ${host} exited right after it was started (bad /etc/corosync/corosync.conf? see /var/log/corosync there)`,
+        );
+      return false;
+    },
+    { timeoutMs, intervalMs: 100, fatal: DaemonExited },
+  );
 }
 
 /** A daemon that was started and is gone again: its wait ends at once. */

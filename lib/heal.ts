@@ -54,7 +54,14 @@ export const LADDER: Rung[] = [
   { name: 'repair in place', limitMs: 60_000, auditMs: 30_000, run: repairInPlace },
   { name: 'kill the cluster stack by PID and start it again', limitMs: 60_000, auditMs: 30_000, run: restartClusterStacks },
   { name: 'restart the node (corosync, MariaDB, pacemaker) and re-point replication', limitMs: 90_000, auditMs: 30_000, run: restartNodes },
-  { name: 'rebuild the target from the profile', limitMs: 120_000, auditMs: 60_000, run: (t) => t.restore!(), applies: (t) => !!t.restore, rebuilds: true },
+  {
+    name: 'rebuild the target from the profile',
+    limitMs: 120_000,
+    auditMs: 60_000,
+    run: (t) => t.restore!(),
+    applies: (t) => !!t.restore,
+    rebuilds: true,
+  },
 ];
 
 export async function heal(t: Target, log: Log = () => {}, ladder: Rung[] = LADDER): Promise<HealReport> {
@@ -72,7 +79,10 @@ export async function heal(t: Target, log: Log = () => {}, ladder: Rung[] = LADD
       log(`heal: ${r.name}: ${failure}`);
     }
     // A rung that failed gets one look, not a wait: nothing it started is settling.
-    const a = await auditUntilHealthy(t, failure ? 0 : r.auditMs).catch((e) => ({ ok: false, results: [{ audit: 'audits', ok: false, detail: (e as Error).message }] }));
+    const a = await auditUntilHealthy(t, failure ? 0 : r.auditMs).catch((e) => ({
+      ok: false,
+      results: [{ audit: 'audits', ok: false, detail: (e as Error).message }],
+    }));
     last = a.results;
     const detail = a.ok ? 'all audits pass' : [failure, failedAudits(a.results)].filter(Boolean).join('; ');
     rungs.push({ rung: r.name, ok: a.ok, ms: Math.round(performance.now() - t0), detail });
@@ -83,8 +93,11 @@ export async function heal(t: Target, log: Log = () => {}, ladder: Rung[] = LADD
   return { ok: false, results: last, rungs, rebuilt };
 }
 
-export const failedAudits = (r: AuditResult[]) => r.filter((x) => !x.ok).map((x) => `${x.audit}: ${x.detail}`).join('; ');
-
+export const failedAudits = (r: AuditResult[]) =>
+  r
+    .filter((x) => !x.ok)
+    .map((x) => `${x.audit}: ${x.detail}`)
+    .join('; ');
 
 const dbNames = (t: Target) => t.profile.dbHosts.map((h) => h.name);
 
@@ -93,12 +106,14 @@ async function repairInPlace(t: Target, log: Log): Promise<void> {
   for (const h of dbNames(t)) {
     await t.exec(h, ['ip', 'link', 'set', t.profile.nic, 'up'], { check: false });
     const d = await clusterDaemons(t, h);
-    if (!d.pacemakerd && !d.corosync && await removeVipByHand(t, h)) log(`heal: removed a VIP Pacemaker did not own on ${h}`);
+    if (!d.pacemakerd && !d.corosync && (await removeVipByHand(t, h))) log(`heal: removed a VIP Pacemaker did not own on ${h}`);
     if (!d.corosync) await startCorosync(t, h);
     const state = d.pacemakerd ? (await crmMon(t, h))?.pacemakerdState : undefined;
     if (!d.pacemakerd) await startPacemaker(t, h);
     else if (PACEMAKER_CHILDREN.some((c) => !d[c]) || (state && state !== 'running')) {
-      log(`heal: pacemaker on ${h} is incomplete or not running (pacemakerd ${state ?? 'not answering'}); clean restart of pacemaker there`);
+      log(
+        `heal: pacemaker on ${h} is incomplete or not running (pacemakerd ${state ?? 'not answering'}); clean restart of pacemaker there`,
+      );
       // Bounded well below Pacemaker's shutdown-escalation (20 min): a controller whose shutdown
       // request cannot reach the DC (pacemaker-attrd gone) waits that long; the next rung acts.
       await stopPacemaker(t, h, 20_000);
@@ -116,7 +131,7 @@ async function cleanUpPacemaker(t: Target, log: Log): Promise<void> {
   await t.exec(first, ['crm_resource', '--cleanup'], { check: false, timeoutMs: 30_000 });
   const owner = (await crmMon(t, first))?.resources.find((r) => r.id === t.profile.vip.id)?.runningOn ?? [];
   if (owner.length !== 1) return;
-  for (const h of dbNames(t)) if (h !== owner[0] && await removeVipByHand(t, h)) log(`heal: removed a stray VIP on ${h}`);
+  for (const h of dbNames(t)) if (h !== owner[0] && (await removeVipByHand(t, h))) log(`heal: removed a stray VIP on ${h}`);
 }
 
 async function restartReplicaThreads(t: Target, log: Log): Promise<void> {
@@ -141,17 +156,21 @@ async function killByPid(t: Target, host: string, daemons: ClusterDaemon[], log:
   if (!pids.length) return;
   log(`heal: kill -9 on ${host}: ${pids.map(([k, p]) => `${k} ${p}`).join(', ')}`);
   for (const [, pid] of pids) await t.kill(host, pid, 'SIGKILL').catch(() => undefined);
-  await waitFor(`${pids.map(([k]) => k).join(', ')} on ${host} to be gone after kill -9`, async () => {
-    const now = await clusterDaemons(t, host);
-    return pids.every(([k, pid]) => now[k] !== pid);
-  }, { timeoutMs: 10_000, intervalMs: 100 });
+  await waitFor(
+    `${pids.map(([k]) => k).join(', ')} on ${host} to be gone after kill -9`,
+    async () => {
+      const now = await clusterDaemons(t, host);
+      return pids.every(([k, pid]) => now[k] !== pid);
+    },
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
 }
 
 /** db hosts whose cluster stack is incomplete or whose pacemakerd is not running (shutting down); all of them when none is (DC split, failed actions). */
 async function nodesToRestart(t: Target): Promise<string[]> {
   const bad: string[] = [];
   for (const h of dbNames(t)) {
-    const d = await clusterDaemons(t, h).catch(() => ({} as Partial<Record<ClusterDaemon, number>>));
+    const d = await clusterDaemons(t, h).catch(() => ({}) as Partial<Record<ClusterDaemon, number>>);
     const state = d.pacemakerd ? (await crmMon(t, h).catch(() => undefined))?.pacemakerdState : undefined;
     if (CLUSTER_STACK.some((k) => !d[k]) || (state && state !== 'running')) bad.push(h);
   }
@@ -185,7 +204,15 @@ export async function restartStackByPid(t: Target, host: string, log: Log = () =
 async function restartClusterStacks(t: Target, log: Log): Promise<void> {
   const nodes = await nodesToRestart(t);
   await allSteps([
-    ...nodes.map((h): Step => [`stop ${h}`, async () => { await killByPid(t, h, CLUSTER_STACK, log); await removeVipByHand(t, h); }]),
+    ...nodes.map(
+      (h): Step => [
+        `stop ${h}`,
+        async () => {
+          await killByPid(t, h, CLUSTER_STACK, log);
+          await removeVipByHand(t, h);
+        },
+      ],
+    ),
     ...nodes.map((h): Step => [`corosync on ${h}`, () => startCorosync(t, h)]),
     ...nodes.map((h): Step => [`pacemaker on ${h}`, () => startPacemaker(t, h)]),
     ['cleanup', () => cleanUpPacemaker(t, log)],
@@ -204,7 +231,15 @@ async function restartNodes(t: Target, log: Log): Promise<void> {
   const replica = dbNames(t).find((h) => h !== primary)!;
   const nodes = dbNames(t);
   await allSteps([
-    ...nodes.map((h): Step => [`stop ${h}`, async () => { await killByPid(t, h, [...CLUSTER_STACK, 'mariadbd'], log); await removeVipByHand(t, h); }]),
+    ...nodes.map(
+      (h): Step => [
+        `stop ${h}`,
+        async () => {
+          await killByPid(t, h, [...CLUSTER_STACK, 'mariadbd'], log);
+          await removeVipByHand(t, h);
+        },
+      ],
+    ),
     ...nodes.map((h): Step => [`corosync on ${h}`, () => startCorosync(t, h)]),
     ...nodes.map((h): Step => [`MariaDB on ${h}`, () => startMariadb(t, h)]),
     ...nodes.map((h): Step => [`pacemaker on ${h}`, () => startPacemaker(t, h)]),
@@ -215,9 +250,13 @@ async function restartNodes(t: Target, log: Log): Promise<void> {
 
 async function startMariadb(t: Target, h: string): Promise<void> {
   await t.startDaemon(h, 'mariadb');
-  await waitFor(`MariaDB on ${h} to accept connections`, async () => {
-    const c = await connectMysql(t, h, undefined, 2_000);
-    await c.end().catch(() => c.destroy());
-    return true;
-  }, { timeoutMs: 30_000, intervalMs: 250 });
+  await waitFor(
+    `MariaDB on ${h} to accept connections`,
+    async () => {
+      const c = await connectMysql(t, h, undefined, 2_000);
+      await c.end().catch(() => c.destroy());
+      return true;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
 }

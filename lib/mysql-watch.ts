@@ -16,7 +16,11 @@ export class MysqlWatch {
   private running = false;
   private loop?: Promise<void>;
 
-  constructor(private readonly t: Target, private readonly history: History, private readonly intervalMs = 1_000) {}
+  constructor(
+    private readonly t: Target,
+    private readonly history: History,
+    private readonly intervalMs = 1_000,
+  ) {}
 
   start(): this {
     this.running = true;
@@ -50,7 +54,10 @@ export class MysqlWatch {
       }
       const s = await withTimeout(readServerState(c, host), 2_000, `reading MySQL on ${host}`);
       return {
-        up: true, readOnly: s.readOnly, gtid: s.gtidExecuted, serverId: s.serverId,
+        up: true,
+        readOnly: s.readOnly,
+        gtid: s.gtidExecuted,
+        serverId: s.serverId,
         replica: s.replica ? { io: s.replica.ioRunning, sql: s.replica.sqlRunning, secondsBehind: s.replica.secondsBehind } : undefined,
       };
     } catch (e) {
@@ -69,4 +76,3 @@ export class MysqlWatch {
     }
   }
 }
-

@@ -14,7 +14,11 @@ export class Observer {
   private readonly tickTimes: number[] = [];
   private readonly clock = new Map<string, { offsetMs: number; rttMs: number }>();
 
-  constructor(private readonly target: Target, private readonly history: History, private readonly intervalMs = 100) {}
+  constructor(
+    private readonly target: Target,
+    private readonly history: History,
+    private readonly intervalMs = 100,
+  ) {}
 
   start(): this {
     this.running = true;
@@ -73,7 +77,10 @@ export class Observer {
    */
   polling(from = 0, to = Infinity): PollingStats {
     const ticks = this.tickTimes.filter((t) => t >= from && t <= to);
-    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!).sort((a, b) => a - b);
+    const gaps = ticks
+      .slice(1)
+      .map((t, i) => t - ticks[i]!)
+      .sort((a, b) => a - b);
     const at = (q: number) => (gaps.length ? Math.round(gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))]!) : undefined);
     return { polls: ticks.length, intervalMs: this.intervalMs, medianGapMs: at(0.5), p95GapMs: at(0.95), maxGapMs: at(1) };
   }
@@ -97,7 +104,10 @@ export type { PollingStats };
 export async function observeNode(t: Target, host: string): Promise<{ node: NodeObservation; clockMs?: number }> {
   const nic = t.profile.nic;
   // The clock first, right before the address read the VIP state comes from.
-  const r = await t.sh(host, `echo "#clock $(date +%s%N)"; ip -j addr show dev ${nic}; echo '#ps'; ps -e -o pid=,ppid=,comm=`, { check: false, timeoutMs: 5_000 });
+  const r = await t.sh(host, `echo "#clock $(date +%s%N)"; ip -j addr show dev ${nic}; echo '#ps'; ps -e -o pid=,ppid=,comm=`, {
+    check: false,
+    timeoutMs: 5_000,
+  });
   return parseObservation(r.stdout, t.profile.vip.ip, nic);
 }
 

@@ -18,7 +18,10 @@ export async function alignVipWithPrimary(t: Target, log: (s: string) => void = 
   // force: with resource-stickiness=INFINITY a plain move ties with the current node and stays.
   await crm(t, first, ['resource', 'move', t.profile.vip.id, primary, 'force']);
   try {
-    await waitFor(`the VIP to move to the primary ${primary}`, async () => (await vipHoldersOf(t)).join() === primary, { timeoutMs: 30_000, intervalMs: 100 });
+    await waitFor(`the VIP to move to the primary ${primary}`, async () => (await vipHoldersOf(t)).join() === primary, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
   } finally {
     await crm(t, first, ['resource', 'clear', t.profile.vip.id]);
   }

@@ -20,11 +20,18 @@ export interface Rejudged {
 
 /** The saved case runs under PATH: a run directory, or one *.result.json / *.history.json. */
 export function savedCaseRuns(path: string): { record: CaseRunRecord; history: History; name: string }[] {
-  if (!existsSync(path)) throw new HarnessError(`${path} does not exist`, 'give a run directory (reports/runs/<run>) or one of its *.result.json files');
+  if (!existsSync(path))
+    throw new HarnessError(`${path} does not exist`, 'give a run directory (reports/runs/<run>) or one of its *.result.json files');
   const files = statSync(path).isDirectory()
-    ? readdirSync(path).filter((f) => f.endsWith('.result.json')).map((f) => join(path, f))
+    ? readdirSync(path)
+        .filter((f) => f.endsWith('.result.json'))
+        .map((f) => join(path, f))
     : [path.replace(/\.history\.json$/, '.result.json')];
-  if (!files.length) throw new HarnessError(`${path} holds no *.result.json`, 'give a run directory written by npm run chaos or npm test (reports/runs/<run>)');
+  if (!files.length)
+    throw new HarnessError(
+      `${path} holds no *.result.json`,
+      'give a run directory written by npm run chaos or npm test (reports/runs/<run>)',
+    );
   return files.sort().map((f) => {
     const hf = f.replace(/\.result\.json$/, '.history.json');
     if (!existsSync(hf)) throw new HarnessError(`${basename(f)} has no history beside it (${basename(hf)} in ${dirname(f)})`);
@@ -45,17 +52,46 @@ export function rejudge(path: string, expectationsOf: (profile: string) => Recor
   for (const { record, history, name } of savedCaseRuns(path)) {
     const expectations = expectationsOf(record.profile);
     const ends = history.actEnds();
-    if (!ends.length && record.acts.length) throw new HarnessError(`${name}: its history has no act events (recorded before acts were structured events); it cannot be judged again`);
+    if (!ends.length && record.acts.length)
+      throw new HarnessError(
+        `${name}: its history has no act events (recorded before acts were structured events); it cannot be judged again`,
+      );
     for (const end of ends) {
       const e = expectations[end.act];
-      const recorded = record.acts.find((a) => a.act === end.act && a.startedAt === new Date(history.startedAt.getTime() + end.from).toISOString()) ?? record.acts.find((a) => a.act === end.act);
-      if (!e) { out.push({ caseRun: name, what: end.act, recorded: recorded?.verdict, now: 'no expectation', detail: `profile ${record.profile} has no expectation for ${end.act}` }); continue; }
+      const recorded =
+        record.acts.find((a) => a.act === end.act && a.startedAt === new Date(history.startedAt.getTime() + end.from).toISOString()) ??
+        record.acts.find((a) => a.act === end.act);
+      if (!e) {
+        out.push({
+          caseRun: name,
+          what: end.act,
+          recorded: recorded?.verdict,
+          now: 'no expectation',
+          detail: `profile ${record.profile} has no expectation for ${end.act}`,
+        });
+        continue;
+      }
       const j = judgeAct(history, end, e);
-      out.push({ caseRun: name, what: end.act, recorded: recorded?.verdict, now: j.verdict, detail: j.inconclusive ?? (j.mismatches.join('; ') || j.seen) });
+      out.push({
+        caseRun: name,
+        what: end.act,
+        recorded: recorded?.verdict,
+        now: j.verdict,
+        detail: j.inconclusive ?? (j.mismatches.join('; ') || j.seen),
+      });
     }
     if (record.data && record.runKey) {
       const d = judgeData(history, record.runKey);
-      out.push({ caseRun: name, what: 'data', recorded: record.data.verdict, now: d.verdict, detail: d.inconclusive ?? (d.problems.join('; ') || `${d.writes.ok}/${d.writes.total} acknowledged (${d.ackedBeforeFault} before the first fault), none lost`) });
+      out.push({
+        caseRun: name,
+        what: 'data',
+        recorded: record.data.verdict,
+        now: d.verdict,
+        detail:
+          d.inconclusive ??
+          (d.problems.join('; ') ||
+            `${d.writes.ok}/${d.writes.total} acknowledged (${d.ackedBeforeFault} before the first fault), none lost`),
+      });
     }
   }
   return out;

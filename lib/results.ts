@@ -85,7 +85,8 @@ export function writeCaseRun(r: CaseRunRecord, history: History, d = runDir(r.ru
 export function readRun(runId: string): CaseRunRecord[] {
   const d = runDir(runId);
   if (!existsSync(d)) return [];
-  return readdirSync(d).filter((f) => f.endsWith('.result.json'))
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.result.json'))
     .map((f) => JSON.parse(readFileSync(join(d, f), 'utf8')) as CaseRunRecord)
     .sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
 }
@@ -100,19 +101,30 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
   const rows: string[][] = [['act', 'verdict', 'outcome', 'failover', 'audits']];
   for (const r of runs) {
     for (const a of r.acts) {
-      rows.push([`${a.act}${r.repetition > 1 || runs.some((x) => x.caseId === r.caseId && x.repetition > 1) ? ` #${r.repetition}` : ''}`, a.verdict.toUpperCase(), a.seen, s(a.outcome.timeToFailoverMs), r.auditsOk ? 'ok' : r.healed ? 'FAILED (healed)' : 'FAILED']);
+      rows.push([
+        `${a.act}${r.repetition > 1 || runs.some((x) => x.caseId === r.caseId && x.repetition > 1) ? ` #${r.repetition}` : ''}`,
+        a.verdict.toUpperCase(),
+        a.seen,
+        s(a.outcome.timeToFailoverMs),
+        r.auditsOk ? 'ok' : r.healed ? 'FAILED (healed)' : 'FAILED',
+      ]);
     }
   }
   const w = rows[0]!.map((_, i) => Math.min(i === 2 ? 90 : 40, Math.max(...rows.map((r) => r[i]!.length))));
   const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? `${c.slice(0, w[i]! - 1)}…` : c.padEnd(w[i]!))).join('  ');
   const count = (v: string) => runs.flatMap((r) => r.acts).filter((a) => a.verdict === v).length;
-  return [line(rows[0]!), line(w.map((n) => '-'.repeat(n))), ...rows.slice(1).map(line), '',
+  return [
+    line(rows[0]!),
+    line(w.map((n) => '-'.repeat(n))),
+    ...rows.slice(1).map(line),
+    '',
     `${count('pass')} pass, ${count('hazard')} hazard, ${count('inconclusive')} inconclusive, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
     ...dataLine(runs),
     ...pollingLine(runs),
     ...labsLine(runs),
     ...overrideLines(runs),
-    ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : [])].join('\n');
+    ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : []),
+  ].join('\n');
 }
 
 /** Timings the lab set that the profile does not contain (start-up only; shown with every result). */
@@ -128,7 +140,9 @@ function dataLine(runs: CaseRunRecord[]): string[] {
   if (!d.length) return [];
   const n = (v: DataReport['verdict']) => d.filter((x) => x.verdict === v).length;
   const acked = d.map((x) => x.ackedBeforeFault).sort((a, b) => a - b);
-  return [`data (writes through the VIP): ${n('pass')} pass, ${n('inconclusive')} inconclusive, ${n('fail')} fail; acknowledged before the first fault: ${acked[0]}–${acked.at(-1)} per case run`];
+  return [
+    `data (writes through the VIP): ${n('pass')} pass, ${n('inconclusive')} inconclusive, ${n('fail')} fail; acknowledged before the first fault: ${acked[0]}–${acked.at(-1)} per case run`,
+  ];
 }
 
 /** How many labs shared the machine while the cases ran: timings taken beside another lab are worth less. */
@@ -143,7 +157,9 @@ function labsLine(runs: CaseRunRecord[]): string[] {
 function pollingLine(runs: CaseRunRecord[]): string[] {
   const p = runs.map((r) => r.polling).filter((x): x is PollingStats => !!x?.medianGapMs);
   if (!p.length) return [];
-  return [`observer while faults were active: poll gap median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`];
+  return [
+    `observer while faults were active: poll gap median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`,
+  ];
 }
 
 /**
@@ -170,9 +186,14 @@ export function distribution(runs: CaseRunRecord[]): string {
     const dual = rs.filter((r) => r.outcome.dualVip.seen);
     const longest = Math.max(0, ...dual.map((r) => r.outcome.dualVip.longestMs));
     const verdicts = tally(rs.map((r) => r.verdict));
-    const ttf = rs.map((r) => r.outcome.timeToFailoverMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const ttf = rs
+      .map((r) => r.outcome.timeToFailoverMs)
+      .filter((x): x is number => x !== undefined)
+      .sort((a, b) => a - b);
     const varies = Object.keys(finals).length > 1 || (dual.length > 0 && dual.length < n) || Object.keys(verdicts).length > 1;
-    out.push(`${act}: final holder ${fmtTally(finals, n)}; dual VIP seen ${dual.length}/${n}${dual.length ? `, longest ${s(longest)}` : ''}; verdicts ${fmtTally(verdicts, n)}${ttf.length ? `; failover median ${s(ttf[Math.floor(ttf.length / 2)])}` : ''}${varies ? '  ← FINDING: outcome varies' : ''}`);
+    out.push(
+      `${act}: final holder ${fmtTally(finals, n)}; dual VIP seen ${dual.length}/${n}${dual.length ? `, longest ${s(longest)}` : ''}; verdicts ${fmtTally(verdicts, n)}${ttf.length ? `; failover median ${s(ttf[Math.floor(ttf.length / 2)])}` : ''}${varies ? '  ← FINDING: outcome varies' : ''}`,
+    );
   }
   return out.join('\n');
 }
@@ -182,4 +203,8 @@ const tally = (xs: string[]) => {
   for (const x of xs) m[x] = (m[x] ?? 0) + 1;
   return m;
 };
-const fmtTally = (t: Record<string, number>, n: number) => Object.entries(t).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}/${n}`).join(', ');
+const fmtTally = (t: Record<string, number>, n: number) =>
+  Object.entries(t)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}/${n}`)
+    .join(', ');

@@ -79,7 +79,11 @@ interface CaseRun {
   interrupt: CaseInterrupt;
 }
 
-interface Recovery { audits: AuditResult[]; auditsOk: boolean; healReport?: HealReport }
+interface Recovery {
+  audits: AuditResult[];
+  auditsOk: boolean;
+  healReport?: HealReport;
+}
 
 /**
  * Runs one repetition of a case in four phases: prepare (audit, heal if needed, VIP on the
@@ -88,7 +92,11 @@ interface Recovery { audits: AuditResult[]; auditsOk: boolean; healReport?: Heal
  * the shared audits and the final data reads; heal if the cluster is left unhealthy) and judge
  * the data. Recovery runs whatever happened before it.
  */
-export async function runCase(t: Target, def: CaseDefinition, opts: RunOptions): Promise<{ record: CaseRunRecord; expectations: Expectation[] }> {
+export async function runCase(
+  t: Target,
+  def: CaseDefinition,
+  opts: RunOptions,
+): Promise<{ record: CaseRunRecord; expectations: Expectation[] }> {
   const run = await prepare(t, def, opts);
   let actError: unknown;
   try {
@@ -113,24 +121,45 @@ async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promis
   if (!pre.ok) {
     log(`case ${def.id}: cluster unhealthy before the case (${failedAudits(pre.results)}); healing`);
     const h = await heal(t, log);
-    if (!h.ok) throw new HarnessError(`case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${h.rungs.map((r) => `${r.rung}: ${r.detail}`).join(' → ')}`);
+    if (!h.ok)
+      throw new HarnessError(
+        `case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${h.rungs.map((r) => `${r.rung}: ${r.detail}`).join(' → ')}`,
+      );
   }
   await alignVipWithPrimary(t, log);
-  const primary = (await replicationState(t)).find((x) => x.reachable && !x.replica && !x.readOnly)?.host ?? t.profile.config.mysql.replication.primary;
+  const primary =
+    (await replicationState(t)).find((x) => x.reachable && !x.replica && !x.readOnly)?.host ?? t.profile.config.mysql.replication.primary;
   await prepareWorkload(t, primary);
   const holder = (await vipHolders(t))[0]!;
   const other = t.profile.dbHosts.map((h) => h.name).find((h) => h !== holder)!;
   const acts = def.acts({ target: t, holder, other });
   // The guard comes before any fault is injected.
   if (!t.disposable && acts.some((a) => a.fault.destructive)) {
-    throw new HarnessError(`refusing to inject destructive faults into ${t.label}: the target does not declare itself disposable`, 'set disposable: true in the target\'s config if this cluster may be broken');
+    throw new HarnessError(
+      `refusing to inject destructive faults into ${t.label}: the target does not declare itself disposable`,
+      "set disposable: true in the target's config if this cluster may be broken",
+    );
   }
   const history = new History();
   const run: CaseRun = {
-    t, def, opts, log, step: opts.step ?? (<T>(_name: string, body: () => Promise<T>) => body()), acts,
-    expectations: acts.map((a) => expectationFor(expectationsAll, a.id, t.profile)), settle: await settleTimes(t),
-    history, observer: new Observer(t, history, 100), mysql: new MysqlWatch(t, history), runKey: `${opts.runId}/${def.id}/${opts.repetition}`, labsRunning, started,
-    injected: [], results: [], recoveryErrors: [], interrupt: new CaseInterrupt(def.id, log, history, () => undoAll(run)),
+    t,
+    def,
+    opts,
+    log,
+    step: opts.step ?? (<T>(_name: string, body: () => Promise<T>) => body()),
+    acts,
+    expectations: acts.map((a) => expectationFor(expectationsAll, a.id, t.profile)),
+    settle: await settleTimes(t),
+    history,
+    observer: new Observer(t, history, 100),
+    mysql: new MysqlWatch(t, history),
+    runKey: `${opts.runId}/${def.id}/${opts.repetition}`,
+    labsRunning,
+    started,
+    injected: [],
+    results: [],
+    recoveryErrors: [],
+    interrupt: new CaseInterrupt(def.id, log, history, () => undoAll(run)),
   };
   await opts.onEvidence?.('before');
   await run.observer.observeOnce();
@@ -145,7 +174,10 @@ async function startWorkload(run: CaseRun): Promise<void> {
   run.writer = new VipWriter(run.t, run.history, run.runKey, { rate: run.opts.writeRate }).start();
   const acked = await run.writer.warmUp(ACKED_BEFORE_FAULT_FLOOR, 10_000);
   run.history.step('warm-up', `${acked} writes acknowledged through the VIP before the first fault (floor ${ACKED_BEFORE_FAULT_FLOOR})`);
-  if (acked < ACKED_BEFORE_FAULT_FLOOR) run.log(`case ${run.def.id}: only ${acked} writes acknowledged through the VIP in 10 s before the first fault; the data claim will be inconclusive`);
+  if (acked < ACKED_BEFORE_FAULT_FLOOR)
+    run.log(
+      `case ${run.def.id}: only ${acked} writes acknowledged through the VIP in 10 s before the first fault; the data claim will be inconclusive`,
+    );
 }
 
 async function playActs(run: CaseRun): Promise<void> {
@@ -161,16 +193,39 @@ async function playActs(run: CaseRun): Promise<void> {
     const window = await step('observe until settled', () => settled(history, run.settle, interrupt.signal), act.id);
     if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
     await run.mysql.observeOnce(true);
-    const end = history.add({ type: 'act', phase: 'end', act: act.id, from, to: window.to, settled: window.settled, polling: run.observer.polling(from, window.to) });
+    const end = history.add({
+      type: 'act',
+      phase: 'end',
+      act: act.id,
+      from,
+      to: window.to,
+      settled: window.settled,
+      polling: run.observer.polling(from, window.to),
+    });
     const j = await step('judge', async () => judgeAct(history, end as Extract<typeof end, { type: 'act'; phase: 'end' }>, e), act.id);
     await run.opts.onEvidence?.(`after ${act.id}`);
     run.results.push({
-      runId: run.opts.runId, caseId: def.id, caseTitle: def.title, act: act.id, actTitle: e.title, repetition: run.opts.repetition,
-      target: t.label, profile: t.profile.name, fault: act.fault.name, verdict: j.verdict, hazard: j.hazard, inconclusive: j.inconclusive,
-      expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}`, seen: j.seen, mismatches: j.mismatches, outcome: j.outcome!,
+      runId: run.opts.runId,
+      caseId: def.id,
+      caseTitle: def.title,
+      act: act.id,
+      actTitle: e.title,
+      repetition: run.opts.repetition,
+      target: t.label,
+      profile: t.profile.name,
+      fault: act.fault.name,
+      verdict: j.verdict,
+      hazard: j.hazard,
+      inconclusive: j.inconclusive,
+      expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}`,
+      seen: j.seen,
+      mismatches: j.mismatches,
+      outcome: j.outcome!,
       startedAt: new Date(history.startedAt.getTime() + from).toISOString(),
     });
-    run.log(`  → ${j.verdict.toUpperCase()}: ${j.seen}${j.inconclusive ? ` (${j.inconclusive})` : ''}${j.mismatches.length ? `\n    ${j.mismatches.join('\n    ')}` : ''}`);
+    run.log(
+      `  → ${j.verdict.toUpperCase()}: ${j.seen}${j.inconclusive ? ` (${j.inconclusive})` : ''}${j.mismatches.length ? `\n    ${j.mismatches.join('\n    ')}` : ''}`,
+    );
   }
 }
 
@@ -206,9 +261,15 @@ async function recover(run: CaseRun): Promise<Recovery> {
   await run.writer?.stop();
   if (run.writer) await readData(t, history, run.runKey);
   if (!r.auditsOk) {
-    log(`case ${def.id}: left the cluster unhealthy (${failedAudits(r.audits) || run.recoveryErrors.join('; ')}); healing for the next case`);
+    log(
+      `case ${def.id}: left the cluster unhealthy (${failedAudits(r.audits) || run.recoveryErrors.join('; ')}); healing for the next case`,
+    );
     r.healReport = await heal(t, log);
-    log(r.healReport.ok ? `case ${def.id}: healed by "${r.healReport.healedBy}"` : `case ${def.id}: healing failed: ${failedAudits(r.healReport.results)}`);
+    log(
+      r.healReport.ok
+        ? `case ${def.id}: healed by "${r.healReport.healedBy}"`
+        : `case ${def.id}: healing failed: ${failedAudits(r.healReport.results)}`,
+    );
   }
   return r;
 }
@@ -219,17 +280,49 @@ function caseRecord(run: CaseRun, r: Recovery): CaseRunRecord {
   // While the faults played out (first fault → recovery), which is what the verdicts are judged on.
   const polling = run.observer.polling(history.faults()[0]?.t ?? 0, recoveryAt);
   const clocks = run.observer.clockOffsets();
-  history.step('observer', `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, max ${polling.maxGapMs} ms; host clocks vs this machine: ${Object.entries(clocks).map(([x, c]) => `${x} ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs} ms (±${Math.ceil(c.rttMs / 2)})`).join(', ')}`);
+  history.step(
+    'observer',
+    `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, max ${polling.maxGapMs} ms; host clocks vs this machine: ${Object.entries(
+      clocks,
+    )
+      .map(([x, c]) => `${x} ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs} ms (±${Math.ceil(c.rttMs / 2)})`)
+      .join(', ')}`,
+  );
   const data = run.writer ? judgeData(history, run.runKey) : undefined;
-  if (data) history.step('data check', `${data.verdict}: ${data.problems.join('; ') || data.inconclusive || `${data.writes.ok}/${data.writes.total} writes acknowledged (${data.ackedBeforeFault} before the first fault), none lost`}`);
+  if (data)
+    history.step(
+      'data check',
+      `${data.verdict}: ${data.problems.join('; ') || data.inconclusive || `${data.writes.ok}/${data.writes.total} writes acknowledged (${data.ackedBeforeFault} before the first fault), none lost`}`,
+    );
   return {
-    runId: opts.runId, startedAt: history.startedAt.toISOString(), caseId: def.id, caseTitle: def.title, repetition: opts.repetition, target: t.label, profile: t.profile.name,
-    overrides: t.overrides, acts: run.results, audits: r.audits, auditsOk: r.auditsOk, healed: !!r.healReport, heal: r.healReport, labsRunning: run.labsRunning,
-    wallMs: Math.round(performance.now() - run.started), recoveryErrors: run.recoveryErrors, data, polling, clockOffsets: clocks, runKey: run.runKey,
+    runId: opts.runId,
+    startedAt: history.startedAt.toISOString(),
+    caseId: def.id,
+    caseTitle: def.title,
+    repetition: opts.repetition,
+    target: t.label,
+    profile: t.profile.name,
+    overrides: t.overrides,
+    acts: run.results,
+    audits: r.audits,
+    auditsOk: r.auditsOk,
+    healed: !!r.healReport,
+    heal: r.healReport,
+    labsRunning: run.labsRunning,
+    wallMs: Math.round(performance.now() - run.started),
+    recoveryErrors: run.recoveryErrors,
+    data,
+    polling,
+    clockOffsets: clocks,
+    runKey: run.runKey,
   };
 }
 
-interface SettleTimes { minMs: number; stableMs: number; maxMs: number }
+interface SettleTimes {
+  minMs: number;
+  stableMs: number;
+  maxMs: number;
+}
 
 /**
  * How long to watch after a fault before judging: at least corosync's token + consensus timeouts
@@ -279,7 +372,10 @@ class ChangeTracker {
     const obs = this.h.observations();
     for (; this.seen < obs.length; this.seen++) {
       const k = JSON.stringify(obs[this.seen]!.nodes);
-      if (k !== this.key) { this.key = k; this.at = obs[this.seen]!.t; }
+      if (k !== this.key) {
+        this.key = k;
+        this.at = obs[this.seen]!.t;
+      }
     }
     return this.at;
   }

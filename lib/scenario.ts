@@ -26,7 +26,11 @@ export async function suiteTarget(): Promise<Target> {
   const lazy = inject('lazyLab');
   if (lazy && !readState(lazy.name)?.complete) {
     process.stderr.write(`bringing up lab "${lazy.name}" for the scenarios\n`);
-    let b = new NetnsLab(Profile.load(lazy.profile)).withName(lazy.name).withOwnerRecord(lazy.owner).withLog(new StepLog()).withFaithfulTimings(lazy.faithful);
+    let b = new NetnsLab(Profile.load(lazy.profile))
+      .withName(lazy.name)
+      .withOwnerRecord(lazy.owner)
+      .withLog(new StepLog())
+      .withFaithfulTimings(lazy.faithful);
     if (lazy.subnet) b = b.withSubnet(lazy.subnet);
     await b.start();
   }
@@ -52,16 +56,24 @@ export function scenario(def: CaseDefinition): void {
     await report.begin();
     for (let rep = 1; rep <= repeat(); rep++) {
       if (rep > 1 && interrupted()) break;
-      const { record } = await report.repetition(rep, repeat(), () => runCase(t, def, {
-        runId: inject('runId'), repetition: rep, log: (l) => process.stderr.write(`${l}\n`), step: report.step, onEvidence: report.onEvidence,
-      }));
+      const { record } = await report.repetition(rep, repeat(), () =>
+        runCase(t, def, {
+          runId: inject('runId'),
+          repetition: rep,
+          log: (l) => process.stderr.write(`${l}\n`),
+          step: report.step,
+          onEvidence: report.onEvidence,
+        }),
+      );
       records.push(record);
     }
     await report.finish(records);
     for (const r of records) {
       for (const a of r.acts) {
-        if (a.verdict === 'hazard') await annotate(`HAZARD (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.hazard} — seen: ${a.seen}`, 'warning');
-        else if (a.verdict === 'inconclusive') await annotate(`INCONCLUSIVE (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.inconclusive ?? a.seen}`, 'warning');
+        if (a.verdict === 'hazard')
+          await annotate(`HAZARD (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.hazard} — seen: ${a.seen}`, 'warning');
+        else if (a.verdict === 'inconclusive')
+          await annotate(`INCONCLUSIVE (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.inconclusive ?? a.seen}`, 'warning');
         else await annotate(`${a.verdict.toUpperCase()} (${a.act}): ${a.seen}`, 'notice');
       }
     }
@@ -70,7 +82,10 @@ export function scenario(def: CaseDefinition): void {
     for (const r of records) {
       const d = r.data;
       if (!d) continue;
-      await annotate(`writes #${r.repetition}: ${d.writes.ok}/${d.writes.total} acknowledged, ${d.writes.fail} failed, ${d.writes.unknown} unknown; unavailable ${(d.unavailableMs / 1000).toFixed(1)} s; lost ${d.lost.length}; divergent ${d.divergent.length}`, d.lost.length ? 'warning' : 'notice');
+      await annotate(
+        `writes #${r.repetition}: ${d.writes.ok}/${d.writes.total} acknowledged, ${d.writes.fail} failed, ${d.writes.unknown} unknown; unavailable ${(d.unavailableMs / 1000).toFixed(1)} s; lost ${d.lost.length}; divergent ${d.divergent.length}`,
+        d.lost.length ? 'warning' : 'notice',
+      );
     }
     await checkCase(records);
   });

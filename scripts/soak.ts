@@ -30,10 +30,24 @@ async function soakOnce(i: number, ref: string, dir: string): Promise<SoakRun> {
   const log = openSync(join(runDir, 'ci.log'), 'w');
   const t0 = performance.now();
   // Its own process group, ended by PID at CI's limit; MHC_REPORTS_DIR keeps its reports apart.
-  const child = spawn('bash', ['.ci/run'], { cwd: clone, stdio: ['ignore', log, log], detached: true, env: { ...process.env, MHC_REPORTS_DIR: join(clone, 'reports') } });
+  const child = spawn('bash', ['.ci/run'], {
+    cwd: clone,
+    stdio: ['ignore', log, log],
+    detached: true,
+    env: { ...process.env, MHC_REPORTS_DIR: join(clone, 'reports') },
+  });
   const exitCode = await new Promise<number | null>((res) => {
-    const limit = setTimeout(() => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } }, RUN_LIMIT_MS);
-    child.on('exit', (code) => { clearTimeout(limit); res(code); });
+    const limit = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }, RUN_LIMIT_MS);
+    child.on('exit', (code) => {
+      clearTimeout(limit);
+      res(code);
+    });
   });
   closeSync(log);
   const ms = Math.round(performance.now() - t0);
@@ -54,8 +68,15 @@ async function soakOnce(i: number, ref: string, dir: string): Promise<SoakRun> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { runs: { type: 'string', default: '10' }, ref: { type: 'string', default: 'HEAD' }, help: { type: 'boolean' } } });
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { runs: { type: 'string', default: '10' }, ref: { type: 'string', default: 'HEAD' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const n = Number(values.runs);
   if (!Number.isInteger(n) || n < 1) throw new HarnessError(`--runs must be a positive whole number, got "${values.runs}"`, USAGE);
   const ref = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', values.ref], { encoding: 'utf8' }).stdout.trim();

@@ -15,7 +15,10 @@ export const HAZARD = 'HAZARD:';
 export const INCONCLUSIVE = 'INCONCLUSIVE:';
 
 export type Status = 'passed' | 'failed' | 'broken';
-export interface StatusWithMessage { status: Status; message?: string }
+export interface StatusWithMessage {
+  status: Status;
+  message?: string;
+}
 
 export interface CaseCheck {
   /** The step name: what must hold. */
@@ -32,16 +35,55 @@ export function caseChecks(records: CaseRunRecord[]): CaseCheck[] {
   const multi = records.length > 1;
   const rep = (r: CaseRunRecord) => (multi ? `#${r.repetition} ` : '');
   const acts = (verdict: ActResult['verdict'], why: (a: ActResult) => string) =>
-    records.flatMap((r) => r.acts.filter((a) => a.verdict === verdict).map((a) => `${a.act}${multi ? ` #${r.repetition}` : ''}: ${why(a)}`));
+    records.flatMap((r) =>
+      r.acts.filter((a) => a.verdict === verdict).map((a) => `${a.act}${multi ? ` #${r.repetition}` : ''}: ${why(a)}`),
+    );
   return [
-    { name: 'check: no act differs from its expectation', failure: 'outcome differs from the profile\'s expectation', kind: 'fail', problems: acts('fail', (a) => a.mismatches.join('; ')) },
-    { name: 'check: the cluster is healthy after the case (audits)', failure: 'audits after the case (cluster left unhealthy)', kind: 'fail', problems: records.flatMap((r) => r.audits.filter((x) => !x.ok).map((x) => `${rep(r)}${x.audit}: ${x.detail}`)) },
-    { name: 'check: the notebook\'s recovery steps succeeded', failure: 'the notebook\'s recovery steps', kind: 'fail', problems: records.flatMap((r) => r.recoveryErrors.map((e) => `${rep(r)}${e}`)) },
+    {
+      name: 'check: no act differs from its expectation',
+      failure: "outcome differs from the profile's expectation",
+      kind: 'fail',
+      problems: acts('fail', (a) => a.mismatches.join('; ')),
+    },
+    {
+      name: 'check: the cluster is healthy after the case (audits)',
+      failure: 'audits after the case (cluster left unhealthy)',
+      kind: 'fail',
+      problems: records.flatMap((r) => r.audits.filter((x) => !x.ok).map((x) => `${rep(r)}${x.audit}: ${x.detail}`)),
+    },
+    {
+      name: "check: the notebook's recovery steps succeeded",
+      failure: "the notebook's recovery steps",
+      kind: 'fail',
+      problems: records.flatMap((r) => r.recoveryErrors.map((e) => `${rep(r)}${e}`)),
+    },
     // A lost acknowledged write is expected of some hazards (the lost keys are in the report).
-    { name: 'check: no acknowledged write lost in a case with no hazard', failure: 'acknowledged writes lost in a case with no hazard', kind: 'fail', problems: records.filter((r) => r.acts.every((a) => a.verdict === 'pass')).flatMap((r) => (r.data?.problems ?? []).map((p) => `${rep(r)}${p}`)) },
-    { name: 'check: every act had the evidence for a verdict', failure: 'not enough evidence for a verdict', kind: 'inconclusive', problems: acts('inconclusive', (a) => a.inconclusive ?? a.seen) },
-    { name: 'check: the data claim had the evidence for a verdict', failure: 'not enough evidence for the data claim', kind: 'inconclusive', problems: records.filter((r) => r.data?.verdict === 'inconclusive').map((r) => `${rep(r)}data: ${r.data!.inconclusive}`) },
-    { name: 'check: no act ended in a known dangerous state', failure: 'known dangerous state', kind: 'hazard', problems: acts('hazard', (a) => `${a.hazard ?? 'hazard'} — seen: ${a.seen}`) },
+    {
+      name: 'check: no acknowledged write lost in a case with no hazard',
+      failure: 'acknowledged writes lost in a case with no hazard',
+      kind: 'fail',
+      problems: records
+        .filter((r) => r.acts.every((a) => a.verdict === 'pass'))
+        .flatMap((r) => (r.data?.problems ?? []).map((p) => `${rep(r)}${p}`)),
+    },
+    {
+      name: 'check: every act had the evidence for a verdict',
+      failure: 'not enough evidence for a verdict',
+      kind: 'inconclusive',
+      problems: acts('inconclusive', (a) => a.inconclusive ?? a.seen),
+    },
+    {
+      name: 'check: the data claim had the evidence for a verdict',
+      failure: 'not enough evidence for the data claim',
+      kind: 'inconclusive',
+      problems: records.filter((r) => r.data?.verdict === 'inconclusive').map((r) => `${rep(r)}data: ${r.data!.inconclusive}`),
+    },
+    {
+      name: 'check: no act ended in a known dangerous state',
+      failure: 'known dangerous state',
+      kind: 'hazard',
+      problems: acts('hazard', (a) => `${a.hazard ?? 'hazard'} — seen: ${a.seen}`),
+    },
   ];
 }
 
@@ -61,10 +103,14 @@ export function statusOf(checks: CaseCheck[]): StatusWithMessage {
 /** The status of one act's judgement (its judge step in either report). */
 export function actStatus(a: Pick<ActResult, 'verdict' | 'mismatches' | 'hazard' | 'inconclusive' | 'seen'>): StatusWithMessage {
   switch (a.verdict) {
-    case 'fail': return { status: 'failed', message: a.mismatches.join('; ') };
-    case 'hazard': return { status: 'broken', message: `${HAZARD} ${a.hazard ?? a.seen}` };
-    case 'inconclusive': return { status: 'broken', message: `${INCONCLUSIVE} ${a.inconclusive ?? a.seen}` };
-    case 'pass': return { status: 'passed' };
+    case 'fail':
+      return { status: 'failed', message: a.mismatches.join('; ') };
+    case 'hazard':
+      return { status: 'broken', message: `${HAZARD} ${a.hazard ?? a.seen}` };
+    case 'inconclusive':
+      return { status: 'broken', message: `${INCONCLUSIVE} ${a.inconclusive ?? a.seen}` };
+    case 'pass':
+      return { status: 'passed' };
   }
 }
 

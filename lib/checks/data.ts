@@ -63,24 +63,37 @@ async function finalReads(t: Target, runKey: string, timeoutMs: number): Promise
   let last: ServerState[] = states;
   if (primary && replica) {
     try {
-      await waitFor(`replica ${replica.host} to catch up with ${primary.host} (GTID)`, async () => {
-        last = await replicationState(t);
-        const p = last.find((s) => s.host === primary.host);
-        const r = last.find((s) => s.host === replica.host);
-        return !!p?.gtidExecuted && p.gtidExecuted === r?.gtidExecuted;
-      }, { timeoutMs, intervalMs: 200 });
+      await waitFor(
+        `replica ${replica.host} to catch up with ${primary.host} (GTID)`,
+        async () => {
+          last = await replicationState(t);
+          const p = last.find((s) => s.host === primary.host);
+          const r = last.find((s) => s.host === replica.host);
+          return !!p?.gtidExecuted && p.gtidExecuted === r?.gtidExecuted;
+        },
+        { timeoutMs, intervalMs: 200 },
+      );
       converged = true;
     } catch (e) {
       if (!(e instanceof WaitTimeoutError)) throw e;
       problems.push(e.message);
     }
-  } else problems.push(`no primary/replica pair to compare (${states.map((s) => `${s.host}: ${s.reachable ? (s.replica ? 'replica' : 'primary') : 'unreachable'}`).join(', ')})`);
+  } else
+    problems.push(
+      `no primary/replica pair to compare (${states.map((s) => `${s.host}: ${s.reachable ? (s.replica ? 'replica' : 'primary') : 'unreachable'}`).join(', ')})`,
+    );
   const keysOn: Record<string, number[]> = {};
   for (const s of last.filter((x) => x.reachable)) keysOn[s.host] = await keysOnHost(t, s.host, runKey);
   return {
-    keysOn, gtid: Object.fromEntries(last.map((s) => [s.host, s.gtidExecuted ?? ''])), converged,
-    convergeMs: Math.round(performance.now() - t0), replicaLagSeconds: last.find((s) => s.replica)?.replica?.secondsBehind ?? null,
-    primary: primary?.host, replica: replica?.host, replicaWroteOwn: last.some((s) => localGtidsOnReplica(s).length > 0), problems,
+    keysOn,
+    gtid: Object.fromEntries(last.map((s) => [s.host, s.gtidExecuted ?? ''])),
+    converged,
+    convergeMs: Math.round(performance.now() - t0),
+    replicaLagSeconds: last.find((s) => s.replica)?.replica?.secondsBehind ?? null,
+    primary: primary?.host,
+    replica: replica?.host,
+    replicaWroteOwn: last.some((s) => localGtidsOnReplica(s).length > 0),
+    problems,
   };
 }
 
@@ -98,27 +111,71 @@ export function judgeData(h: History, runKey: string, floor = ACKED_BEFORE_FAULT
   const writes = writesOf(h);
   const firstFault = h.faults()[0]?.t ?? Infinity;
   const ackedBeforeFault = writes.filter((w) => w.result === 'ok' && w.t < firstFault).length;
-  const counts = { total: writes.length, ok: writes.filter((w) => w.result === 'ok').length, fail: writes.filter((w) => w.result === 'fail').length, unknown: writes.filter((w) => w.result === 'unknown').length };
+  const counts = {
+    total: writes.length,
+    ok: writes.filter((w) => w.result === 'ok').length,
+    fail: writes.filter((w) => w.result === 'fail').length,
+    unknown: writes.filter((w) => w.result === 'unknown').length,
+  };
   const ev = h.events.find((e): e is Extract<typeof e, { type: 'data-read' }> => e.type === 'data-read' && e.runKey === runKey);
   const read = ev?.read;
   const keysOn = Object.fromEntries(Object.entries(read?.keysOn ?? {}).map(([k, v]) => [k, new Set(v)]));
   const hosts = Object.keys(keysOn);
-  const lost = writes.filter((w) => w.result === 'ok').map((w) => ({ key: w.key, missingOn: hosts.filter((x) => !keysOn[x]!.has(w.key)) })).filter((x) => x.missingOn.length);
+  const lost = writes
+    .filter((w) => w.result === 'ok')
+    .map((w) => ({ key: w.key, missingOn: hosts.filter((x) => !keysOn[x]!.has(w.key)) }))
+    .filter((x) => x.missingOn.length);
   const all = new Set(hosts.flatMap((x) => [...keysOn[x]!]));
-  const divergent = [...all].map((key) => ({ key, on: hosts.filter((x) => keysOn[x]!.has(key)) })).filter((x) => x.on.length === 1).map((x) => ({ key: x.key, onlyOn: x.on[0]! }));
+  const divergent = [...all]
+    .map((key) => ({ key, on: hosts.filter((x) => keysOn[x]!.has(key)) }))
+    .filter((x) => x.on.length === 1)
+    .map((x) => ({ key: x.key, onlyOn: x.on[0]! }));
   const gtid = read?.gtid ?? {};
   const gtidDiverged = !!read && !read.converged && new Set(Object.values(gtid)).size > 1;
   const problems = [...(read?.problems ?? [])];
-  if (gtidDiverged) problems.push(`GTID positions diverge: ${Object.entries(gtid).map(([x, g]) => `${x} ${g || '(empty)'}`).join(', ')}${read!.replicaWroteOwn ? ' — the replica wrote transactions of its own (split brain)' : ''}`);
-  if (lost.length) problems.push(`${lost.length} acknowledged writes lost: keys ${lost.slice(0, 20).map((l) => `${l.key} (missing on ${l.missingOn.join('+')})`).join(', ')}${lost.length > 20 ? ', …' : ''}`);
-  if (divergent.length) problems.push(`${divergent.length} writes on one node only: ${divergent.slice(0, 20).map((d) => `${d.key}@${d.onlyOn}`).join(', ')}`);
-  const inconclusive = !read ? `the final reads failed: ${ev?.error ?? 'no data-read event in the history'}`
-    : hosts.length < 2 ? `the final reads reached ${hosts.join(', ') || 'no db host'} only`
-      : ackedBeforeFault < floor ? `${ackedBeforeFault} writes acknowledged through the VIP before the first fault (floor ${floor}): "none lost" would claim nothing` : undefined;
+  if (gtidDiverged)
+    problems.push(
+      `GTID positions diverge: ${Object.entries(gtid)
+        .map(([x, g]) => `${x} ${g || '(empty)'}`)
+        .join(', ')}${read!.replicaWroteOwn ? ' — the replica wrote transactions of its own (split brain)' : ''}`,
+    );
+  if (lost.length)
+    problems.push(
+      `${lost.length} acknowledged writes lost: keys ${lost
+        .slice(0, 20)
+        .map((l) => `${l.key} (missing on ${l.missingOn.join('+')})`)
+        .join(', ')}${lost.length > 20 ? ', …' : ''}`,
+    );
+  if (divergent.length)
+    problems.push(
+      `${divergent.length} writes on one node only: ${divergent
+        .slice(0, 20)
+        .map((d) => `${d.key}@${d.onlyOn}`)
+        .join(', ')}`,
+    );
+  const inconclusive = !read
+    ? `the final reads failed: ${ev?.error ?? 'no data-read event in the history'}`
+    : hosts.length < 2
+      ? `the final reads reached ${hosts.join(', ') || 'no db host'} only`
+      : ackedBeforeFault < floor
+        ? `${ackedBeforeFault} writes acknowledged through the VIP before the first fault (floor ${floor}): "none lost" would claim nothing`
+        : undefined;
   return {
-    verdict: lost.length || divergent.length || gtidDiverged ? 'fail' : inconclusive ? 'inconclusive' : 'pass', inconclusive,
-    writes: counts, ackedBeforeFault, lost, divergent, unknownApplied: writes.filter((w) => w.result === 'unknown' && hosts.some((x) => keysOn[x]!.has(w.key))).length,
-    gtid, gtidDiverged, unavailableMs: longestWriteGap(h) ?? 0, converged: read?.converged ?? false, convergeMs: read?.convergeMs ?? 0,
-    replicaLagSeconds: read?.replicaLagSeconds ?? null, primary: read?.primary, replica: read?.replica, problems,
+    verdict: lost.length || divergent.length || gtidDiverged ? 'fail' : inconclusive ? 'inconclusive' : 'pass',
+    inconclusive,
+    writes: counts,
+    ackedBeforeFault,
+    lost,
+    divergent,
+    unknownApplied: writes.filter((w) => w.result === 'unknown' && hosts.some((x) => keysOn[x]!.has(w.key))).length,
+    gtid,
+    gtidDiverged,
+    unavailableMs: longestWriteGap(h) ?? 0,
+    converged: read?.converged ?? false,
+    convergeMs: read?.convergeMs ?? 0,
+    replicaLagSeconds: read?.replicaLagSeconds ?? null,
+    primary: read?.primary,
+    replica: read?.replica,
+    problems,
   };
 }

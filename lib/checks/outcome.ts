@@ -25,7 +25,11 @@ export interface Outcome {
 
 export type VipAfter = 'stayed' | 'moved' | 'both' | 'none';
 
-const holdersOf = (nodes: Record<string, NodeObservation>) => Object.entries(nodes).filter(([, o]) => o.vip).map(([n]) => n).sort();
+const holdersOf = (nodes: Record<string, NodeObservation>) =>
+  Object.entries(nodes)
+    .filter(([, o]) => o.vip)
+    .map(([n]) => n)
+    .sort();
 
 export function classify(initial: string[], final: string[]): VipAfter {
   if (final.length === 0) return 'none';
@@ -64,10 +68,18 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
     initialHolders,
     finalHolders,
     vipAfter: classify(initialHolders, finalHolders),
-    dualVip: { seen: dualFirst !== undefined, longestMs: round(dualLongest), firstAtMs: dualFirst === undefined ? undefined : round(dualFirst), stillAtEnd: finalHolders.length > 1 && isDual(last), ...(unprovenPolls ? { unprovenPolls } : {}) },
+    dualVip: {
+      seen: dualFirst !== undefined,
+      longestMs: round(dualLongest),
+      firstAtMs: dualFirst === undefined ? undefined : round(dualFirst),
+      stillAtEnd: finalHolders.length > 1 && isDual(last),
+      ...(unprovenPolls ? { unprovenPolls } : {}),
+    },
     noVip: { longestMs: round(noneLongest) },
     timeToFailoverMs: failover === undefined ? undefined : round(failover),
-    daemonsAfter: Object.fromEntries(Object.entries(last.nodes).map(([n, o]) => [n, { corosync: o.corosync, pacemakerd: o.pacemakerd, children: o.children.length }])),
+    daemonsAfter: Object.fromEntries(
+      Object.entries(last.nodes).map(([n, o]) => [n, { corosync: o.corosync, pacemakerd: o.pacemakerd, children: o.children.length }]),
+    ),
     observations: obs.length,
     windowMs: round(to - from),
     vipHolderRoles: rolesAt(h, closedAt, finalHolders),
@@ -92,7 +104,10 @@ export function provenDualPolls(h: History): Set<Obs> {
     const holders = holdersOf(o.nodes);
     if (holders.length < 2) return;
     const at = o.at;
-    if (!at || holders.some((x) => at[x] === undefined)) { out.add(o); return; }
+    if (!at || holders.some((x) => at[x] === undefined)) {
+      out.add(o);
+      return;
+    }
     const byTime = [...holders].sort((a, b) => at[a]! - at[b]!);
     const firstStillHeld = all[i + 1] ? all[i + 1]!.nodes[byTime[0]!]?.vip === true : true;
     const lastHeldBefore = all[i - 1]?.nodes[byTime.at(-1)!]?.vip === true;
@@ -103,7 +118,12 @@ export function provenDualPolls(h: History): Set<Obs> {
 
 /** The outcome of a recorded act: its window and faulted node come from the act's own events. */
 export function actOutcome(h: History, end: ActEnd): Outcome {
-  const start = h.events.filter((e): e is Extract<HistoryEvent, { type: 'act'; phase: 'start' }> => e.type === 'act' && e.phase === 'start' && e.act === end.act && e.t <= end.from + 1).at(-1);
+  const start = h.events
+    .filter(
+      (e): e is Extract<HistoryEvent, { type: 'act'; phase: 'start' }> =>
+        e.type === 'act' && e.phase === 'start' && e.act === end.act && e.t <= end.from + 1,
+    )
+    .at(-1);
   return deriveOutcome(h, end.from, end.to, start?.faulted, end.t);
 }
 
@@ -111,10 +131,12 @@ export function actOutcome(h: History, end: ActEnd): Outcome {
 function rolesAt(h: History, closedAt: number, holders: string[]): Outcome['vipHolderRoles'] {
   const m = h.mysqlAt(closedAt);
   if (!m) return undefined;
-  return Object.fromEntries(holders.map((x) => {
-    const o = m.nodes[x];
-    return [x, !o?.up ? 'unreachable' : o.readOnly ? 'read_only' : 'writable'] as const;
-  }));
+  return Object.fromEntries(
+    holders.map((x) => {
+      const o = m.nodes[x];
+      return [x, !o?.up ? 'unreachable' : o.readOnly ? 'read_only' : 'writable'] as const;
+    }),
+  );
 }
 
 function longestStretch(all: Obs[], from: number, to: number, pred: (o: Obs) => boolean): number {

@@ -23,11 +23,15 @@ export function describeOutcome(o: Outcome): string {
   const roles = o.vipHolderRoles ?? {};
   const final = o.finalHolders.map((h) => (roles[h] && roles[h] !== 'writable' ? `${h} ${roles[h]}` : h));
   const parts = [`VIP ${o.vipAfter} (${o.initialHolders.join('+') || 'none'} → ${final.join('+') || 'none'})`];
-  if (o.dualVip.seen) parts.push(`dual VIP from +${ms(o.dualVip.firstAtMs)} for ${ms(o.dualVip.longestMs)}${o.dualVip.stillAtEnd ? ', still at end' : ''}`);
+  if (o.dualVip.seen)
+    parts.push(`dual VIP from +${ms(o.dualVip.firstAtMs)} for ${ms(o.dualVip.longestMs)}${o.dualVip.stillAtEnd ? ', still at end' : ''}`);
   if (o.timeToFailoverMs !== undefined) parts.push(`failover ${ms(o.timeToFailoverMs)}`);
   if (o.faulted) {
     const d = o.daemonsAfter[o.faulted];
-    if (d) parts.push(`${o.faulted}: corosync ${d.corosync ? 'up' : 'down'}, pacemakerd ${d.pacemakerd ? 'up' : 'down'}, ${d.children}/6 children`);
+    if (d)
+      parts.push(
+        `${o.faulted}: corosync ${d.corosync ? 'up' : 'down'}, pacemakerd ${d.pacemakerd ? 'up' : 'down'}, ${d.children}/6 children`,
+      );
   }
   return parts.join('; ');
 }
@@ -36,22 +40,28 @@ export function describeOutcome(o: Outcome): string {
 export function judge(e: Expectation, o: Outcome): Judgement {
   const m: string[] = [];
   if (!e.vipAfter.includes(o.vipAfter)) {
-    m.push(`expected the VIP to end ${e.vipAfter.join(' or ')}, saw ${o.vipAfter}: on ${o.finalHolders.join(' and ') || 'no node'} at +${ms(o.windowMs)} (was on ${o.initialHolders.join(' and ') || 'no node'})`);
+    m.push(
+      `expected the VIP to end ${e.vipAfter.join(' or ')}, saw ${o.vipAfter}: on ${o.finalHolders.join(' and ') || 'no node'} at +${ms(o.windowMs)} (was on ${o.initialHolders.join(' and ') || 'no node'})`,
+    );
   }
   if (e.finalHolderIs && o.finalHolders.length === 1 && o.faulted) {
     const role = o.finalHolders[0] === o.faulted ? 'faulted' : 'other';
-    if (!e.finalHolderIs.includes(role)) m.push(`expected the VIP to end on the ${e.finalHolderIs.join(' or ')} node, saw it on ${o.finalHolders[0]} (the ${role} node)`);
+    if (!e.finalHolderIs.includes(role))
+      m.push(`expected the VIP to end on the ${e.finalHolderIs.join(' or ')} node, saw it on ${o.finalHolders[0]} (the ${role} node)`);
   }
-  if (e.dualVipDuring === 'never' && o.dualVip.seen) m.push(`expected no dual VIP, saw one from +${ms(o.dualVip.firstAtMs)} lasting ${ms(o.dualVip.longestMs)}`);
+  if (e.dualVipDuring === 'never' && o.dualVip.seen)
+    m.push(`expected no dual VIP, saw one from +${ms(o.dualVip.firstAtMs)} lasting ${ms(o.dualVip.longestMs)}`);
   if (e.dualVipDuring === 'expected' && !o.dualVip.seen) m.push('expected a dual VIP (the notebook saw one), saw none');
   m.push(...overBudget(e, o));
   const want = e.faultedDaemonsAfter;
   const have = o.faulted ? o.daemonsAfter[o.faulted] : undefined;
   if (want && have) {
     for (const k of ['corosync', 'pacemakerd'] as const) {
-      if (want[k] !== undefined && want[k] !== have[k]) m.push(`expected ${k} on ${o.faulted} to be ${want[k] ? 'running' : 'gone'} afterwards, it was ${have[k] ? 'running' : 'gone'}`);
+      if (want[k] !== undefined && want[k] !== have[k])
+        m.push(`expected ${k} on ${o.faulted} to be ${want[k] ? 'running' : 'gone'} afterwards, it was ${have[k] ? 'running' : 'gone'}`);
     }
-    if (want.allChildren !== undefined && want.allChildren !== (have.children === 6)) m.push(`expected ${want.allChildren ? 'all six' : 'not all'} pacemaker children on ${o.faulted} afterwards, saw ${have.children}`);
+    if (want.allChildren !== undefined && want.allChildren !== (have.children === 6))
+      m.push(`expected ${want.allChildren ? 'all six' : 'not all'} pacemaker children on ${o.faulted} afterwards, saw ${have.children}`);
   }
   // The invariant no peer checks: the VIP leads to the writable primary. The seed's design moves
   // the VIP and the primary independently, so a VIP on the read_only replica is always a hazard.
@@ -77,8 +87,14 @@ function overBudget(e: Expectation, o: Outcome): string[] {
   if (e.failoverWithinMs !== undefined && o.timeToFailoverMs !== undefined && o.timeToFailoverMs > e.failoverWithinMs) {
     out.push(`failover took ${ms(o.timeToFailoverMs)}, over the profile's budget of ${ms(e.failoverWithinMs)} (failoverWithinMs)`);
   }
-  if (e.writesUnavailableWithinMs !== undefined && o.writesUnavailableMs !== undefined && o.writesUnavailableMs > e.writesUnavailableWithinMs) {
-    out.push(`writes through the VIP were unavailable for ${ms(o.writesUnavailableMs)}, over the profile's budget of ${ms(e.writesUnavailableWithinMs)} (writesUnavailableWithinMs)`);
+  if (
+    e.writesUnavailableWithinMs !== undefined &&
+    o.writesUnavailableMs !== undefined &&
+    o.writesUnavailableMs > e.writesUnavailableWithinMs
+  ) {
+    out.push(
+      `writes through the VIP were unavailable for ${ms(o.writesUnavailableMs)}, over the profile's budget of ${ms(e.writesUnavailableWithinMs)} (writesUnavailableWithinMs)`,
+    );
   }
   return out;
 }
@@ -101,7 +117,8 @@ export function missingEvidence(e: Expectation, end: ActEnd): string | undefined
   if (!end.settled) return `the window closed at +${ms(end.to - end.from)} while the cluster was still changing`;
   const need = e.maxObservationGapMs ?? DEFAULT_MAX_OBSERVATION_GAP_MS;
   if (end.polling.maxGapMs === undefined) return 'no observer polls during the act';
-  if (end.polling.maxGapMs > need) return `observer polls up to ${end.polling.maxGapMs} ms apart during the act (it needs ≤ ${need} ms): a short dual VIP could fall between two polls`;
+  if (end.polling.maxGapMs > need)
+    return `observer polls up to ${end.polling.maxGapMs} ms apart during the act (it needs ≤ ${need} ms): a short dual VIP could fall between two polls`;
   return undefined;
 }
 

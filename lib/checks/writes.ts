@@ -13,7 +13,9 @@ export const writesOf = (h: History, from = 0, to = Infinity): WriteEvent[] =>
 export function longestWriteGap(h: History, from = 0, to = Infinity): number | undefined {
   const w = writesOf(h, from, to);
   if (!w.length) return undefined;
-  const before = writesOf(h, 0, from).filter((e) => e.result === 'ok').at(-1);
+  const before = writesOf(h, 0, from)
+    .filter((e) => e.result === 'ok')
+    .at(-1);
   let longest = 0;
   let lastOk: number | undefined = before?.t ?? w[0]!.t;
   let failing = false;

@@ -20,11 +20,21 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) { console.log(USAGE); return 0; }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new HarnessError(`--repeat must be a positive integer, got "${values.repeat}"`);
   const cases = values.case?.flatMap((c) => c.split(',')).filter(Boolean);
-  const { ok, runId } = await runScenarios({ cases, repeat, profile: values.profile, strict: values.strict, target: values.target, labAttach: values.lab });
+  const { ok, runId } = await runScenarios({
+    cases,
+    repeat,
+    profile: values.profile,
+    strict: values.strict,
+    target: values.target,
+    labAttach: values.lab,
+  });
   console.log(`\nrun ${runId}: results in reports/runs/${runId}/`);
   return ok ? 0 : 1;
 }

@@ -11,7 +11,10 @@ const USAGE = `usage: npm run judge -- PATH
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const path = positionals[0];
   if (!path) throw new HarnessError('npm run judge needs a PATH', USAGE);
   const rows = rejudge(path);
@@ -19,9 +22,13 @@ async function main(argv: string[]): Promise<number> {
   for (const r of rows) {
     const same = r.recorded === r.now;
     if (!same) differ++;
-    process.stdout.write(`${same ? 'same   ' : 'DIFFERS'}  ${r.caseRun}  ${r.what}: ${r.now.toUpperCase()}${same ? '' : ` (recorded ${r.recorded?.toUpperCase() ?? 'nothing'})`} — ${r.detail}\n`);
+    process.stdout.write(
+      `${same ? 'same   ' : 'DIFFERS'}  ${r.caseRun}  ${r.what}: ${r.now.toUpperCase()}${same ? '' : ` (recorded ${r.recorded?.toUpperCase() ?? 'nothing'})`} — ${r.detail}\n`,
+    );
   }
-  process.stdout.write(`\n${rows.length} verdicts judged again from the histories: ${rows.length - differ} the same, ${differ} different\n`);
+  process.stdout.write(
+    `\n${rows.length} verdicts judged again from the histories: ${rows.length - differ} the same, ${differ} different\n`,
+  );
   return differ ? 1 : 0;
 }
 

@@ -21,7 +21,9 @@ options: --profile NAME|PATH (seed)  --name NAME (lab)  --subnet A.B.C.0/24 (the
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true, strict: true,
+    args: argv,
+    allowPositionals: true,
+    strict: true,
     options: {
       profile: { type: 'string', default: process.env.MHC_PROFILE ?? 'seed' },
       name: { type: 'string', default: process.env.MHC_LAB ?? 'lab' },
@@ -33,7 +35,10 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const [cmd, ...rest] = positionals;
-  if (values.help || !cmd) { console.log(USAGE); return cmd ? 0 : 2; }
+  if (values.help || !cmd) {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
   const log = new StepLog();
   const profile = () => Profile.load(values.profile);
   switch (cmd) {

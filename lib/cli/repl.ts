@@ -29,23 +29,34 @@ options: --lab NAME (lab)  --profile NAME|PATH (the lab's)  --json`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true, strict: true,
+    args: argv,
+    allowPositionals: true,
+    strict: true,
     options: {
       lab: { type: 'string', default: process.env.MHC_LAB ?? 'lab' },
       profile: { type: 'string', default: process.env.MHC_PROFILE },
-      primary: { type: 'string' }, replica: { type: 'string' }, to: { type: 'string' },
-      host: { type: 'string' }, file: { type: 'string' },
+      primary: { type: 'string' },
+      replica: { type: 'string' },
+      to: { type: 'string' },
+      host: { type: 'string' },
+      file: { type: 'string' },
       timeout: { type: 'string', default: '10' },
-      watch: { type: 'string' }, interval: { type: 'string', default: '1000' }, 'fail-after': { type: 'string', default: '3' },
+      watch: { type: 'string' },
+      interval: { type: 'string', default: '1000' },
+      'fail-after': { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const [cmd] = positionals;
-  if (values.help || !cmd) { console.log(USAGE); return cmd ? 0 : 2; }
+  if (values.help || !cmd) {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
   const s = readState(values.lab);
   const lab = StartedNetnsLab.attach(values.lab, Profile.load(values.profile ?? s?.profileDir ?? 'seed'));
-  const out = (v: unknown, text: string) => console.log(values.json ? JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x), 2) : text);
+  const out = (v: unknown, text: string) =>
+    console.log(values.json ? JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : x), 2) : text);
   const num = (name: string, v: string) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new HarnessError(`--${name} must be a positive number, not "${v}"`);
@@ -87,16 +98,26 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'switchover': {
       const r = await switchover(lab, { newPrimary: values.to, catchUpTimeoutMs: num('timeout', values.timeout) * 1000 });
-      out(r, `switched over in ${(r.ms / 1000).toFixed(1)} s: ${r.newPrimary} is the primary, ${r.oldPrimary} its read_only replica (at ${r.gtid})`);
+      out(
+        r,
+        `switched over in ${(r.ms / 1000).toFixed(1)} s: ${r.newPrimary} is the primary, ${r.oldPrimary} its read_only replica (at ${r.gtid})`,
+      );
       return 0;
     }
     case 'failover': {
       if (values.watch) {
         const r = await monitor(lab, {
-          durationMs: num('watch', values.watch) * 1000, intervalMs: num('interval', values.interval), failAfter: num('fail-after', values['fail-after']),
+          durationMs: num('watch', values.watch) * 1000,
+          intervalMs: num('interval', values.interval),
+          failAfter: num('fail-after', values['fail-after']),
           onEvent: (l) => console.error(redact(l)),
         });
-        out(r, r.failover ? `failed over: ${r.failover.promoted} is the primary (${r.failover.failed}: ${r.failover.reason})` : `no failover needed (${r.checks} checks)`);
+        out(
+          r,
+          r.failover
+            ? `failed over: ${r.failover.promoted} is the primary (${r.failover.failed}: ${r.failover.reason})`
+            : `no failover needed (${r.checks} checks)`,
+        );
         return 0;
       }
       const r = await failover(lab, { drainTimeoutMs: num('timeout', values.timeout) * 1000 });

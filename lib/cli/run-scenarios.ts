@@ -21,12 +21,15 @@ export interface ScenarioRunOptions {
 
 /** Scenario files for case numbers like "1", "4", "07". */
 export function scenarioFiles(cases?: string[]): string[] {
-  const all = readdirSync(SCENARIOS).filter((f) => f.endsWith('.test.ts')).sort();
+  const all = readdirSync(SCENARIOS)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort();
   if (!cases?.length) return all.map((f) => join('scenarios', f));
   return cases.map((c) => {
     const n = c.replace(/^0+/, '');
     const f = all.find((x) => x.replace(/^0+/, '').startsWith(`${n}-`));
-    if (!f) throw new HarnessError(`no scenario for case "${c}"`, `cases are ${all.map((x) => x.split('-')[0]!.replace(/^0+/, '')).join(', ')}`);
+    if (!f)
+      throw new HarnessError(`no scenario for case "${c}"`, `cases are ${all.map((x) => x.split('-')[0]!.replace(/^0+/, '')).join(', ')}`);
     return join('scenarios', f);
   });
 }
@@ -70,14 +73,19 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
     if (interrupted) return;
     interrupted = true;
     markInterrupted(runId);
-    process.stderr.write(`\ninterrupted: the running case stops and undoes its faults; the cases after it are skipped${o.labAttach || target !== 'netns' ? '; then the cluster is repaired' : ''}\n`);
+    process.stderr.write(
+      `\ninterrupted: the running case stops and undoes its faults; the cases after it are skipped${o.labAttach || target !== 'netns' ? '; then the cluster is repaired' : ''}\n`,
+    );
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   let failed = true;
   try {
     await vitest.start(files);
-    failed = vitest.state.getFiles().some((f) => f.result?.state === 'fail') || vitest.state.getCountOfFailedTests() > 0 || vitest.state.getUnhandledErrors().length > 0;
+    failed =
+      vitest.state.getFiles().some((f) => f.result?.state === 'fail') ||
+      vitest.state.getCountOfFailedTests() > 0 ||
+      vitest.state.getUnhandledErrors().length > 0;
   } finally {
     await vitest.close(); // the suite's teardown: a lab brought up for the run goes down here
     process.off('SIGINT', onInterrupt);
@@ -87,7 +95,14 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
     const config = await loadTargetConfig(target);
     const t = config ? sshTargetFor(config) : selectTarget({ labName: o.labAttach });
     const h = await heal(t, (l) => process.stderr.write(`${l}\n`));
-    process.stderr.write(h.ok ? 'cluster repaired: every audit passes\n' : `cluster NOT repaired: ${h.results.filter((r) => !r.ok).map((r) => `${r.audit}: ${r.detail}`).join('; ')}\n`);
+    process.stderr.write(
+      h.ok
+        ? 'cluster repaired: every audit passes\n'
+        : `cluster NOT repaired: ${h.results
+            .filter((r) => !r.ok)
+            .map((r) => `${r.audit}: ${r.detail}`)
+            .join('; ')}\n`,
+    );
     return { runId, ok: false };
   }
   return { runId, ok: !failed && !interrupted };

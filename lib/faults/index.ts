@@ -71,19 +71,31 @@ export const killChild = (host: string, child: PacemakerChild): Fault => ({
   destructive: true,
   async inject(t) {
     const pid = await signalDaemon(t, host, child, 'SIGKILL');
-    await waitFor(`${child} (PID ${pid}) on ${host} to die`, async () => (await clusterDaemons(t, host))[child] !== pid, { timeoutMs: 5_000, intervalMs: 20 });
+    await waitFor(`${child} (PID ${pid}) on ${host} to die`, async () => (await clusterDaemons(t, host))[child] !== pid, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    });
   },
   async undo(t, h) {
     await restartClusterStack(t, host).catch(async () => {
       const d = await clusterDaemons(t, host);
-      h.step('recovery beyond the notebook', `children still down on ${host}: ${PACEMAKER_CHILDREN.filter((c) => !d[c]).join(', ')}; service pacemaker restart`);
+      h.step(
+        'recovery beyond the notebook',
+        `children still down on ${host}: ${PACEMAKER_CHILDREN.filter((c) => !d[c]).join(', ')}; service pacemaker restart`,
+      );
       // With pacemaker-attrd gone (seen after kill -9 pacemaker-based), the controller's shutdown
       // request cannot complete and the stop waits shutdown-escalation (20 min): bounded here,
       // then the operator's way for a hung node — the stack killed by PID and started again.
-      await stopPacemaker(t, host, 20_000).then(() => startPacemaker(t, host), async (e: Error) => {
-        h.step('recovery beyond the notebook', `service pacemaker stop hung on ${host} (${e.message}); kill -9 of its cluster stack by PID, VIP removed by hand, corosync and pacemaker started again`);
-        await restartStackByPid(t, host);
-      });
+      await stopPacemaker(t, host, 20_000).then(
+        () => startPacemaker(t, host),
+        async (e: Error) => {
+          h.step(
+            'recovery beyond the notebook',
+            `service pacemaker stop hung on ${host} (${e.message}); kill -9 of its cluster stack by PID, VIP removed by hand, corosync and pacemaker started again`,
+          );
+          await restartStackByPid(t, host);
+        },
+      );
     });
   },
 });

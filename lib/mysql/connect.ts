@@ -10,7 +10,12 @@ export interface Credentials {
  * A mysql2 connection to a host's server, over a stream that starts inside the management host
  * (the harness never connects to a lab address from its own namespace).
  */
-export async function connectMysql(t: Target, hostOrAddress: string, creds: Credentials = t.profile.config.mysql.admin, timeoutMs = 5_000): Promise<mysql.Connection> {
+export async function connectMysql(
+  t: Target,
+  hostOrAddress: string,
+  creds: Credentials = t.profile.config.mysql.admin,
+  timeoutMs = 5_000,
+): Promise<mysql.Connection> {
   const address = t.profile.hosts.find((h) => h.name === hostOrAddress)?.address ?? hostOrAddress;
   const port = t.profile.config.mysql.port;
   return mysql.createConnection({

@@ -38,7 +38,15 @@ export interface Dialect {
 }
 
 /** The notebook's backup: mysqldump --all-databases --single-transaction --skip-lock-tables --flush-logs --master-data=2 --triggers --routines --events. */
-const NOTEBOOK_DUMP = ['--all-databases', '--single-transaction', '--skip-lock-tables', '--flush-logs', '--triggers', '--routines', '--events'];
+const NOTEBOOK_DUMP = [
+  '--all-databases',
+  '--single-transaction',
+  '--skip-lock-tables',
+  '--flush-logs',
+  '--triggers',
+  '--routines',
+  '--events',
+];
 
 export const MARIADB: Dialect = {
   name: 'mariadb',
@@ -46,10 +54,12 @@ export const MARIADB: Dialect = {
   stopReplica: 'STOP SLAVE',
   startReplica: 'START SLAVE',
   resetReplicaAll: 'RESET SLAVE ALL',
-  changeSource: "CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1",
+  changeSource:
+    'CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1',
   gtidExecuted: 'SELECT @@GLOBAL.gtid_current_pos AS gtid',
   // MariaDB always logs GTIDs: gtid_mode is ON by construction, strict mode is the guard that matters.
-  facts: "SELECT VERSION() AS version, @@GLOBAL.server_id AS server_id, @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_replica_updates, @@GLOBAL.read_only AS read_only, 'ON' AS gtid_mode, IF(@@GLOBAL.gtid_strict_mode, 'ON', 'OFF') AS gtid_strict, @@GLOBAL.gtid_current_pos AS gtid",
+  facts:
+    "SELECT VERSION() AS version, @@GLOBAL.server_id AS server_id, @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_replica_updates, @@GLOBAL.read_only AS read_only, 'ON' AS gtid_mode, IF(@@GLOBAL.gtid_strict_mode, 'ON', 'OFF') AS gtid_strict, @@GLOBAL.gtid_current_pos AS gtid",
   alignReplicaPosition: ['SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos'],
   resetBinlogs: 'RESET MASTER',
   setDumpPosition: 'SET GLOBAL gtid_slave_pos = ?',
@@ -66,9 +76,11 @@ export const MYSQL8: Dialect = {
   stopReplica: 'STOP REPLICA',
   startReplica: 'START REPLICA',
   resetReplicaAll: 'RESET REPLICA ALL',
-  changeSource: 'CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1',
+  changeSource:
+    'CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1',
   gtidExecuted: 'SELECT @@GLOBAL.gtid_executed AS gtid',
-  facts: 'SELECT VERSION() AS version, @@GLOBAL.server_id AS server_id, @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_replica_updates AS log_replica_updates, @@GLOBAL.read_only AS read_only, @@GLOBAL.gtid_mode AS gtid_mode, @@GLOBAL.enforce_gtid_consistency AS gtid_strict, @@GLOBAL.gtid_executed AS gtid',
+  facts:
+    'SELECT VERSION() AS version, @@GLOBAL.server_id AS server_id, @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_replica_updates AS log_replica_updates, @@GLOBAL.read_only AS read_only, @@GLOBAL.gtid_mode AS gtid_mode, @@GLOBAL.enforce_gtid_consistency AS gtid_strict, @@GLOBAL.gtid_executed AS gtid',
   alignReplicaPosition: [],
   // MySQL 8.4 spells it RESET BINARY LOGS AND GTIDS; 8.0 accepts only this.
   resetBinlogs: 'RESET MASTER',

@@ -7,7 +7,10 @@ import { daemonPids, parsePs, type ClusterDaemon } from './processes.js';
 
 /** crm_mon's view from `host`, or undefined when Pacemaker there does not answer. */
 export async function crmMon(t: Target, host: string): Promise<CrmMonView | undefined> {
-  const r = await t.exec(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--output-as=xml'], { check: false, timeoutMs: 10_000 });
+  const r = await t.exec(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--output-as=xml'], {
+    check: false,
+    timeoutMs: 10_000,
+  });
   if (r.exitCode !== 0 || !r.stdout.includes('<pacemaker-result')) return undefined;
   const view = parseCrmMonXml(r.stdout);
   // crm_mon answers from the CIB even when the controller is gone; no DC means no working cluster view.
@@ -16,7 +19,9 @@ export async function crmMon(t: Target, host: string): Promise<CrmMonView | unde
 
 /** Raw crm_mon XML (for reports). */
 export async function crmMonXml(t: Target, host: string): Promise<string> {
-  return (await t.exec(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--output-as=xml'], { check: false, timeoutMs: 10_000 })).stdout;
+  return (
+    await t.exec(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--output-as=xml'], { check: false, timeoutMs: 10_000 })
+  ).stdout;
 }
 
 export async function locationConstraints(t: Target, host: string): Promise<LocationConstraint[] | undefined> {

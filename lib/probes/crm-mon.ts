@@ -8,8 +8,26 @@ export interface CrmMonView {
   pacemakerdState?: string;
   withQuorum: boolean;
   nodes: { name: string; id: string; online: boolean; standby: boolean; unclean: boolean; pending: boolean }[];
-  resources: { id: string; agent: string; role: string; active: boolean; failed: boolean; blocked: boolean; managed: boolean; runningOn: string[] }[];
-  failures: { opKey: string; node: string; task: string; exitStatus: string; exitReason: string; exitCode: number; status: string; lastRcChange?: string }[];
+  resources: {
+    id: string;
+    agent: string;
+    role: string;
+    active: boolean;
+    failed: boolean;
+    blocked: boolean;
+    managed: boolean;
+    runningOn: string[];
+  }[];
+  failures: {
+    opKey: string;
+    node: string;
+    task: string;
+    exitStatus: string;
+    exitReason: string;
+    exitCode: number;
+    status: string;
+    lastRcChange?: string;
+  }[];
   bans: { id: string; resource: string; node: string; weight: number }[];
 }
 
@@ -39,16 +57,32 @@ export function parseCrmMonXml(text: string): CrmMonView {
     pacemakerdState: root.pacemakerd?.state,
     withQuorum: bool(dc?.with_quorum),
     nodes: (root.nodes?.node ?? []).map((n: any) => ({
-      name: n.name, id: String(n.id), online: bool(n.online), standby: bool(n.standby),
-      unclean: bool(n.unclean), pending: bool(n.pending),
+      name: n.name,
+      id: String(n.id),
+      online: bool(n.online),
+      standby: bool(n.standby),
+      unclean: bool(n.unclean),
+      pending: bool(n.pending),
     })),
     resources: rawResources.map((r) => ({
-      id: r.id, agent: r.resource_agent, role: r.role, active: bool(r.active), failed: bool(r.failed),
-      blocked: bool(r.blocked), managed: bool(r.managed), runningOn: (r.node ?? []).map((n: any) => n.name),
+      id: r.id,
+      agent: r.resource_agent,
+      role: r.role,
+      active: bool(r.active),
+      failed: bool(r.failed),
+      blocked: bool(r.blocked),
+      managed: bool(r.managed),
+      runningOn: (r.node ?? []).map((n: any) => n.name),
     })),
     failures: (root.failures?.failure ?? []).map((f: any) => ({
-      opKey: f.op_key, node: f.node, task: f.task, exitStatus: f.exitstatus, exitReason: f.exitreason ?? '',
-      exitCode: Number(f.exitcode), status: f.status, lastRcChange: f['last-rc-change'],
+      opKey: f.op_key,
+      node: f.node,
+      task: f.task,
+      exitStatus: f.exitstatus,
+      exitReason: f.exitreason ?? '',
+      exitCode: Number(f.exitcode),
+      status: f.status,
+      lastRcChange: f['last-rc-change'],
     })),
     bans: (root.bans?.ban ?? []).map((b: any) => ({ id: b.id, resource: b.resource, node: b.node, weight: Number(b.weight) })),
   };
@@ -65,10 +99,17 @@ export interface LocationConstraint {
 }
 
 export function parseConstraintsXml(text: string): LocationConstraint[] {
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n, _p, _l, isAttribute) => !isAttribute && n === 'rsc_location' }).parse(text);
+  const doc = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    isArray: (n, _p, _l, isAttribute) => !isAttribute && n === 'rsc_location',
+  }).parse(text);
   const cons = doc.constraints ?? doc.cib?.configuration?.constraints ?? {};
   return (cons.rsc_location ?? []).map((l: any) => ({
-    id: l.id, resource: l.rsc, node: l.node, score: String(l.score ?? l['score-attribute'] ?? ''),
+    id: l.id,
+    resource: l.rsc,
+    node: l.node,
+    score: String(l.score ?? l['score-attribute'] ?? ''),
     cli: /^cli-(prefer|ban)-/.test(l.id),
   }));
 }

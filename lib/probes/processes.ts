@@ -1,6 +1,11 @@
 /** The cluster daemons running on a host, from `ps -e -o pid=,ppid=,comm=`. */
 export const PACEMAKER_CHILDREN = [
-  'pacemaker-based', 'pacemaker-fenced', 'pacemaker-execd', 'pacemaker-attrd', 'pacemaker-schedulerd', 'pacemaker-controld',
+  'pacemaker-based',
+  'pacemaker-fenced',
+  'pacemaker-execd',
+  'pacemaker-attrd',
+  'pacemaker-schedulerd',
+  'pacemaker-controld',
 ] as const;
 export type PacemakerChild = (typeof PACEMAKER_CHILDREN)[number];
 export const CLUSTER_DAEMONS = ['corosync', 'pacemakerd', ...PACEMAKER_CHILDREN, 'mariadbd', 'sshd'] as const;

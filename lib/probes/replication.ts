@@ -22,24 +22,32 @@ export async function readServerState(c: Connection, host: string): Promise<Serv
   const [g] = await query(c, d.gtidExecuted);
   const rs = await query(c, d.showReplicaStatus);
   return {
-    host, reachable: true, version: String(v!.v), dialect: d.name, readOnly: Number(v!.ro) === 1, serverId: Number(v!.sid),
-    gtidExecuted: String(g?.gtid ?? ''), replica: parseReplicaStatus(rs[0]),
+    host,
+    reachable: true,
+    version: String(v!.v),
+    dialect: d.name,
+    readOnly: Number(v!.ro) === 1,
+    serverId: Number(v!.sid),
+    gtidExecuted: String(g?.gtid ?? ''),
+    replica: parseReplicaStatus(rs[0]),
   };
 }
 
 /** Replication state of every db host, read over mysql2 from the management host. */
 export async function replicationState(t: Target, timeoutMs = 5_000): Promise<ServerState[]> {
-  return Promise.all(t.profile.dbHosts.map(async (h) => {
-    let c: Connection | undefined;
-    try {
-      c = await connectMysql(t, h.name, undefined, timeoutMs);
-      return await readServerState(c, h.name);
-    } catch (e) {
-      return { host: h.name, reachable: false, error: (e as Error).message };
-    } finally {
-      await c?.end().catch(() => c?.destroy());
-    }
-  }));
+  return Promise.all(
+    t.profile.dbHosts.map(async (h) => {
+      let c: Connection | undefined;
+      try {
+        c = await connectMysql(t, h.name, undefined, timeoutMs);
+        return await readServerState(c, h.name);
+      } catch (e) {
+        return { host: h.name, reachable: false, error: (e as Error).message };
+      } finally {
+        await c?.end().catch(() => c?.destroy());
+      }
+    }),
+  );
 }
 
 export const replicaRunning = (s: ServerState) => s.replica?.ioRunning === 'Yes' && s.replica?.sqlRunning === 'Yes';
@@ -50,5 +58,8 @@ export const replicaRunning = (s: ServerState) => s.replica?.ioRunning === 'Yes'
  */
 export function localGtidsOnReplica(s: ServerState): string[] {
   if (!s.replica || s.dialect !== 'mariadb' || !s.gtidExecuted || s.serverId === undefined) return [];
-  return s.gtidExecuted.split(',').map((x) => x.trim()).filter((g) => g.split('-')[1] === String(s.serverId));
+  return s.gtidExecuted
+    .split(',')
+    .map((x) => x.trim())
+    .filter((g) => g.split('-')[1] === String(s.serverId));
 }

@@ -54,16 +54,35 @@ export function formatStatus(s: ClusterStatus): string {
   for (const o of s.overrides) out.push(`  ${describeOverride(o, true)}`);
   out.push(`nodes:       ${s.nodes.map((n) => `${n.name} ${n.online ? 'online' : 'OFFLINE'}`).join(', ')}; DC: ${s.dc ?? 'none'}`);
   const vipNote = s.vip.holders.length > 1 ? '  ← DUAL VIP' : s.vip.holders.length === 0 ? '  ← NO HOLDER' : '';
-  out.push(`VIP ${s.vip.ip}: on ${s.vip.holders.join(' + ') || 'no node'} (Pacemaker says: ${s.vip.pacemakerSays.join(', ') || 'stopped'})${vipNote}`);
+  out.push(
+    `VIP ${s.vip.ip}: on ${s.vip.holders.join(' + ') || 'no node'} (Pacemaker says: ${s.vip.pacemakerSays.join(', ') || 'stopped'})${vipNote}`,
+  );
   for (const [h, d] of Object.entries(s.daemons)) {
-    out.push(`  ${h}: ${Object.entries(d).map(([k, v]) => `${k}[${v}]`).join(' ') || 'no cluster daemons'}`);
+    out.push(
+      `  ${h}: ${
+        Object.entries(d)
+          .map(([k, v]) => `${k}[${v}]`)
+          .join(' ') || 'no cluster daemons'
+      }`,
+    );
   }
-  out.push(`failed actions: ${s.failedActions.length ? s.failedActions.map((f) => `${f.opKey} on ${f.node}: ${f.exitStatus}`).join('; ') : 'none'}`);
-  out.push(`constraints:    ${s.constraints.length ? s.constraints.map((c) => `${c.id} (${c.resource} ${c.score} ${c.node ?? ''})`).join('; ') : 'none'}`);
+  out.push(
+    `failed actions: ${s.failedActions.length ? s.failedActions.map((f) => `${f.opKey} on ${f.node}: ${f.exitStatus}`).join('; ') : 'none'}`,
+  );
+  out.push(
+    `constraints:    ${s.constraints.length ? s.constraints.map((c) => `${c.id} (${c.resource} ${c.score} ${c.node ?? ''})`).join('; ') : 'none'}`,
+  );
   for (const r of s.replication) {
-    if (!r.reachable) { out.push(`mysql ${r.host}: UNREACHABLE (${r.error})`); continue; }
-    const role = r.replica ? `replica of ${r.replica.sourceHost} io=${r.replica.ioRunning} sql=${r.replica.sqlRunning} lag=${r.replica.secondsBehind ?? '-'}` : 'not a replica';
-    out.push(`mysql ${r.host}: ${r.readOnly ? 'read_only' : 'writable'}, ${role}, gtid ${r.gtidExecuted || '(empty)'}${r.replica && !replicaRunning(r) && r.replica.lastIoError ? `, error: ${r.replica.lastIoError}` : ''}`);
+    if (!r.reachable) {
+      out.push(`mysql ${r.host}: UNREACHABLE (${r.error})`);
+      continue;
+    }
+    const role = r.replica
+      ? `replica of ${r.replica.sourceHost} io=${r.replica.ioRunning} sql=${r.replica.sqlRunning} lag=${r.replica.secondsBehind ?? '-'}`
+      : 'not a replica';
+    out.push(
+      `mysql ${r.host}: ${r.readOnly ? 'read_only' : 'writable'}, ${role}, gtid ${r.gtidExecuted || '(empty)'}${r.replica && !replicaRunning(r) && r.replica.lastIoError ? `, error: ${r.replica.lastIoError}` : ''}`,
+    );
   }
   return out.join('\n');
 }

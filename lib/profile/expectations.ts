@@ -26,13 +26,15 @@ export const expectationSchema = z.object({
    * Dangerous outcomes that are allowed (seen in the lab) but do not happen every run: the verdict
    * is "hazard" only in the runs where they happen, "pass" otherwise.
    */
-  hazardIf: z.object({
-    dualVip: z.string().optional(),
-    vipMoved: z.string().optional(),
-    /** The VIP is still on both nodes when the act has settled. */
-    vipBoth: z.string().optional(),
-    childDown: z.string().optional(),
-  }).optional(),
+  hazardIf: z
+    .object({
+      dualVip: z.string().optional(),
+      vipMoved: z.string().optional(),
+      /** The VIP is still on both nodes when the act has settled. */
+      vipBoth: z.string().optional(),
+      childDown: z.string().optional(),
+    })
+    .optional(),
   /** Budget: fault start → the VIP seen on another node; slower is a fail naming both figures. */
   failoverWithinMs: z.number().int().positive().optional(),
   /** Budget: the longest stretch in the act with no write acknowledged through the VIP. */
@@ -48,16 +50,23 @@ const fileSchema = z.object({ $comment: z.string().optional(), acts: z.record(z.
 
 export function loadExpectations(profile: Profile): Record<string, Expectation> {
   const f = join(profile.dir, 'expectations.json');
-  if (!existsSync(f)) throw new HarnessError(`profile ${profile.name} has no expectations.json`, `copy profiles/seed/expectations.json into ${profile.dir}`);
+  if (!existsSync(f))
+    throw new HarnessError(`profile ${profile.name} has no expectations.json`, `copy profiles/seed/expectations.json into ${profile.dir}`);
   const parsed = fileSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));
   if (!parsed.success) {
-    throw new HarnessError(`${relative(process.cwd(), f)} is not valid:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    throw new HarnessError(
+      `${relative(process.cwd(), f)} is not valid:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
   }
   return parsed.data.acts;
 }
 
 export function expectationFor(all: Record<string, Expectation>, actId: string, profile: Profile): Expectation {
   const e = all[actId];
-  if (!e) throw new HarnessError(`no expectation for act "${actId}" in ${profile.dir}/expectations.json`, 'add one: what the notebook says happens');
+  if (!e)
+    throw new HarnessError(
+      `no expectation for act "${actId}" in ${profile.dir}/expectations.json`,
+      'add one: what the notebook says happens',
+    );
   return e;
 }

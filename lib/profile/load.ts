@@ -35,18 +35,33 @@ export class Profile {
     readonly vip: VipPrimitive,
   ) {}
 
-  get name() { return this.config.name; }
-  get subnet() { return this.config.network.subnet; }
-  get prefix() { return this.subnet.split('.').slice(0, 3).join('.'); }
-  get nic() { return this.config.network.interface; }
+  get name() {
+    return this.config.name;
+  }
+  get subnet() {
+    return this.config.network.subnet;
+  }
+  get prefix() {
+    return this.subnet.split('.').slice(0, 3).join('.');
+  }
+  get nic() {
+    return this.config.network.interface;
+  }
 
   get hosts(): HostSpec[] {
     return Object.entries(this.config.hosts).map(([name, h]) => ({
-      name, address: h.address, role: h.role, fqdn: `${name}.${this.config.network.domain}`,
+      name,
+      address: h.address,
+      role: h.role,
+      fqdn: `${name}.${this.config.network.domain}`,
     }));
   }
-  get dbHosts(): HostSpec[] { return this.hosts.filter((h) => h.role === 'db'); }
-  get managementHost(): HostSpec { return this.hosts.find((h) => h.role === 'management')!; }
+  get dbHosts(): HostSpec[] {
+    return this.hosts.filter((h) => h.role === 'db');
+  }
+  get managementHost(): HostSpec {
+    return this.hosts.find((h) => h.role === 'management')!;
+  }
   host(name: string): HostSpec {
     const h = this.hosts.find((x) => x.name === name);
     if (!h) throw new HarnessError(`profile ${this.name} has no host "${name}"`, `hosts are ${this.hosts.map((x) => x.name).join(', ')}`);
@@ -57,7 +72,11 @@ export class Profile {
     const dir = existsSync(nameOrPath) ? resolve(nameOrPath) : join(PROFILES_DIR, nameOrPath);
     const file = (p: string) => {
       const f = join(dir, p);
-      if (!existsSync(f)) throw new HarnessError(`profile ${nameOrPath}: missing ${rel(f)}`, `a profile directory holds profile.json, corosync.conf, cluster.crm and mysql/*.cnf (see profiles/seed)`);
+      if (!existsSync(f))
+        throw new HarnessError(
+          `profile ${nameOrPath}: missing ${rel(f)}`,
+          `a profile directory holds profile.json, corosync.conf, cluster.crm and mysql/*.cnf (see profiles/seed)`,
+        );
       return readFileSync(f, 'utf8');
     };
     let raw: unknown;
@@ -75,7 +94,9 @@ export class Profile {
     const config = parsed.data;
     registerSecret(config.mysql.admin.password);
     registerSecret(config.mysql.replication.password);
-    const dbNames = Object.entries(config.hosts).filter(([, h]) => h.role === 'db').map(([n]) => n);
+    const dbNames = Object.entries(config.hosts)
+      .filter(([, h]) => h.role === 'db')
+      .map(([n]) => n);
     const files: ProfileFiles = {
       corosyncConf: file('corosync.conf'),
       clusterCrm: file('cluster.crm'),
@@ -83,7 +104,11 @@ export class Profile {
       mysqlHost: Object.fromEntries(dbNames.map((n) => [n, file(`mysql/${n}.cnf`)])),
     };
     const vip = findVipPrimitive(files.clusterCrm);
-    if (!vip) throw new HarnessError(`${rel(join(dir, 'cluster.crm'))}: no ocf:heartbeat:IPaddr2 primitive with params ip=…`, 'the harness follows the VIP that this primitive defines');
+    if (!vip)
+      throw new HarnessError(
+        `${rel(join(dir, 'cluster.crm'))}: no ocf:heartbeat:IPaddr2 primitive with params ip=…`,
+        'the harness follows the VIP that this primitive defines',
+      );
     checkConsistency(dir, config, files, vip);
     return new Profile(dir, config, files, vip);
   }
@@ -115,20 +140,33 @@ function checkConsistency(dir: string, config: ProfileConfig, files: ProfileFile
   const where = (f: string) => rel(join(dir, f));
   const prefix = `${config.network.subnet.split('.').slice(0, 3).join('.')}.`;
   for (const [n, h] of Object.entries(config.hosts)) {
-    if (!h.address.startsWith(prefix)) throw new HarnessError(`${where('profile.json')}: host ${n} address ${h.address} is outside ${config.network.subnet}`);
+    if (!h.address.startsWith(prefix))
+      throw new HarnessError(`${where('profile.json')}: host ${n} address ${h.address} is outside ${config.network.subnet}`);
   }
-  if (!vip.ip.startsWith(prefix)) throw new HarnessError(`${where('cluster.crm')} line ${vip.line}: VIP ${vip.ip} is outside ${config.network.subnet}`);
-  if (vip.nic && vip.nic !== config.network.interface) throw new HarnessError(`${where('cluster.crm')} line ${vip.line}: VIP nic=${vip.nic} but profile.json network.interface is ${config.network.interface}`);
+  if (!vip.ip.startsWith(prefix))
+    throw new HarnessError(`${where('cluster.crm')} line ${vip.line}: VIP ${vip.ip} is outside ${config.network.subnet}`);
+  if (vip.nic && vip.nic !== config.network.interface)
+    throw new HarnessError(
+      `${where('cluster.crm')} line ${vip.line}: VIP nic=${vip.nic} but profile.json network.interface is ${config.network.interface}`,
+    );
   const dbs = Object.entries(config.hosts).filter(([, h]) => h.role === 'db');
   const nodes = corosyncNodes(files.corosyncConf);
   for (const [n, h] of dbs) {
     const node = nodes.find((x) => x.name === n);
-    if (!node) throw new HarnessError(`${where('corosync.conf')}: nodelist has no node named ${n}`, `each db host of profile.json needs a nodelist entry with name: ${n}`);
-    if (node.ring0_addr !== h.address) throw new HarnessError(`${where('corosync.conf')}: node ${n} ring0_addr ${node.ring0_addr} differs from profile.json address ${h.address}`);
+    if (!node)
+      throw new HarnessError(
+        `${where('corosync.conf')}: nodelist has no node named ${n}`,
+        `each db host of profile.json needs a nodelist entry with name: ${n}`,
+      );
+    if (node.ring0_addr !== h.address)
+      throw new HarnessError(
+        `${where('corosync.conf')}: node ${n} ring0_addr ${node.ring0_addr} differs from profile.json address ${h.address}`,
+      );
   }
   const { primary, replica } = config.mysql.replication;
   for (const r of [primary, replica]) {
-    if (config.hosts[r]?.role !== 'db') throw new HarnessError(`${where('profile.json')}: mysql.replication names ${r}, which is not a db host`);
+    if (config.hosts[r]?.role !== 'db')
+      throw new HarnessError(`${where('profile.json')}: mysql.replication names ${r}, which is not a db host`);
   }
   if (primary === replica) throw new HarnessError(`${where('profile.json')}: mysql.replication primary and replica are both ${primary}`);
 }

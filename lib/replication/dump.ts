@@ -15,6 +15,10 @@ export function parseDumpPosition(text: string): { flavor: 'mariadb' | 'mysql'; 
 
 export function requireDumpPosition(text: string, file: string): { flavor: 'mariadb' | 'mysql'; gtid: string } {
   const p = parseDumpPosition(text);
-  if (!p) throw new HarnessError(`${file}: no GTID position in the dump's header`, 'take backups with npm run repl -- backup (mariadb-dump --master-data=2 --gtid, or mysqldump --source-data=2 with GTIDs on)');
+  if (!p)
+    throw new HarnessError(
+      `${file}: no GTID position in the dump's header`,
+      'take backups with npm run repl -- backup (mariadb-dump --master-data=2 --gtid, or mysqldump --source-data=2 with GTIDs on)',
+    );
   return p;
 }

@@ -19,7 +19,12 @@ export function errantFromFacts(primary: ServerFacts, replica: ServerFacts): Err
   const flavor: GtidFlavor = primary.dialect.name === 'mariadb' ? 'mariadb' : 'mysql';
   const errant = gtidMissing(primary.gtid, replica.gtid, flavor);
   return {
-    primary: primary.host, replica: replica.host, flavor, primaryGtid: primary.gtid, replicaGtid: replica.gtid, errant,
+    primary: primary.host,
+    replica: replica.host,
+    flavor,
+    primaryGtid: primary.gtid,
+    replicaGtid: replica.gtid,
+    errant,
     lines: describeGaps(errant, flavor).map((l) => `errant on ${replica.host} (not on ${primary.host}): ${l}`),
   };
 }

@@ -36,28 +36,47 @@ export async function failover(t: Target, opts: FailoverOptions = {}): Promise<F
     // Find the replica: the reachable host with a replica channel.
     for (const h of candidates) {
       const f = await withServer(t, h, readFacts, opts).catch(() => undefined);
-      if (f?.replica) { promoted = h; failed = other(t, h); break; }
+      if (f?.replica) {
+        promoted = h;
+        failed = other(t, h);
+        break;
+      }
     }
-    if (!promoted) throw new HarnessError('failover: no reachable host replicates from the other: there is no replica to promote', 'npm run repl -- show');
+    if (!promoted)
+      throw new HarnessError(
+        'failover: no reachable host replicates from the other: there is no replica to promote',
+        'npm run repl -- show',
+      );
   }
   const reason = await openServer(t, failed!, { ...opts, timeoutMs: opts.timeoutMs ?? 3_000 }).then(
-    async (s) => { await s.close(); return undefined; },
+    async (s) => {
+      await s.close();
+      return undefined;
+    },
     (e: Error) => e.message.split('\n')[0]!,
   );
   if (reason === undefined) {
-    throw new HarnessError(`failover: the primary ${failed} is reachable, failover is for a primary that is down; nothing was changed`, `to move the primary role on purpose: npm run repl -- switchover`);
+    throw new HarnessError(
+      `failover: the primary ${failed} is reachable, failover is for a primary that is down; nothing was changed`,
+      `to move the primary role on purpose: npm run repl -- switchover`,
+    );
   }
-  return withServer(t, promoted, async (r) => {
-    const f = await readFacts(r);
-    if (!f.replica) throw new HarnessError(`failover: ${promoted} is not a replica; nothing to promote`);
-    // What the IO thread received (MariaDB Gtid_IO_Pos / MySQL Retrieved_Gtid_Set) must be applied first.
-    const received = r.dialect.name === 'mariadb' ? f.replica.gtidReceived : mergeMysql(f.gtid, f.replica.gtidReceived);
-    await waitForGtids(r, received, opts.drainTimeoutMs ?? 10_000, `applying the relay log before promoting ${promoted}`);
-    await query(r.conn, r.dialect.stopReplica);
-    await query(r.conn, r.dialect.resetReplicaAll);
-    await query(r.conn, 'SET GLOBAL read_only = OFF');
-    return { failed: failed!, promoted: promoted!, gtid: (await readFacts(r)).gtid, reason };
-  }, opts);
+  return withServer(
+    t,
+    promoted,
+    async (r) => {
+      const f = await readFacts(r);
+      if (!f.replica) throw new HarnessError(`failover: ${promoted} is not a replica; nothing to promote`);
+      // What the IO thread received (MariaDB Gtid_IO_Pos / MySQL Retrieved_Gtid_Set) must be applied first.
+      const received = r.dialect.name === 'mariadb' ? f.replica.gtidReceived : mergeMysql(f.gtid, f.replica.gtidReceived);
+      await waitForGtids(r, received, opts.drainTimeoutMs ?? 10_000, `applying the relay log before promoting ${promoted}`);
+      await query(r.conn, r.dialect.stopReplica);
+      await query(r.conn, r.dialect.resetReplicaAll);
+      await query(r.conn, 'SET GLOBAL read_only = OFF');
+      return { failed: failed!, promoted: promoted!, gtid: (await readFacts(r)).gtid, reason };
+    },
+    opts,
+  );
 }
 
 const mergeMysql = (a: string, b: string) => [a, b].filter(Boolean).join(',');
@@ -89,7 +108,13 @@ export async function monitor(t: Target, opts: MonitorOptions): Promise<MonitorR
   let checks = 0;
   while (Date.now() < deadline) {
     checks++;
-    const err = await openServer(t, h.primary, { ...opts, timeoutMs: 2_000 }).then(async (s) => { await s.close(); return undefined; }, (e: Error) => e.message.split('\n')[0]!);
+    const err = await openServer(t, h.primary, { ...opts, timeoutMs: 2_000 }).then(
+      async (s) => {
+        await s.close();
+        return undefined;
+      },
+      (e: Error) => e.message.split('\n')[0]!,
+    );
     if (err) {
       misses++;
       log(`${h.primary} unreachable (${misses}/${opts.failAfter ?? 3}): ${err}`);

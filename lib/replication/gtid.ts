@@ -11,7 +11,11 @@ import { HarnessError } from '../util/errors.js';
 
 export type GtidFlavor = 'mariadb' | 'mysql';
 
-export interface MariaGtid { domain: number; server: number; seq: bigint }
+export interface MariaGtid {
+  domain: number;
+  server: number;
+  seq: bigint;
+}
 /** Position per domain. */
 export type MariaGtidPos = Map<number, MariaGtid>;
 /** Sorted, merged inclusive intervals per `uuid` or `uuid:tag` (lower case). */
@@ -27,7 +31,11 @@ export interface GtidGap {
   diverged?: string;
 }
 
-const split = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const split = (text: string) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function parseMariaGtidPos(text: string): MariaGtidPos {
   const pos: MariaGtidPos = new Map();
@@ -54,7 +62,8 @@ export function parseMysqlGtidSet(text: string): MysqlGtidSet {
     for (const p of parts) {
       const m = /^(\d+)(?:-(\d+))?$/.exec(p);
       if (m) {
-        const a = BigInt(m[1]!), b = BigInt(m[2] ?? m[1]!);
+        const a = BigInt(m[1]!),
+          b = BigInt(m[2] ?? m[1]!);
         if (b < a) throw new HarnessError(`MySQL GTID interval "${p}" in "${item}" runs backwards`);
         ivs.push([a, b]);
       } else if (/^[a-z_][a-z0-9_]{0,31}$/i.test(p)) {
@@ -108,7 +117,10 @@ export function formatMysqlGtidSet(s: MysqlGtidSet): string {
 }
 
 export function formatMariaGtidPos(p: MariaGtidPos): string {
-  return [...p.values()].sort((x, y) => x.domain - y.domain).map((g) => `${g.domain}-${g.server}-${g.seq}`).join(',');
+  return [...p.values()]
+    .sort((x, y) => x.domain - y.domain)
+    .map((g) => `${g.domain}-${g.server}-${g.seq}`)
+    .join(',');
 }
 
 /** Which dialect printed this set; undefined for the empty set (both print ""). */
@@ -145,6 +157,8 @@ export const gtidContains = (have: string, want: string, flavor: GtidFlavor) => 
 export function describeGaps(gaps: GtidGap[], flavor: GtidFlavor): string[] {
   return gaps.map((g) => {
     const where = flavor === 'mariadb' ? `domain ${g.domain}` : `source ${g.domain}`;
-    return g.diverged ? `${where}: ${g.gtids} (the other side has ${g.diverged} at the same seq: histories diverged)` : `${where}: ${g.gtids}`;
+    return g.diverged
+      ? `${where}: ${g.gtids} (the other side has ${g.diverged} at the same seq: histories diverged)`
+      : `${where}: ${g.gtids}`;
   });
 }

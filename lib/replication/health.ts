@@ -26,15 +26,21 @@ export function judgeHealth(topo: Topology): HealthReport {
   const problems: string[] = [];
   for (const s of topo.servers) if (s.error) problems.push(`${s.error.split('\n')[0]}`);
   if (topo.channels.length === 0) problems.push('no host replicates from the other (expected exactly one replica)');
-  if (topo.channels.length > 1) problems.push(`both hosts replicate (${topo.channels.map((c) => `${c.replica} from ${c.source}`).join(', ')}): a circular set-up, expected exactly one replica`);
+  if (topo.channels.length > 1)
+    problems.push(
+      `both hosts replicate (${topo.channels.map((c) => `${c.replica} from ${c.source}`).join(', ')}): a circular set-up, expected exactly one replica`,
+    );
   const { primary, replica } = topo;
   const p = factsOf(topo, primary);
   const r = factsOf(topo, replica);
-  if (replica && primary && !topo.servers.some((s) => s.host === primary)) problems.push(`${replica} replicates from ${primary}, which is not the other db host`);
+  if (replica && primary && !topo.servers.some((s) => s.host === primary))
+    problems.push(`${replica} replicates from ${primary}, which is not the other db host`);
   if (r?.replica) {
     const st = r.replica;
-    if (st.ioRunning !== 'Yes') problems.push(`${replica}: IO thread ${st.ioRunning || 'not running'}${st.lastIoError ? `: ${st.lastIoError}` : ''}`);
-    if (st.sqlRunning !== 'Yes') problems.push(`${replica}: SQL thread ${st.sqlRunning || 'not running'}${st.lastSqlError ? `: ${st.lastSqlError}` : ''}`);
+    if (st.ioRunning !== 'Yes')
+      problems.push(`${replica}: IO thread ${st.ioRunning || 'not running'}${st.lastIoError ? `: ${st.lastIoError}` : ''}`);
+    if (st.sqlRunning !== 'Yes')
+      problems.push(`${replica}: SQL thread ${st.sqlRunning || 'not running'}${st.lastSqlError ? `: ${st.lastSqlError}` : ''}`);
     if (!st.usingGtid) problems.push(`${replica}: replicates by binlog file/position, not GTID auto-positioning`);
     if (!r.readOnly) problems.push(`${replica}: read_only is OFF on the replica (writes there become errant transactions)`);
   }
@@ -44,11 +50,17 @@ export function judgeHealth(topo: Topology): HealthReport {
 }
 
 /** Throws a HarnessError listing the problems unless the pair is healthy; the gate of switchover. */
-export async function requireHealthy(t: Target, what: string, opts: ConnectOptions = {}): Promise<HealthReport & { primary: string; replica: string }> {
+export async function requireHealthy(
+  t: Target,
+  what: string,
+  opts: ConnectOptions = {},
+): Promise<HealthReport & { primary: string; replica: string }> {
   const h = await replicationHealth(t, opts);
   if (!h.healthy || !h.primary || !h.replica) {
-    throw new HarnessError(`${what}: replication is not healthy, nothing was changed:\n${h.problems.map((l) => `  - ${l}`).join('\n')}`,
-      'fix these first (npm run repl -- health shows them)');
+    throw new HarnessError(
+      `${what}: replication is not healthy, nothing was changed:\n${h.problems.map((l) => `  - ${l}`).join('\n')}`,
+      'fix these first (npm run repl -- health shows them)',
+    );
   }
   return h as HealthReport & { primary: string; replica: string };
 }

@@ -56,7 +56,11 @@ export async function openServer(t: Target, host: string, opts: ConnectOptions =
   const where = `${host}${address !== host ? ` (${address}:${t.profile.config.mysql.port})` : `:${t.profile.config.mysql.port}`}`;
   let conn: Connection;
   try {
-    conn = await withDeadline(connectMysql(t, host, creds, opts.timeoutMs ?? 5_000), (opts.timeoutMs ?? 5_000) + 2_000, `connecting to MySQL on ${where}`);
+    conn = await withDeadline(
+      connectMysql(t, host, creds, opts.timeoutMs ?? 5_000),
+      (opts.timeoutMs ?? 5_000) + 2_000,
+      `connecting to MySQL on ${where}`,
+    );
   } catch (e) {
     throw connectError(t, host, where, creds.user, e);
   }
@@ -74,21 +78,32 @@ function connectError(t: Target, host: string, where: string, user: string, e: u
   const err = e as Error & { code?: string; errno?: number };
   const msg = redact(err.message ?? String(e));
   if (err.code === 'ER_ACCESS_DENIED_ERROR' || err.errno === 1045 || /access denied/i.test(msg)) {
-    return new HarnessError(`${where}: MySQL refused the login of user '${user}' (access denied)`,
-      `check mysql.admin (user and password) in ${t.profile.dir}/profile.json, or the account on ${host}`);
+    return new HarnessError(
+      `${where}: MySQL refused the login of user '${user}' (access denied)`,
+      `check mysql.admin (user and password) in ${t.profile.dir}/profile.json, or the account on ${host}`,
+    );
   }
   if (/refused/i.test(msg)) {
-    return new HarnessError(`${where}: nothing accepts MySQL connections there (connection refused, from ${t.profile.managementHost.name})`,
-      `is mariadbd/mysqld running on ${host}? (npm run lab -- exec ${host} -- pgrep -a mariadbd)`);
+    return new HarnessError(
+      `${where}: nothing accepts MySQL connections there (connection refused, from ${t.profile.managementHost.name})`,
+      `is mariadbd/mysqld running on ${host}? (npm run lab -- exec ${host} -- pgrep -a mariadbd)`,
+    );
   }
-  return new HarnessError(`${where}: unreachable from ${t.profile.managementHost.name}: ${msg}`,
-    `is ${host} up and on the network? check the host name/address and mysql.port in ${t.profile.dir}/profile.json`);
+  return new HarnessError(
+    `${where}: unreachable from ${t.profile.managementHost.name}: ${msg}`,
+    `is ${host} up and on the network? check the host name/address and mysql.port in ${t.profile.dir}/profile.json`,
+  );
 }
 
 async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${ms / 1000} s ${what}`)), ms); })]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new Error(`no answer within ${ms / 1000} s ${what}`)), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -99,10 +114,18 @@ export async function readFacts(s: Server): Promise<ServerFacts> {
   const rs = await query(s.conn, s.dialect.showReplicaStatus);
   const on = (x: unknown) => x === 1 || x === '1' || String(x).toUpperCase() === 'ON';
   return {
-    host: s.host, address: s.address, version: String(f!.version), dialect: s.dialect,
-    serverId: Number(f!.server_id), logBin: on(f!.log_bin), logReplicaUpdates: on(f!.log_replica_updates),
-    readOnly: on(f!.read_only), gtidMode: String(f!.gtid_mode).toUpperCase() === 'ON', gtidStrict: on(f!.gtid_strict),
-    gtid: String(f!.gtid ?? '').replace(/\s+/g, ''), replica: parseReplicaStatus(rs[0]),
+    host: s.host,
+    address: s.address,
+    version: String(f!.version),
+    dialect: s.dialect,
+    serverId: Number(f!.server_id),
+    logBin: on(f!.log_bin),
+    logReplicaUpdates: on(f!.log_replica_updates),
+    readOnly: on(f!.read_only),
+    gtidMode: String(f!.gtid_mode).toUpperCase() === 'ON',
+    gtidStrict: on(f!.gtid_strict),
+    gtid: String(f!.gtid ?? '').replace(/\s+/g, ''),
+    replica: parseReplicaStatus(rs[0]),
   };
 }
 
@@ -124,7 +147,8 @@ export function dbPair(t: Target): [string, string] {
 
 export const other = (t: Target, host: string) => {
   const [a, b] = dbPair(t);
-  if (host !== a && host !== b) throw new HarnessError(`"${host}" is not a db host of profile ${t.profile.name}`, `db hosts are ${a} and ${b}`);
+  if (host !== a && host !== b)
+    throw new HarnessError(`"${host}" is not a db host of profile ${t.profile.name}`, `db hosts are ${a} and ${b}`);
   return host === a ? b : a;
 };
 

@@ -10,14 +10,25 @@ import { readFacts, withServers, type ConnectOptions, type Server } from './serv
  * with GTID auto-positioning, start it and wait until both threads run. The replica is made
  * read_only, as the notebook's switchover --demote-master leaves it.
  */
-export async function setupReplication(t: Target, primary: string, replica: string, timeoutMs = 15_000, opts: ConnectOptions = {}): Promise<void> {
+export async function setupReplication(
+  t: Target,
+  primary: string,
+  replica: string,
+  timeoutMs = 15_000,
+  opts: ConnectOptions = {},
+): Promise<void> {
   if (primary === replica) throw new HarnessError(`setup: primary and replica are both ${primary}`, 'name two different hosts');
   const { user, password } = t.profile.config.mysql.replication;
-  await withServers(t, [primary, replica], async ([p, r]) => {
-    await query(p!.conn, 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, '%', password]);
-    await query(p!.conn, 'GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ?@?', [user, '%']);
-    await pointReplicaAt(t, r!, p!, timeoutMs);
-  }, opts);
+  await withServers(
+    t,
+    [primary, replica],
+    async ([p, r]) => {
+      await query(p!.conn, 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, '%', password]);
+      await query(p!.conn, 'GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO ?@?', [user, '%']);
+      await pointReplicaAt(t, r!, p!, timeoutMs);
+    },
+    opts,
+  );
 }
 
 /**
@@ -33,17 +44,25 @@ export async function pointReplicaAt(t: Target, r: Server, p: Server, timeoutMs 
   const [rf, pf] = await Promise.all([readFacts(r), readFacts(p)]);
   const errant = gtidMissing(pf.gtid, rf.gtid, d.name === 'mariadb' ? 'mariadb' : 'mysql');
   if (errant.length) {
-    throw new HarnessError(`${r.host} holds transactions that ${p.host} lacks, it cannot replicate from it:\n${describeGaps(errant, d.name).map((l) => `  - ${l}`).join('\n')}`,
-      `rebuild ${r.host} from a backup of ${p.host}: npm run repl -- backup --host ${p.host}, then restore --host ${r.host}`);
+    throw new HarnessError(
+      `${r.host} holds transactions that ${p.host} lacks, it cannot replicate from it:\n${describeGaps(errant, d.name)
+        .map((l) => `  - ${l}`)
+        .join('\n')}`,
+      `rebuild ${r.host} from a backup of ${p.host}: npm run repl -- backup --host ${p.host}, then restore --host ${r.host}`,
+    );
   }
   for (const sql of d.alignReplicaPosition) await query(r.conn, sql);
   await query(r.conn, d.changeSource, [p.address, t.profile.config.mysql.port, user, password]);
   await query(r.conn, 'SET GLOBAL read_only = ON');
   await query(r.conn, d.startReplica);
-  await waitFor(`replication ${p.host} → ${r.host} to run (IO and SQL threads)`, async () => {
-    const s = (await readFacts(r)).replica;
-    if (s?.lastIoError && s.ioRunning === 'No') throw new HarnessError(`replica ${r.host}: ${s.lastIoError}`);
-    if (s?.lastSqlError) throw new HarnessError(`replica ${r.host}: ${s.lastSqlError}`);
-    return s?.ioRunning === 'Yes' && s.sqlRunning === 'Yes';
-  }, { timeoutMs, intervalMs: 100 });
+  await waitFor(
+    `replication ${p.host} → ${r.host} to run (IO and SQL threads)`,
+    async () => {
+      const s = (await readFacts(r)).replica;
+      if (s?.lastIoError && s.ioRunning === 'No') throw new HarnessError(`replica ${r.host}: ${s.lastIoError}`);
+      if (s?.lastSqlError) throw new HarnessError(`replica ${r.host}: ${s.lastSqlError}`);
+      return s?.ioRunning === 'Yes' && s.sqlRunning === 'Yes';
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }

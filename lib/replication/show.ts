@@ -24,7 +24,9 @@ export function formatTopology(topo: Topology): string {
     if (!f) lines.push(`${pre}${host}: unreachable — ${s?.error?.split('\n')[0] ?? 'unknown'}`);
     else {
       const r = f.replica;
-      lines.push(`${pre}${describe(f)}${r ? ` — replica of ${r.sourceHost}: io=${r.ioRunning} sql=${r.sqlRunning} lag=${r.secondsBehind ?? '?'}${r.usingGtid ? '' : ' (not GTID)'}` : ''}`);
+      lines.push(
+        `${pre}${describe(f)}${r ? ` — replica of ${r.sourceHost}: io=${r.ioRunning} sql=${r.sqlRunning} lag=${r.secondsBehind ?? '?'}${r.usingGtid ? '' : ' (not GTID)'}` : ''}`,
+      );
     }
     for (const c of topo.channels.filter((x) => x.source === host)) walk(c.replica, depth + 1);
   };

@@ -33,25 +33,35 @@ export async function switchover(t: Target, opts: SwitchoverOptions = {}): Promi
   const h = await requireHealthy(t, 'switchover', opts);
   const { primary: oldPrimary, replica: newPrimary } = h;
   if (opts.newPrimary && opts.newPrimary !== newPrimary) {
-    throw new HarnessError(`switchover: ${opts.newPrimary} is ${opts.newPrimary === oldPrimary ? 'already the primary' : 'not the replica of this pair'}`,
-      `the replica is ${newPrimary}; switchover promotes it`);
+    throw new HarnessError(
+      `switchover: ${opts.newPrimary} is ${opts.newPrimary === oldPrimary ? 'already the primary' : 'not the replica of this pair'}`,
+      `the replica is ${newPrimary}; switchover promotes it`,
+    );
   }
   // The demoted primary will replicate from the new one: that direction must be sound too.
   await requirePair(t, newPrimary, oldPrimary, 'switchover', { ...opts, errantCheck: false });
-  return withServers(t, [oldPrimary, newPrimary], async ([o, n]) => {
-    await query(o!.conn, 'SET GLOBAL read_only = ON');
-    let gtid: string;
-    try {
-      gtid = (await readFacts(o!)).gtid;
-      await waitForGtids(n!, gtid, opts.catchUpTimeoutMs ?? 10_000, `switchover from ${oldPrimary}`);
-    } catch (e) {
-      await query(o!.conn, 'SET GLOBAL read_only = OFF'); // as it was: nothing else was touched yet
-      throw new HarnessError(`switchover ${oldPrimary} → ${newPrimary} abandoned, ${oldPrimary} is writable again: ${(e as Error).message}`, (e as HarnessError).hint);
-    }
-    await query(n!.conn, n!.dialect.stopReplica);
-    await query(n!.conn, n!.dialect.resetReplicaAll);
-    await query(n!.conn, 'SET GLOBAL read_only = OFF');
-    await pointReplicaAt(t, o!, n!);
-    return { oldPrimary, newPrimary, gtid, ms: Date.now() - t0 };
-  }, opts);
+  return withServers(
+    t,
+    [oldPrimary, newPrimary],
+    async ([o, n]) => {
+      await query(o!.conn, 'SET GLOBAL read_only = ON');
+      let gtid: string;
+      try {
+        gtid = (await readFacts(o!)).gtid;
+        await waitForGtids(n!, gtid, opts.catchUpTimeoutMs ?? 10_000, `switchover from ${oldPrimary}`);
+      } catch (e) {
+        await query(o!.conn, 'SET GLOBAL read_only = OFF'); // as it was: nothing else was touched yet
+        throw new HarnessError(
+          `switchover ${oldPrimary} → ${newPrimary} abandoned, ${oldPrimary} is writable again: ${(e as Error).message}`,
+          (e as HarnessError).hint,
+        );
+      }
+      await query(n!.conn, n!.dialect.stopReplica);
+      await query(n!.conn, n!.dialect.resetReplicaAll);
+      await query(n!.conn, 'SET GLOBAL read_only = OFF');
+      await pointReplicaAt(t, o!, n!);
+      return { oldPrimary, newPrimary, gtid, ms: Date.now() - t0 };
+    },
+    opts,
+  );
 }

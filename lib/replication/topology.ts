@@ -18,19 +18,21 @@ export interface Topology {
  * thrown, since it is the caller's input that is wrong, not the cluster.
  */
 export async function readTopology(t: Target, opts: ConnectOptions = {}): Promise<Topology> {
-  const read = await Promise.allSettled(dbPair(t).map(async (host) => {
-    try {
-      const s = await openServer(t, host, opts);
+  const read = await Promise.allSettled(
+    dbPair(t).map(async (host) => {
       try {
-        return { host, facts: await readFacts(s) };
-      } finally {
-        await s.close();
+        const s = await openServer(t, host, opts);
+        try {
+          return { host, facts: await readFacts(s) };
+        } finally {
+          await s.close();
+        }
+      } catch (e) {
+        if (e instanceof HarnessError && /access denied/.test(e.message)) throw e;
+        return { host, error: (e as Error).message };
       }
-    } catch (e) {
-      if (e instanceof HarnessError && /access denied/.test(e.message)) throw e;
-      return { host, error: (e as Error).message };
-    }
-  }));
+    }),
+  );
   // Refused logins end the read; the first host in the profile's order is named, whichever answered first.
   const refused = read.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (refused) throw refused.reason;

@@ -25,17 +25,31 @@ export class AllureCase {
   /** The act step that is open (phases of one act are nested under it). */
   private openAct?: { act: string; close: () => void; done: PromiseLike<void> };
 
-  constructor(private readonly def: CaseDefinition, private readonly t: Target, private readonly runId: string) {}
+  constructor(
+    private readonly def: CaseDefinition,
+    private readonly t: Target,
+    private readonly runId: string,
+  ) {}
 
   /** Labels known before the case runs. */
   async begin(): Promise<void> {
     await safe(async () => {
-      await allure.labels(...caseLabels({ caseId: this.def.id, caseTitle: this.def.title, profile: this.t.profile.name, target: this.t.label, runId: this.runId }));
+      await allure.labels(
+        ...caseLabels({
+          caseId: this.def.id,
+          caseTitle: this.def.title,
+          profile: this.t.profile.name,
+          target: this.t.label,
+          runId: this.runId,
+        }),
+      );
       // Stable identity across runs (trends/history), whichever file or title the case has.
       await allure.historyId(`mhc-case-${this.def.id}`);
       await allure.testCaseId(`mhc-case-${this.def.id}`);
       // A timing the lab sets that the profile does not contain must be visible wherever results are read.
-      await allure.description(`Notebook case ${this.def.id}: ${this.def.title}. Target: ${this.t.label}; profile: ${this.t.profile.name}; run ${this.runId}.${this.t.overrides.map((o) => `\n\n${describeOverride(o, true)}`).join('')}`);
+      await allure.description(
+        `Notebook case ${this.def.id}: ${this.def.title}. Target: ${this.t.label}; profile: ${this.t.profile.name}; run ${this.runId}.${this.t.overrides.map((o) => `\n\n${describeOverride(o, true)}`).join('')}`,
+      );
       for (const o of this.t.overrides) await allure.parameter(`lab override: ${o.setting}`, `${o.value} (profile: ${o.profileValue})`);
     });
   }
@@ -69,7 +83,9 @@ export class AllureCase {
     if (final) await this.closeAct();
     await safe(async () => {
       const ev = await collectEvidence(this.t, moment, { logLines: moment === 'before' ? 0 : 150, timeoutMs: 10_000 });
-      const attach = async () => { for (const e of ev) await allure.attachment(e.name, e.content, { contentType: e.contentType, fileExtension: e.fileExtension }); };
+      const attach = async () => {
+        for (const e of ev) await allure.attachment(e.name, e.content, { contentType: e.contentType, fileExtension: e.fileExtension });
+      };
       await allure.step(`evidence ${moment}`, attach);
     });
   };
@@ -98,10 +114,18 @@ export class AllureCase {
       const base = join(runDir(this.runId), `${this.def.id}.rep${rep}`);
       if (existsSync(`${base}.history.json`)) {
         const text = readFileSync(`${base}.history.json`, 'utf8');
-        await allure.attachment(`timeline (repetition ${rep})`, timelineSvg(JSON.parse(text) as HistoryJson, record?.acts, { title: `case ${this.def.id} #${rep}: ${this.def.title}` }), { contentType: 'image/svg+xml', fileExtension: 'svg' });
+        await allure.attachment(
+          `timeline (repetition ${rep})`,
+          timelineSvg(JSON.parse(text) as HistoryJson, record?.acts, { title: `case ${this.def.id} #${rep}: ${this.def.title}` }),
+          { contentType: 'image/svg+xml', fileExtension: 'svg' },
+        );
         await allure.attachment(`history (repetition ${rep})`, redact(text), { contentType: 'application/json', fileExtension: 'json' });
       }
-      if (record) await allure.attachment(`result (repetition ${rep})`, redact(JSON.stringify(record, null, 2)), { contentType: 'application/json', fileExtension: 'json' });
+      if (record)
+        await allure.attachment(`result (repetition ${rep})`, redact(JSON.stringify(record, null, 2)), {
+          contentType: 'application/json',
+          fileExtension: 'json',
+        });
     });
   }
 
@@ -116,19 +140,29 @@ export class AllureCase {
       if (s.status === 'broken' && s.message) await allure.label(STATUS_LABEL, s.message);
       await allure.label('repetition', String(records.length));
       for (const v of new Set<Verdict>(verdicts)) await allure.tag(v);
-      for (const r of records) for (const a of r.acts) {
-        await allure.parameter(`${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}`, `${a.verdict.toUpperCase()}: ${a.seen}`, { excluded: true });
-      }
+      for (const r of records)
+        for (const a of r.acts) {
+          await allure.parameter(`${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}`, `${a.verdict.toUpperCase()}: ${a.seen}`, {
+            excluded: true,
+          });
+        }
       // The resolution of the timings above: the observer's achieved poll gaps while faults were active.
-      for (const r of records) if (r.polling?.medianGapMs !== undefined) {
-        await allure.parameter(`observer poll gap${records.length > 1 ? ` #${r.repetition}` : ''}`, `median ${r.polling.medianGapMs} ms, p95 ${r.polling.p95GapMs} ms, max ${r.polling.maxGapMs} ms (${r.polling.polls} polls)`, { excluded: true });
-      }
+      for (const r of records)
+        if (r.polling?.medianGapMs !== undefined) {
+          await allure.parameter(
+            `observer poll gap${records.length > 1 ? ` #${r.repetition}` : ''}`,
+            `median ${r.polling.medianGapMs} ms, p95 ${r.polling.p95GapMs} ms, max ${r.polling.maxGapMs} ms (${r.polling.polls} polls)`,
+            { excluded: true },
+          );
+        }
     });
   }
 
   private openActStep(act: string): void {
     let close!: () => void;
-    const until = new Promise<void>((r) => { close = r; });
+    const until = new Promise<void>((r) => {
+      close = r;
+    });
     // allure-js records steps in call order, so this step encloses every step started until close().
     const done = allure.step(`act ${act}`, () => until);
     this.openAct = { act, close, done };
@@ -151,7 +185,8 @@ class VerdictStepError extends Error {
   constructor(j: Judgement) {
     const s = actStatus(j);
     super(s.message);
-    if (s.status === 'failed') Object.assign(this, { name: 'VerdictAssertionError', expected: 'the profile\'s expectation', actual: j.seen });
+    if (s.status === 'failed')
+      Object.assign(this, { name: 'VerdictAssertionError', expected: "the profile's expectation", actual: j.seen });
     else this.name = 'VerdictNotice';
   }
 }

@@ -16,7 +16,10 @@ import { CATEGORIES } from './allure-status.js';
  * vitest test per case, with the same historyId/testCaseId as lib/report/allure-case.ts sets live.
  */
 
-export interface Label { name: string; value: string }
+export interface Label {
+  name: string;
+  value: string;
+}
 
 export const caseNumber = (caseId: string) => caseId.match(/^\d+/)?.[0] ?? caseId;
 
@@ -36,12 +39,28 @@ export const caseHistoryId = (caseId: string) => `mhc-case-${caseId}`;
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
 type Status = CaseStatus | 'skipped';
-interface Attachment { name: string; source: string; type: string }
-interface Step { name: string; status: Status; stage: 'finished'; start: number; stop: number; steps: Step[]; attachments: Attachment[]; parameters: { name: string; value: string }[]; statusDetails?: { message?: string; trace?: string } }
+interface Attachment {
+  name: string;
+  source: string;
+  type: string;
+}
+interface Step {
+  name: string;
+  status: Status;
+  stage: 'finished';
+  start: number;
+  stop: number;
+  steps: Step[];
+  attachments: Attachment[];
+  parameters: { name: string; value: string }[];
+  statusDetails?: { message?: string; trace?: string };
+}
 
 /** Writes attachment files into an Allure results directory. */
 export class ResultsWriter {
-  constructor(readonly dir: string) { mkdirSync(dir, { recursive: true }); }
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
 
   attach(name: string, content: string | Buffer, type: string, ext: string): Attachment {
     const source = `${randomUUID()}-attachment.${ext}`;
@@ -73,7 +92,15 @@ export function stepsFromHistory(h: HistoryJson, rec: CaseRunRecord): Step[] {
   const faults = ev.filter((e): e is Extract<HistoryEvent, { type: 'fault' }> => e.type === 'fault');
   const steps = ev.filter((e): e is Extract<HistoryEvent, { type: 'step' }> => e.type === 'step');
   const mk = (name: string, from: number, to: number, status: Status = 'passed', message?: string, children: Step[] = []): Step => ({
-    name, status, stage: 'finished', start: at(from), stop: at(Math.max(from, to)), steps: children, attachments: [], parameters: [], ...(message ? { statusDetails: { message } } : {}),
+    name,
+    status,
+    stage: 'finished',
+    start: at(from),
+    stop: at(Math.max(from, to)),
+    steps: children,
+    attachments: [],
+    parameters: [],
+    ...(message ? { statusDetails: { message } } : {}),
   });
   const out: Step[] = [];
   const starts = faults.filter((f) => f.phase === 'start');
@@ -85,11 +112,13 @@ export function stepsFromHistory(h: HistoryJson, rec: CaseRunRecord): Step[] {
     const e = faults.find((f) => f.phase === 'end' && f.fault === s.fault && f.t >= s.t);
     const end = e?.t ?? s.t;
     const st = actStatus(a);
-    out.push(mk(`act ${a.act}`, s.t, judged.t, st.status, st.message, [
-      mk(`inject: ${s.fault}`, s.t, end),
-      mk('observe until settled', end, judged.t),
-      mk(`judge: ${a.verdict.toUpperCase()} — ${a.seen}`, judged.t, judged.t, st.status, st.message),
-    ]));
+    out.push(
+      mk(`act ${a.act}`, s.t, judged.t, st.status, st.message, [
+        mk(`inject: ${s.fault}`, s.t, end),
+        mk('observe until settled', end, judged.t),
+        mk(`judge: ${a.verdict.toUpperCase()} — ${a.seen}`, judged.t, judged.t, st.status, st.message),
+      ]),
+    );
   });
   const recovery = steps.find((x) => x.step === 'recovery');
   let prev = recovery?.t;
@@ -128,14 +157,36 @@ export function writeRunAsAllure(run: Run, reportsDir: string, w: ResultsWriter,
       const repSteps = h ? stepsFromHistory(h, rec) : [];
       const repAtt: Attachment[] = [];
       if (o.attachments !== false && h) {
-        repAtt.push(w.attach(`timeline${multi ? ` (repetition ${rec.repetition})` : ''}`, timelineSvg(h, rec.acts, { title: `case ${caseId}${multi ? ` #${rec.repetition}` : ''}: ${rec.caseTitle}` }), 'image/svg+xml', 'svg'));
-        repAtt.push(w.attach(`history${multi ? ` (repetition ${rec.repetition})` : ''}`, readFileSync(hp, 'utf8'), 'application/json', 'json'));
+        repAtt.push(
+          w.attach(
+            `timeline${multi ? ` (repetition ${rec.repetition})` : ''}`,
+            timelineSvg(h, rec.acts, { title: `case ${caseId}${multi ? ` #${rec.repetition}` : ''}: ${rec.caseTitle}` }),
+            'image/svg+xml',
+            'svg',
+          ),
+        );
+        repAtt.push(
+          w.attach(`history${multi ? ` (repetition ${rec.repetition})` : ''}`, readFileSync(hp, 'utf8'), 'application/json', 'json'),
+        );
       }
-      if (o.attachments !== false) repAtt.push(w.attach(`result${multi ? ` (repetition ${rec.repetition})` : ''}`, JSON.stringify(rec, null, 2), 'application/json', 'json'));
+      if (o.attachments !== false)
+        repAtt.push(
+          w.attach(`result${multi ? ` (repetition ${rec.repetition})` : ''}`, JSON.stringify(rec, null, 2), 'application/json', 'json'),
+        );
       if (multi) {
         const start = Date.parse(rec.startedAt);
         const st = statusOf(caseChecks([rec]));
-        steps.push({ name: `repetition ${rec.repetition}`, status: st.status, stage: 'finished', start, stop: start + rec.wallMs, steps: repSteps, attachments: repAtt, parameters: [], ...(st.message ? { statusDetails: { message: st.message } } : {}) });
+        steps.push({
+          name: `repetition ${rec.repetition}`,
+          status: st.status,
+          stage: 'finished',
+          start,
+          stop: start + rec.wallMs,
+          steps: repSteps,
+          attachments: repAtt,
+          parameters: [],
+          ...(st.message ? { statusDetails: { message: st.message } } : {}),
+        });
       } else {
         steps.push(...repSteps);
         attachments.push(...repAtt);
@@ -157,16 +208,29 @@ export function writeRunAsAllure(run: Run, reportsDir: string, w: ResultsWriter,
       status: st.status,
       statusDetails: st.message ? { message: st.message } : {},
       stage: 'finished',
-      start, stop,
-      description: [`Notebook case ${caseId}: ${first.caseTitle}. Target: ${first.target}; profile: ${first.profile}; run ${run.runId}.`, '',
-        ...acts.map((a) => `- **${a.act}${multi ? ` #${a.rep}` : ''}** — ${a.verdict.toUpperCase()}: ${a.seen}${a.hazard && a.verdict === 'hazard' ? `  \n  hazard: ${a.hazard}` : ''}${a.inconclusive && a.verdict === 'inconclusive' ? `  \n  inconclusive: ${a.inconclusive}` : ''}`),
-        '', '(Converted from reports/runs: no live crm_mon/ip addr/log evidence for this run.)'].join('\n'),
+      start,
+      stop,
+      description: [
+        `Notebook case ${caseId}: ${first.caseTitle}. Target: ${first.target}; profile: ${first.profile}; run ${run.runId}.`,
+        '',
+        ...acts.map(
+          (a) =>
+            `- **${a.act}${multi ? ` #${a.rep}` : ''}** — ${a.verdict.toUpperCase()}: ${a.seen}${a.hazard && a.verdict === 'hazard' ? `  \n  hazard: ${a.hazard}` : ''}${a.inconclusive && a.verdict === 'inconclusive' ? `  \n  inconclusive: ${a.inconclusive}` : ''}`,
+        ),
+        '',
+        '(Converted from reports/runs: no live crm_mon/ip addr/log evidence for this run.)',
+      ].join('\n'),
       labels: [
         ...caseLabels({ caseId, caseTitle: first.caseTitle, profile: first.profile, target: first.target, runId: run.runId }),
-        { name: 'verdict', value: verdict }, { name: 'repetition', value: String(recs.length) },
+        { name: 'verdict', value: verdict },
+        { name: 'repetition', value: String(recs.length) },
         ...[...new Set(acts.map((a) => a.verdict))].map((v) => ({ name: 'tag', value: v })),
       ],
-      parameters: acts.map((a) => ({ name: `${a.act}${multi ? ` #${a.rep}` : ''}`, value: `${a.verdict.toUpperCase()}: ${a.seen}`, excluded: true })),
+      parameters: acts.map((a) => ({
+        name: `${a.act}${multi ? ` #${a.rep}` : ''}`,
+        value: `${a.verdict.toUpperCase()}: ${a.seen}`,
+        excluded: true,
+      })),
       links: [],
       steps,
       attachments,
@@ -177,14 +241,17 @@ export function writeRunAsAllure(run: Run, reportsDir: string, w: ResultsWriter,
 
 /** Time-to-failover (and dual-VIP duration) per act as Allure 3 metrics. */
 export function runMetrics(run: Run): { key: string; value: number; start: number; stop: number }[] {
-  return run.records.flatMap((r) => r.acts.flatMap((a) => {
-    const start = Date.parse(a.startedAt);
-    const stop = start + a.outcome.windowMs;
-    const m = [];
-    if (a.outcome.timeToFailoverMs !== undefined) m.push({ key: ttfKey(a.caseId, a.act), value: a.outcome.timeToFailoverMs, start, stop });
-    if (a.outcome.dualVip.seen) m.push({ key: `dual VIP ${a.caseId} / ${a.act}`, value: a.outcome.dualVip.longestMs, start, stop });
-    return m;
-  }));
+  return run.records.flatMap((r) =>
+    r.acts.flatMap((a) => {
+      const start = Date.parse(a.startedAt);
+      const stop = start + a.outcome.windowMs;
+      const m = [];
+      if (a.outcome.timeToFailoverMs !== undefined)
+        m.push({ key: ttfKey(a.caseId, a.act), value: a.outcome.timeToFailoverMs, start, stop });
+      if (a.outcome.dualVip.seen) m.push({ key: `dual VIP ${a.caseId} / ${a.act}`, value: a.outcome.dualVip.longestMs, start, stop });
+      return m;
+    }),
+  );
 }
 
 export const ttfKey = (caseId: string, act: string) => `failover ${caseId} / ${act}`;

@@ -5,7 +5,17 @@ import { join, resolve } from 'node:path';
 import { AllureReport, resolveConfig } from '@allurereport/core';
 import { REPORTS_DIR } from '../results.js';
 import { caseLabels, ResultsWriter, runMetrics, ttfKey, writeRunAsAllure } from './allure-results.js';
-import { DEFAULT_TOLERANCE, diffLatest, noBaselineLines, readRuns, regressionLines, regressionMarkdown, type RegressionDiff, type Run, type Tolerance } from './regression.js';
+import {
+  DEFAULT_TOLERANCE,
+  diffLatest,
+  noBaselineLines,
+  readRuns,
+  regressionLines,
+  regressionMarkdown,
+  type RegressionDiff,
+  type Run,
+  type Tolerance,
+} from './regression.js';
 import { failoverTrendSvg } from './trend.js';
 import { CATEGORIES, honestStatus } from './allure-status.js';
 
@@ -78,7 +88,14 @@ export async function buildReport(o: BuildOptions = {}): Promise<BuildResult> {
       w.writeCategories();
       writeRunAsAllure(run, reportsDir, w, { attachments: false });
       w.writeMetrics(runMetrics(run));
-      await generate({ name: reportName(run.runId), output: join(staging, 'replay-out'), historyPath, resultsDir: dir, runs, render: false });
+      await generate({
+        name: reportName(run.runId),
+        output: join(staging, 'replay-out'),
+        historyPath,
+        resultsDir: dir,
+        runs,
+        render: false,
+      });
       replayed.push(run.runId);
       log(`history: added run ${run.runId}`);
     }
@@ -106,29 +123,49 @@ export async function buildReport(o: BuildOptions = {}): Promise<BuildResult> {
   }
 }
 
-async function generate(g: { name: string; output: string; historyPath: string; resultsDir: string; runs: Run[]; render: boolean }): Promise<void> {
+async function generate(g: {
+  name: string;
+  output: string;
+  historyPath: string;
+  resultsDir: string;
+  runs: Run[];
+  render: boolean;
+}): Promise<void> {
   const keys = [...new Set(g.runs.flatMap((r) => r.records.flatMap((x) => x.acts.map((a) => [a.caseId, a.act] as const))))];
-  const config = await resolveConfig({
-    name: g.name,
-    output: g.output,
-    historyPath: g.historyPath,
-    appendHistory: true,
-    // The Awesome report groups by these (it does not read categories.json).
-    categories: CATEGORIES,
-    plugins: g.render
-      ? {
-        awesome: { options: { reportName: g.name, singleFile: false, groupBy: [], sections: ['charts', 'timeline'], stepTreeExpansion: 'failed' } },
-        agent: { enabled: false, options: {} },
-      }
-      : { agent: { enabled: false, options: {} } },
-    performance: {
-      groups: { failover: { title: 'Time to failover (fault → VIP up on another node)' }, dual: { title: 'Dual VIP duration' } },
-      metrics: Object.fromEntries(keys.flatMap(([c, a]) => [
-        [ttfKey(c, a), { title: `failover ${c} / ${a}`, unit: 'ms', better: 'lower' as const, group: 'failover' }],
-        [`dual VIP ${c} / ${a}`, { title: `dual VIP ${c} / ${a}`, unit: 'ms', better: 'lower' as const, group: 'dual' }],
-      ])),
-    },
-  } as Parameters<typeof resolveConfig>[0], { output: g.output });
+  const config = await resolveConfig(
+    {
+      name: g.name,
+      output: g.output,
+      historyPath: g.historyPath,
+      appendHistory: true,
+      // The Awesome report groups by these (it does not read categories.json).
+      categories: CATEGORIES,
+      plugins: g.render
+        ? {
+            awesome: {
+              options: {
+                reportName: g.name,
+                singleFile: false,
+                groupBy: [],
+                sections: ['charts', 'timeline'],
+                stepTreeExpansion: 'failed',
+              },
+            },
+            agent: { enabled: false, options: {} },
+          }
+        : { agent: { enabled: false, options: {} } },
+      performance: {
+        groups: { failover: { title: 'Time to failover (fault → VIP up on another node)' }, dual: { title: 'Dual VIP duration' } },
+        metrics: Object.fromEntries(
+          keys.flatMap(([c, a]) => [
+            [ttfKey(c, a), { title: `failover ${c} / ${a}`, unit: 'ms', better: 'lower' as const, group: 'failover' }],
+            [`dual VIP ${c} / ${a}`, { title: `dual VIP ${c} / ${a}`, unit: 'ms', better: 'lower' as const, group: 'dual' }],
+          ]),
+        ),
+      },
+    } as Parameters<typeof resolveConfig>[0],
+    { output: g.output },
+  );
   const report = new AllureReport(config);
   await report.start();
   await report.readDirectory(g.resultsDir);
@@ -144,7 +181,10 @@ async function generate(g: { name: string; output: string; historyPath: string; 
 export function makeOffline(indexHtml: string): void {
   if (!existsSync(indexHtml)) return;
   let html = readFileSync(indexHtml, 'utf8');
-  html = html.replace(/<script async src="https:\/\/www\.googletagmanager\.com[^"]*"><\/script>\s*<script>[\s\S]*?gtag\([\s\S]*?<\/script>/g, '');
+  html = html.replace(
+    /<script async src="https:\/\/www\.googletagmanager\.com[^"]*"><\/script>\s*<script>[\s\S]*?gtag\([\s\S]*?<\/script>/g,
+    '',
+  );
   const csp = `<meta http-equiv="Content-Security-Policy" content="default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:; connect-src 'self' data: blob:">`;
   if (!html.includes('Content-Security-Policy')) html = html.replace(/<head>/i, `<head>\n    ${csp}`);
   if (/googletagmanager|https?:\/\/(?!www\.w3\.org)[a-z]/i.test(html.replace(/<script>[\s\S]*?<\/script>/g, ''))) {
@@ -153,11 +193,25 @@ export function makeOffline(indexHtml: string): void {
   writeFileSync(indexHtml, html);
 }
 
-interface HistoryPoint { uuid: string; name: string; timestamp: number; [k: string]: unknown }
+interface HistoryPoint {
+  uuid: string;
+  name: string;
+  timestamp: number;
+  [k: string]: unknown;
+}
 
 function readHistory(path: string): HistoryPoint[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l) as HistoryPoint]; } catch { return []; } });
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as HistoryPoint];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /**
@@ -167,7 +221,9 @@ function readHistory(path: string): HistoryPoint[] {
 function rewriteHistory(path: string, runs: Run[], keep: (p: HistoryPoint) => boolean): void {
   if (!existsSync(path)) return;
   const startOf = new Map(runs.map((r) => [reportName(r.runId), Date.parse(r.startedAt)]));
-  const points = readHistory(path).filter(keep).map((p) => ({ ...p, timestamp: startOf.get(p.name) ?? p.timestamp }));
+  const points = readHistory(path)
+    .filter(keep)
+    .map((p) => ({ ...p, timestamp: startOf.get(p.name) ?? p.timestamp }));
   points.sort((a, b) => a.timestamp - b.timestamp);
   writeFileSync(path, points.map((p) => `${JSON.stringify(p)}\n`).join(''));
 }
@@ -182,7 +238,11 @@ function copyLiveResults(from: string, runId: string, to: string): number {
   let n = 0;
   for (const f of readdirSync(from).filter((x) => x.endsWith('-result.json'))) {
     let r: { labels: { name: string; value: string }[]; status?: string; statusDetails?: { message?: string } };
-    try { r = JSON.parse(readFileSync(join(from, f), 'utf8')); } catch { continue; }
+    try {
+      r = JSON.parse(readFileSync(join(from, f), 'utf8'));
+    } catch {
+      continue;
+    }
     if (!r.labels?.some((l) => l.name === 'runId' && l.value === runId)) continue;
     honestStatus(r);
     writeFileSync(join(to, f), JSON.stringify(r));
@@ -206,20 +266,38 @@ function writeRegressionResult(w: ResultsWriter, d: RegressionDiff, md: string, 
   w.writeResult({
     uuid: randomUUID(),
     testCaseId: 'mhc-regression-diff',
-    name: d.previous ? `regression diff: ${worse.length} regression(s) since ${d.previous}` : `regression diff: ${noBaselineLines(d).join('; ') || 'no previous run'}`,
+    name: d.previous
+      ? `regression diff: ${worse.length} regression(s) since ${d.previous}`
+      : `regression diff: ${noBaselineLines(d).join('; ') || 'no previous run'}`,
     fullName: 'report#regression diff',
     status: worse.length ? 'failed' : 'passed',
     statusDetails: worse.length ? { message: lines.filter((l) => l.startsWith('REGRESSION')).join('\n') } : {},
     stage: 'finished',
-    start: now, stop: now,
+    start: now,
+    stop: now,
     description: md,
     labels: [
-      ...caseLabels({ caseId: 'regression', caseTitle: 'regression diff', profile, target: latest.records[0]?.target ?? '', runId: latest.runId })
-        .filter((l) => !['case', 'caseId', 'feature'].includes(l.name)),
+      ...caseLabels({
+        caseId: 'regression',
+        caseTitle: 'regression diff',
+        profile,
+        target: latest.records[0]?.target ?? '',
+        runId: latest.runId,
+      }).filter((l) => !['case', 'caseId', 'feature'].includes(l.name)),
       { name: 'feature', value: 'regression diff' },
     ],
-    parameters: [], links: [],
-    steps: d.changes.map((c) => ({ name: `${c.direction === 'worse' ? 'REGRESSION' : c.direction}: ${c.key}: ${c.kind} ${c.from} → ${c.to}`, status: c.direction === 'worse' ? 'failed' : 'passed', stage: 'finished', start: now, stop: now, steps: [], attachments: [], parameters: [] })),
+    parameters: [],
+    links: [],
+    steps: d.changes.map((c) => ({
+      name: `${c.direction === 'worse' ? 'REGRESSION' : c.direction}: ${c.key}: ${c.kind} ${c.from} → ${c.to}`,
+      status: c.direction === 'worse' ? 'failed' : 'passed',
+      stage: 'finished',
+      start: now,
+      stop: now,
+      steps: [],
+      attachments: [],
+      parameters: [],
+    })),
     attachments: [
       w.attach('regression.md', md, 'text/markdown', 'md'),
       w.attach('time to failover per act, run by run', failoverTrendSvg(runs), 'image/svg+xml', 'svg'),

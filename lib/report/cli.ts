@@ -18,15 +18,23 @@ async function main(): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) { console.log(USAGE); return 0; }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const r = await buildReport({ reportsDir: values.reports, output: values.output, log: (l) => console.error(l) });
   const rel = (p: string) => relative(process.cwd(), p) || '.';
-  console.log(`report: ${rel(r.output)}/index.html (run ${r.latest}, ${r.tests} results from ${r.source}${r.replayed.length ? `, ${r.replayed.length} earlier run(s) added to the history` : ''}) in ${(r.ms / 1000).toFixed(1)} s`);
+  console.log(
+    `report: ${rel(r.output)}/index.html (run ${r.latest}, ${r.tests} results from ${r.source}${r.replayed.length ? `, ${r.replayed.length} earlier run(s) added to the history` : ''}) in ${(r.ms / 1000).toFixed(1)} s`,
+  );
   console.log(`regression diff (${rel(r.regressionPath)}):\n  ${regressionLines(r.diff).join('\n  ')}`);
   return 0;
 }
 
-main().then((c) => process.exit(c), (e) => {
-  console.error(redact(`error: ${(e as Error).stack ?? e}`));
-  process.exit(1);
-});
+main().then(
+  (c) => process.exit(c),
+  (e) => {
+    console.error(redact(`error: ${(e as Error).stack ?? e}`));
+    process.exit(1);
+  },
+);

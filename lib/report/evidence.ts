@@ -37,24 +37,43 @@ export async function collectEvidence(t: Target, label: string, o: EvidenceOptio
     }
   };
   const out: Evidence[] = [];
-  const txt = (name: string, content: string): Evidence => ({ name, content: redact(content), contentType: 'text/plain', fileExtension: 'txt' });
-  const perHost = await Promise.all(hosts.map(async (host) => {
-    const [xml, text, ip, logs] = await Promise.all([
-      run(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--output-as=xml']),
-      run(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--show-node-attributes']),
-      run(host, ['ip', 'addr']),
-      o.logLines ? Promise.all(LOG_FILES.map((f) => run(host, ['tail', '-n', String(o.logLines), f]).then((c) => [f, c] as const))) : Promise.resolve([]),
-    ]);
-    return { host, xml, text, ip, logs };
-  }));
+  const txt = (name: string, content: string): Evidence => ({
+    name,
+    content: redact(content),
+    contentType: 'text/plain',
+    fileExtension: 'txt',
+  });
+  const perHost = await Promise.all(
+    hosts.map(async (host) => {
+      const [xml, text, ip, logs] = await Promise.all([
+        run(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--output-as=xml']),
+        run(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--show-node-attributes']),
+        run(host, ['ip', 'addr']),
+        o.logLines
+          ? Promise.all(LOG_FILES.map((f) => run(host, ['tail', '-n', String(o.logLines), f]).then((c) => [f, c] as const)))
+          : Promise.resolve([]),
+      ]);
+      return { host, xml, text, ip, logs };
+    }),
+  );
   for (const h of perHost) {
-    out.push({ name: `${label}: crm_mon on ${h.host} (XML)`, content: redact(h.xml), contentType: 'application/xml', fileExtension: 'xml' });
+    out.push({
+      name: `${label}: crm_mon on ${h.host} (XML)`,
+      content: redact(h.xml),
+      contentType: 'application/xml',
+      fileExtension: 'xml',
+    });
     out.push(txt(`${label}: crm_mon on ${h.host}`, h.text));
     out.push(txt(`${label}: ip addr on ${h.host}`, h.ip));
   }
   try {
     const rs = await replicationState(t, Math.min(timeoutMs, 5_000));
-    out.push({ name: `${label}: replication status`, content: redact(JSON.stringify(rs, null, 2)), contentType: 'application/json', fileExtension: 'json' });
+    out.push({
+      name: `${label}: replication status`,
+      content: redact(JSON.stringify(rs, null, 2)),
+      contentType: 'application/json',
+      fileExtension: 'json',
+    });
   } catch (e) {
     out.push(txt(`${label}: replication status`, `could not read: ${(e as Error).message}`));
   }

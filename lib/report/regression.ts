@@ -65,8 +65,15 @@ export function readRuns(reportsDir: string): Run[] {
   for (const runId of readdirSync(d)) {
     const rd = join(d, runId);
     if (!statSync(rd).isDirectory()) continue;
-    const records = readdirSync(rd).filter((f) => f.endsWith('.result.json'))
-      .flatMap((f) => { try { return [JSON.parse(readFileSync(join(rd, f), 'utf8')) as CaseRunRecord]; } catch { return []; } })
+    const records = readdirSync(rd)
+      .filter((f) => f.endsWith('.result.json'))
+      .flatMap((f) => {
+        try {
+          return [JSON.parse(readFileSync(join(rd, f), 'utf8')) as CaseRunRecord];
+        } catch {
+          return [];
+        }
+      })
       .filter((r) => r && typeof r.caseId === 'string' && Array.isArray(r.acts))
       .map((r) => ({ ...r, startedAt: r.startedAt ?? r.acts[0]?.startedAt ?? runIdTime(runId) }))
       .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.caseId.localeCompare(b.caseId) || a.repetition - b.repetition);
@@ -85,7 +92,10 @@ function runIdTime(runId: string): string {
 /** How bad a verdict is: a case (or an act over repetitions) is as bad as its worst verdict. */
 const RANK: Record<Verdict, number> = { pass: 0, hazard: 1, inconclusive: 2, fail: 3 };
 export const worstVerdict = (vs: Verdict[]): Verdict => vs.reduce<Verdict>((w, v) => (RANK[v] > RANK[w] ? v : w), 'pass');
-export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : undefined; };
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : undefined;
+};
 const fmtS = (ms?: number) => (ms === undefined ? 'none' : `${(ms / 1000).toFixed(2)} s`);
 
 /** One act across the repetitions of one run. */
@@ -102,18 +112,29 @@ export interface ActSummary {
 
 export function summariseActs(records: CaseRunRecord[]): Map<string, ActSummary> {
   const by = new Map<string, { a: ActResult; auditsOk: boolean }[]>();
-  for (const r of records) for (const a of r.acts) by.set(`${a.caseId} / ${a.act}`, [...(by.get(`${a.caseId} / ${a.act}`) ?? []), { a, auditsOk: r.auditsOk }]);
+  for (const r of records)
+    for (const a of r.acts) by.set(`${a.caseId} / ${a.act}`, [...(by.get(`${a.caseId} / ${a.act}`) ?? []), { a, auditsOk: r.auditsOk }]);
   const out = new Map<string, ActSummary>();
   for (const [k, xs] of by) {
     const n = xs.length;
     const finals = [...new Set(xs.map(({ a }) => roleOf(a)))].sort();
     const dual = xs.filter(({ a }) => a.outcome.dualVip.seen).length;
     out.set(k, {
-      caseId: xs[0]!.a.caseId, act: xs[0]!.a.act, verdict: worstVerdict(xs.map(({ a }) => a.verdict)),
+      caseId: xs[0]!.a.caseId,
+      act: xs[0]!.a.act,
+      verdict: worstVerdict(xs.map(({ a }) => a.verdict)),
       finalHolders: finals.join(' | '),
-      dualVip: dual === 0 ? 'never' : dual === n ? (xs.some(({ a }) => a.outcome.dualVip.stillAtEnd) ? 'yes, still at end' : 'yes') : `${dual}/${n} reps`,
+      dualVip:
+        dual === 0
+          ? 'never'
+          : dual === n
+            ? xs.some(({ a }) => a.outcome.dualVip.stillAtEnd)
+              ? 'yes, still at end'
+              : 'yes'
+            : `${dual}/${n} reps`,
       ttfMs: median(xs.map(({ a }) => a.outcome.timeToFailoverMs).filter((x): x is number => x !== undefined)),
-      auditsOk: xs.every((x) => x.auditsOk), reps: n,
+      auditsOk: xs.every((x) => x.auditsOk),
+      reps: n,
     });
   }
   return out;
@@ -134,20 +155,42 @@ function roleOf(a: ActResult): string {
 
 export function diffActs(prev: ActSummary, cur: ActSummary, tol: Tolerance = DEFAULT_TOLERANCE, baselineRunId?: string): Change[] {
   const key = `${cur.caseId} / ${cur.act}`;
-  const c = (kind: ChangeKind, from: string, to: string, direction: Change['direction']): Change => ({ key, caseId: cur.caseId, act: cur.act, kind, from, to, direction, baselineRunId });
+  const c = (kind: ChangeKind, from: string, to: string, direction: Change['direction']): Change => ({
+    key,
+    caseId: cur.caseId,
+    act: cur.act,
+    kind,
+    from,
+    to,
+    direction,
+    baselineRunId,
+  });
   const out: Change[] = [];
-  if (prev.verdict !== cur.verdict) out.push(c('verdict', prev.verdict, cur.verdict, RANK[cur.verdict] > RANK[prev.verdict] ? 'worse' : 'better'));
-  if (prev.finalHolders !== cur.finalHolders) out.push(c('final-holder', prev.finalHolders, cur.finalHolders, cur.finalHolders.includes('both') ? 'worse' : prev.finalHolders.includes('both') ? 'better' : 'changed'));
-  if (prev.dualVip !== cur.dualVip) out.push(c('dual-vip', prev.dualVip, cur.dualVip, prev.dualVip === 'never' ? 'worse' : cur.dualVip === 'never' ? 'better' : 'changed'));
+  if (prev.verdict !== cur.verdict)
+    out.push(c('verdict', prev.verdict, cur.verdict, RANK[cur.verdict] > RANK[prev.verdict] ? 'worse' : 'better'));
+  if (prev.finalHolders !== cur.finalHolders)
+    out.push(
+      c(
+        'final-holder',
+        prev.finalHolders,
+        cur.finalHolders,
+        cur.finalHolders.includes('both') ? 'worse' : prev.finalHolders.includes('both') ? 'better' : 'changed',
+      ),
+    );
+  if (prev.dualVip !== cur.dualVip)
+    out.push(c('dual-vip', prev.dualVip, cur.dualVip, prev.dualVip === 'never' ? 'worse' : cur.dualVip === 'never' ? 'better' : 'changed'));
   if (prev.ttfMs === undefined && cur.ttfMs !== undefined) out.push(c('failover', 'no failover', fmtS(cur.ttfMs), 'changed'));
   else if (prev.ttfMs !== undefined && cur.ttfMs === undefined) out.push(c('failover', fmtS(prev.ttfMs), 'no failover', 'changed'));
   else if (prev.ttfMs !== undefined && cur.ttfMs !== undefined) {
     const d = cur.ttfMs - prev.ttfMs;
     if (Math.abs(d) > tol.ttfAbsMs && Math.abs(d) > tol.ttfRel * prev.ttfMs) {
-      out.push(c('failover', fmtS(prev.ttfMs), `${fmtS(cur.ttfMs)} (${d > 0 ? '+' : ''}${(d / 1000).toFixed(2)} s)`, d > 0 ? 'worse' : 'better'));
+      out.push(
+        c('failover', fmtS(prev.ttfMs), `${fmtS(cur.ttfMs)} (${d > 0 ? '+' : ''}${(d / 1000).toFixed(2)} s)`, d > 0 ? 'worse' : 'better'),
+      );
     }
   }
-  if (prev.auditsOk !== cur.auditsOk) out.push(c('audits', prev.auditsOk ? 'ok' : 'FAILED', cur.auditsOk ? 'ok' : 'FAILED', cur.auditsOk ? 'better' : 'worse'));
+  if (prev.auditsOk !== cur.auditsOk)
+    out.push(c('audits', prev.auditsOk ? 'ok' : 'FAILED', cur.auditsOk ? 'ok' : 'FAILED', cur.auditsOk ? 'better' : 'worse'));
   return out;
 }
 
@@ -166,10 +209,15 @@ export function diffLatest(runs: Run[], tol: Tolerance = DEFAULT_TOLERANCE): Reg
   const scopes = [...new Set(latest.records.map(scopeOf))];
   for (const scope of scopes) {
     const [profile, target] = JSON.parse(scope) as [string, string];
-    const earlier = runs.slice(0, -1)
+    const earlier = runs
+      .slice(0, -1)
       .map((r) => ({ ...r, records: r.records.filter((x) => scopeOf(x) === scope) }))
       .filter((r) => r.records.length);
-    const s = diffScope(latest.records.filter((x) => scopeOf(x) === scope), earlier, tol);
+    const s = diffScope(
+      latest.records.filter((x) => scopeOf(x) === scope),
+      earlier,
+      tol,
+    );
     d.baselines.push({ profile, target, previous: earlier.at(-1)?.runId });
     d.changes.push(...s.changes);
     d.compared += s.compared;
@@ -198,7 +246,18 @@ function diffScope(records: CaseRunRecord[], earlier: Run[], tol: Tolerance): { 
   // Acts the previous run had, of a case the latest run ran, that the latest run did not run.
   const prevActs = summariseActs(previous.records);
   const curCases = new Set([...cur.values()].map((a) => a.caseId));
-  for (const [k, s] of prevActs) if (!cur.has(k) && curCases.has(s.caseId)) changes.push({ key: k, caseId: s.caseId, act: s.act, kind: 'gone', from: s.verdict, to: 'not run', direction: 'changed', baselineRunId: previous.runId });
+  for (const [k, s] of prevActs)
+    if (!cur.has(k) && curCases.has(s.caseId))
+      changes.push({
+        key: k,
+        caseId: s.caseId,
+        act: s.act,
+        kind: 'gone',
+        from: s.verdict,
+        to: 'not run',
+        direction: 'changed',
+        baselineRunId: previous.runId,
+      });
   return { changes, compared };
 }
 
@@ -208,11 +267,18 @@ export function regressionLines(d: RegressionDiff): string[] {
   if (!d.previous) return none;
   if (!d.changes.length) return [...none, `no changes against earlier runs (${d.compared} acts compared; previous run ${d.previous})`];
   const mark = { worse: 'REGRESSION', better: 'improved', changed: 'changed' } as const;
-  return [...none, ...d.changes.map((c) => `${mark[c.direction].padEnd(10)} ${c.key}: ${c.kind} ${c.from} → ${c.to}${c.baselineRunId && c.baselineRunId !== d.previous ? ` (vs ${c.baselineRunId})` : ''}`)];
+  return [
+    ...none,
+    ...d.changes.map(
+      (c) =>
+        `${mark[c.direction].padEnd(10)} ${c.key}: ${c.kind} ${c.from} → ${c.to}${c.baselineRunId && c.baselineRunId !== d.previous ? ` (vs ${c.baselineRunId})` : ''}`,
+    ),
+  ];
 }
 
 /** Why part (or all) of the latest run was compared with nothing. */
-export const noBaselineLines = (d: RegressionDiff) => d.baselines.filter((b) => !b.previous).map((b) => `no previous run of profile ${b.profile} on target ${b.target}`);
+export const noBaselineLines = (d: RegressionDiff) =>
+  d.baselines.filter((b) => !b.previous).map((b) => `no previous run of profile ${b.profile} on target ${b.target}`);
 
 export function regressionMarkdown(d: RegressionDiff, runs: Run[], tol: Tolerance = DEFAULT_TOLERANCE): string {
   const out: string[] = ['# Regression diff', ''];
@@ -221,12 +287,18 @@ export function regressionMarkdown(d: RegressionDiff, runs: Run[], tol: Toleranc
   const none = noBaselineLines(d).map((l) => `${l[0]!.toUpperCase()}${l.slice(1)}.`);
   if (!d.previous) return [...out, '', ...none, ''].join('\n');
   if (none.length) out.push('', ...none);
-  out.push(`Each act of the latest run is compared with the most recent earlier run of the same profile on the same target that ran it (${d.compared} acts compared). Failover-time tolerance: ${tol.ttfAbsMs} ms and ${Math.round(tol.ttfRel * 100)} %. Final holders are compared by role (faulted node / other node / both / none).`, '');
+  out.push(
+    `Each act of the latest run is compared with the most recent earlier run of the same profile on the same target that ran it (${d.compared} acts compared). Failover-time tolerance: ${tol.ttfAbsMs} ms and ${Math.round(tol.ttfRel * 100)} %. Final holders are compared by role (faulted node / other node / both / none).`,
+    '',
+  );
   const worse = d.changes.filter((c) => c.direction === 'worse');
   out.push(worse.length ? `**${worse.length} regression(s).**` : '**No regressions.**', '');
   if (d.changes.length) {
     out.push('| | case / act | what | before | now | baseline run |', '| --- | --- | --- | --- | --- | --- |');
-    for (const c of d.changes) out.push(`| ${c.direction === 'worse' ? '🔴 worse' : c.direction === 'better' ? '🟢 better' : '⚪ changed'} | ${c.key} | ${c.kind} | ${c.from} | ${c.to} | ${c.baselineRunId ?? '-'} |`);
+    for (const c of d.changes)
+      out.push(
+        `| ${c.direction === 'worse' ? '🔴 worse' : c.direction === 'better' ? '🟢 better' : '⚪ changed'} | ${c.key} | ${c.kind} | ${c.from} | ${c.to} | ${c.baselineRunId ?? '-'} |`,
+      );
     out.push('');
   }
   // Time-to-failover per act over the runs (oldest → newest).
@@ -234,7 +306,15 @@ export function regressionMarkdown(d: RegressionDiff, runs: Run[], tol: Toleranc
   out.push('## Time to failover per act, run by run (median over repetitions)', '');
   out.push(`| case / act | ${runs.map((r) => r.runId).join(' | ')} |`, `| --- | ${runs.map(() => '---').join(' | ')} |`);
   const sums = runs.map((r) => summariseActs(r.records));
-  for (const k of keys) out.push(`| ${k} | ${sums.map((s) => { const a = s.get(k); return a ? `${a.ttfMs === undefined ? '–' : fmtS(a.ttfMs)} ${a.verdict === 'pass' ? '' : a.verdict.toUpperCase()}`.trim() : ' '; }).join(' | ')} |`);
+  for (const k of keys)
+    out.push(
+      `| ${k} | ${sums
+        .map((s) => {
+          const a = s.get(k);
+          return a ? `${a.ttfMs === undefined ? '–' : fmtS(a.ttfMs)} ${a.verdict === 'pass' ? '' : a.verdict.toUpperCase()}`.trim() : ' ';
+        })
+        .join(' | ')} |`,
+    );
   out.push('');
   return out.join('\n');
 }

@@ -56,13 +56,20 @@ export function selectTarget(o: SelectOptions = {}): Target {
   const name = targetName();
   if (name === 'containers') {
     // The suite's container cluster (its global setup brought it up under labName).
-    return StartedContainersCluster.attach(o.labName || process.env.MHC_CONTAINERS_NAME || 'ctr', process.env.MHC_PROFILE ? Profile.load(process.env.MHC_PROFILE) : undefined);
+    return StartedContainersCluster.attach(
+      o.labName || process.env.MHC_CONTAINERS_NAME || 'ctr',
+      process.env.MHC_PROFILE ? Profile.load(process.env.MHC_PROFILE) : undefined,
+    );
   }
   if (!isSshTarget(name)) {
     const lab = o.labName || process.env.MHC_LAB_ATTACH || process.env.MHC_LAB || 'suite';
     const s = readState(lab);
     return StartedNetnsLab.attach(lab, Profile.load(s?.profileDir ?? process.env.MHC_PROFILE ?? 'seed'));
   }
-  if (!o.sshConfig) throw new HarnessError(`MHC_TARGET=${name}: its config was not loaded`, 'run through npm run chaos -- --target NAME (or vitest, whose global setup loads it)');
+  if (!o.sshConfig)
+    throw new HarnessError(
+      `MHC_TARGET=${name}: its config was not loaded`,
+      'run through npm run chaos -- --target NAME (or vitest, whose global setup loads it)',
+    );
   return sshTargetFor(o.sshConfig);
 }

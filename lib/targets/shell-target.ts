@@ -48,29 +48,49 @@ export abstract class ShellTarget {
  * management host (nsenter into its namespace, docker exec into its container). mysql2 treats
  * the result as a socket.
  */
-export function streamThroughProcess(command: string, prefix: string[], toAddress: string, port: number, from: string, env?: NodeJS.ProcessEnv): Duplex {
+export function streamThroughProcess(
+  command: string,
+  prefix: string[],
+  toAddress: string,
+  port: number,
+  from: string,
+  env?: NodeJS.ProcessEnv,
+): Duplex {
   // A process group of its own: the terminal's Ctrl-C goes to the harness, which then still needs
   // its connections for the case's recovery (socat ends by itself when the harness closes its stdin).
-  const child = spawn(command, [...prefix, 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], { stdio: ['pipe', 'pipe', 'pipe'], env, detached: true });
+  const child = spawn(command, [...prefix, 'socat', '-', `TCP:${toAddress}:${port},connect-timeout=5`], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env,
+    detached: true,
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   // The stream ends only once socat has exited and all its stderr is read ('close'): a failed
   // connection then reaches the client as socat's reason (refused, unreachable), not as a bare end
   // of stream or a broken pipe that a client would call "connection lost".
   const duplex = new Duplex({
-    read() { child.stdout.resume(); },
+    read() {
+      child.stdout.resume();
+    },
     write(chunk, encoding, cb) {
       if (child.stdin.write(chunk, encoding)) cb();
       else child.stdin.once('drain', () => cb());
     },
-    final(cb) { child.stdin.end(); cb(); },
+    final(cb) {
+      child.stdin.end();
+      cb();
+    },
     destroy(err, cb) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       cb(err);
     },
   });
-  child.stdout.on('data', (d: Buffer) => { if (!duplex.push(d)) child.stdout.pause(); });
-  child.stdin.on('error', () => { /* EPIPE once socat is gone: 'close' below says why */ });
+  child.stdout.on('data', (d: Buffer) => {
+    if (!duplex.push(d)) child.stdout.pause();
+  });
+  child.stdin.on('error', () => {
+    /* EPIPE once socat is gone: 'close' below says why */
+  });
   child.on('close', (code) => {
     if (duplex.destroyed) return;
     if (code) duplex.destroy(new Error(`stream to ${toAddress}:${port} from ${from}: ${stderr.trim() || `socat exit ${code}`}`));

@@ -14,7 +14,9 @@ export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
   /** Errors of this class end the wait at once instead of counting as "not yet". */
-  fatal?: abstract new (...args: never[]) => Error;
+  fatal?: abstract new (
+    ...args: never[]
+  ) => Error;
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or throws WaitTimeoutError naming `what`. */
@@ -46,6 +48,8 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   let timer: NodeJS.Timeout;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms); }),
+    new Promise<never>((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
   ]);
 }

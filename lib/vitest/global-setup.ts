@@ -49,7 +49,10 @@ export default async function setup(project: TestProject) {
     // MHC_TARGET=containers: db1, db2, batch1 as Docker containers in an engine of the run's own.
     const name = process.env.MHC_CONTAINERS_NAME ?? 'ctr';
     process.stderr.write(`bringing up containers "${name}" for the scenarios\n`);
-    let b = new ContainersCluster(profile).withName(name).withLog(new StepLog()).withFaithfulTimings(process.env.MHC_FAITHFUL_TIMINGS === '1');
+    let b = new ContainersCluster(profile)
+      .withName(name)
+      .withLog(new StepLog())
+      .withFaithfulTimings(process.env.MHC_FAITHFUL_TIMINGS === '1');
     if (process.env.MHC_SUBNET) b = b.withSubnet(process.env.MHC_SUBNET);
     lab = await b.start();
     project.provide('labName', name);
@@ -62,12 +65,22 @@ export default async function setup(project: TestProject) {
     // scenario brings it up instead, under this process's lease; the teardown below ends it.
     const name = process.env.MHC_LAB ?? 'suite';
     project.provide('labName', name);
-    project.provide('lazyLab', { name, subnet: process.env.MHC_SUBNET, profile: profile.dir, faithful: process.env.MHC_FAITHFUL_TIMINGS === '1', owner: { pid: process.pid, start: procStart(process.pid)! } });
+    project.provide('lazyLab', {
+      name,
+      subnet: process.env.MHC_SUBNET,
+      profile: profile.dir,
+      faithful: process.env.MHC_FAITHFUL_TIMINGS === '1',
+      owner: { pid: process.pid, start: procStart(process.pid)! },
+    });
     lazyName = name;
     // Ctrl-C on `vitest`/`npm test` exits this process at once (vitest's own handler), so the
     // teardown below never runs: a detached `lab down` then ends the lab by PID instead.
     onExit = () => {
-      spawn(process.execPath, ['--import', 'tsx', 'lib/cli/lab.ts', 'down', '--name', name], { cwd: ROOT, detached: true, stdio: 'ignore' }).unref();
+      spawn(process.execPath, ['--import', 'tsx', 'lib/cli/lab.ts', 'down', '--name', name], {
+        cwd: ROOT,
+        detached: true,
+        stdio: 'ignore',
+      }).unref();
     };
     process.once('exit', onExit);
   }

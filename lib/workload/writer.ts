@@ -25,7 +25,10 @@ export async function prepareWorkload(t: Target, primary: string): Promise<void>
   const c = await connectMysql(t, primary);
   try {
     await query(c, `CREATE DATABASE IF NOT EXISTS ${WORKLOAD_DB}`);
-    await query(c, `CREATE TABLE IF NOT EXISTS ${WORKLOAD_TABLE} (run VARCHAR(160) NOT NULL, seq INT NOT NULL, server_id INT NOT NULL, at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (run, seq)) ENGINE=InnoDB`);
+    await query(
+      c,
+      `CREATE TABLE IF NOT EXISTS ${WORKLOAD_TABLE} (run VARCHAR(160) NOT NULL, seq INT NOT NULL, server_id INT NOT NULL, at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (run, seq)) ENGINE=InnoDB`,
+    );
     await query(c, 'CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [APP_ACCOUNT.user, '%', APP_ACCOUNT.password]);
     await query(c, `GRANT SELECT, INSERT ON ${WORKLOAD_DB}.* TO ?@?`, [APP_ACCOUNT.user, '%']);
   } finally {
@@ -56,7 +59,12 @@ export class VipWriter {
   readonly rate: number;
   readonly timeoutMs: number;
 
-  constructor(private readonly t: Target, private readonly history: History, readonly runKey: string, o: WriterOptions = {}) {
+  constructor(
+    private readonly t: Target,
+    private readonly history: History,
+    readonly runKey: string,
+    o: WriterOptions = {},
+  ) {
     this.rate = o.rate ?? 10;
     this.timeoutMs = o.timeoutMs ?? 2000;
   }
@@ -118,7 +126,11 @@ export class VipWriter {
     }
     const c = this.conn;
     try {
-      await withTimeout(query(c, `INSERT INTO ${WORKLOAD_TABLE} (run, seq, server_id) VALUES (?, ?, @@server_id)`, [this.runKey, key]), this.timeoutMs, 'insert');
+      await withTimeout(
+        query(c, `INSERT INTO ${WORKLOAD_TABLE} (run, seq, server_id) VALUES (?, ?, @@server_id)`, [this.runKey, key]),
+        this.timeoutMs,
+        'insert',
+      );
       record('ok');
       this.acked++;
     } catch (e) {
@@ -131,4 +143,3 @@ export class VipWriter {
     }
   }
 }
-

@@ -20,48 +20,67 @@ const SUBNET = '10.11.33.0/24';
 describe('containers target', () => {
   afterAll(() => new DockerEngine(NAME).stop().catch(() => undefined));
 
-  it('brings up db1, db2, batch1 as containers, runs case 2-stop on them and goes down leaving nothing', async () => {
-    const c: StartedContainersCluster = await new ContainersCluster(Profile.load('seed')).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start();
-    const engine = c.engine;
-    const dockerdPid = engine.pid!;
-    try {
-      expect(c.kind).toBe('containers');
-      const s = await clusterStatus(c);
-      expect(s.nodes).toEqual([{ name: 'db1', online: true }, { name: 'db2', online: true }]);
-      expect(s.vip.holders).toHaveLength(1);
-      expect(s.vip.holders).toEqual(s.vip.pacemakerSays);
-      const [, db2] = s.replication;
-      expect(db2!.replica).toMatchObject({ sourceHost: '10.11.33.101', ioRunning: 'Yes', sqlRunning: 'Yes', usingGtid: true });
-      expect((await c.exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
-      expect((await c.exec('db1', ['ip', '-br', 'addr', 'show', 'eth1'])).stdout).toContain('10.11.33.101/24');
-      // dockerd and the containers' network live in the engine's namespace, not this machine's.
-      expect(execFileSync('readlink', [`/proc/${dockerdPid}/ns/net`], { encoding: 'utf8' })).not.toBe(execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }));
-      expect(execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' })).not.toContain('10.11.33.');
+  it(
+    'brings up db1, db2, batch1 as containers, runs case 2-stop on them and goes down leaving nothing',
+    async () => {
+      const c: StartedContainersCluster = await new ContainersCluster(Profile.load('seed'))
+        .withName(NAME)
+        .withSubnet(SUBNET)
+        .withLog(silentLog())
+        .start();
+      const engine = c.engine;
+      const dockerdPid = engine.pid!;
+      try {
+        expect(c.kind).toBe('containers');
+        const s = await clusterStatus(c);
+        expect(s.nodes).toEqual([
+          { name: 'db1', online: true },
+          { name: 'db2', online: true },
+        ]);
+        expect(s.vip.holders).toHaveLength(1);
+        expect(s.vip.holders).toEqual(s.vip.pacemakerSays);
+        const [, db2] = s.replication;
+        expect(db2!.replica).toMatchObject({ sourceHost: '10.11.33.101', ioRunning: 'Yes', sqlRunning: 'Yes', usingGtid: true });
+        expect((await c.exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
+        expect((await c.exec('db1', ['ip', '-br', 'addr', 'show', 'eth1'])).stdout).toContain('10.11.33.101/24');
+        // dockerd and the containers' network live in the engine's namespace, not this machine's.
+        expect(execFileSync('readlink', [`/proc/${dockerdPid}/ns/net`], { encoding: 'utf8' })).not.toBe(
+          execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }),
+        );
+        expect(execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' })).not.toContain('10.11.33.');
 
-      // Case 2-stop of scenarios/02-pacemaker-stop.test.ts, end to end on the containers.
-      const { record } = await runCase(c, {
-        id: '2-stop', title: 'pacemaker stop on the VIP holder',
-        acts: ({ holder }) => [{ id: '2-pacemaker-stop', fault: pacemakerStop(holder) }],
-      }, { runId: `containers-itest-${Date.now()}`, repetition: 1, resultsDir: mkdtempSync(join(tmpdir(), 'mhc-ctr-')), log: () => {} });
-      expect(record.target).toContain('containers');
-      expect(record.acts.map((a) => a.verdict)).not.toContain('fail');
-      expect(record.audits.filter((a) => !a.ok)).toEqual([]);
-      expect(record.recoveryErrors).toEqual([]);
-    } finally {
-      await c.stop();
-    }
-    expect(engine.leftovers()).toEqual([]);
-    expect(() => process.kill(dockerdPid, 0)).toThrow();
-    expect(existsSync(`/run/netns/${engine.netns}`)).toBe(false);
-  }, 20 * 60_000);
+        // Case 2-stop of scenarios/02-pacemaker-stop.test.ts, end to end on the containers.
+        const { record } = await runCase(
+          c,
+          {
+            id: '2-stop',
+            title: 'pacemaker stop on the VIP holder',
+            acts: ({ holder }) => [{ id: '2-pacemaker-stop', fault: pacemakerStop(holder) }],
+          },
+          { runId: `containers-itest-${Date.now()}`, repetition: 1, resultsDir: mkdtempSync(join(tmpdir(), 'mhc-ctr-')), log: () => {} },
+        );
+        expect(record.target).toContain('containers');
+        expect(record.acts.map((a) => a.verdict)).not.toContain('fail');
+        expect(record.audits.filter((a) => !a.ok)).toEqual([]);
+        expect(record.recoveryErrors).toEqual([]);
+      } finally {
+        await c.stop();
+      }
+      expect(engine.leftovers()).toEqual([]);
+      expect(() => process.kill(dockerdPid, 0)).toThrow();
+      expect(existsSync(`/run/netns/${engine.netns}`)).toBe(false);
+    },
+    20 * 60_000,
+  );
 
   it('names the fix when the image is missing and may not be built', async () => {
     // An engine of its own (empty data root) and an empty tarball cache: refused, naming the fix.
     const e = new DockerEngine('ctest-noimg');
     await e.start();
     try {
-      await expect(ensureImage(e, silentLog(), { build: false, cacheDir: mkdtempSync(join(tmpdir(), 'mhc-noimg-')) }))
-        .rejects.toThrow(/image mysql-ha-chaos\/node:\w+ is missing[\s\S]*MHC_CONTAINERS_BUILD/);
+      await expect(ensureImage(e, silentLog(), { build: false, cacheDir: mkdtempSync(join(tmpdir(), 'mhc-noimg-')) })).rejects.toThrow(
+        /image mysql-ha-chaos\/node:\w+ is missing[\s\S]*MHC_CONTAINERS_BUILD/,
+      );
     } finally {
       await e.stop();
       rmSync(e.dataRoot, { recursive: true, force: true });

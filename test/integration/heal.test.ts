@@ -18,7 +18,6 @@ const NAME = 'heal';
 const SUBNET = '10.11.52.0/24';
 const RESULTS = mkdtempSync(join(tmpdir(), 'mhc-heal-results-'));
 
-
 describe('heal ladder', () => {
   let lab: StartedNetnsLab;
 
@@ -35,9 +34,18 @@ describe('heal ladder', () => {
   /** The next case after a heal runs normally: its act is judged and its audits pass. */
   const nextCaseRunsNormally = async () => {
     const lines: string[] = [];
-    const { record } = await runCase(lab, CASE_2_STOP, { runId: 'heal-test', repetition: 1, resultsDir: RESULTS, writes: false, log: (l) => lines.push(l) });
+    const { record } = await runCase(lab, CASE_2_STOP, {
+      runId: 'heal-test',
+      repetition: 1,
+      resultsDir: RESULTS,
+      writes: false,
+      log: (l) => lines.push(l),
+    });
     // The seed's expectation for this act: the VIP moves to the read_only replica (a hazard of its design).
-    expect(record.acts.map((a) => a.verdict), lines.join('\n')).toEqual(['hazard']);
+    expect(
+      record.acts.map((a) => a.verdict),
+      lines.join('\n'),
+    ).toEqual(['hazard']);
     expect(record.acts[0]!.outcome.vipAfter).toBe('moved');
     expect(record.auditsOk, lines.join('\n')).toBe(true);
     expect(record.healed).toBe(false);
@@ -54,7 +62,11 @@ describe('heal ladder', () => {
     const d = await clusterDaemons(lab, node);
     await lab.kill(node, d['pacemaker-controld']!, 'SIGSTOP');
     await lab.kill(node, d.pacemakerd!, 'SIGTERM');
-    await waitFor(`pacemakerd on ${node} to report shutting_down`, async () => (await crmMon(lab, node))?.pacemakerdState === 'shutting_down', { timeoutMs: 10_000, intervalMs: 200 });
+    await waitFor(
+      `pacemakerd on ${node} to report shutting_down`,
+      async () => (await crmMon(lab, node))?.pacemakerdState === 'shutting_down',
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     expect((await auditUntilHealthy(lab, 0)).results.map((r) => r.detail).join('; ')).toMatch(/db1: pacemakerd shutting_down/);
     const lines: string[] = [];
     const h = await heal(lab, (l) => lines.push(l));

@@ -27,11 +27,16 @@ describe('Ctrl-C during a case', () => {
     if (reports) rmSync(reports, { recursive: true, force: true });
   });
 
-  it('stops the case, undoes its fault (the notebook\'s recovery for corosync stop), cancels the run and leaves the cluster healthy', async () => {
+  it("stops the case, undoes its fault (the notebook's recovery for corosync stop), cancels the run and leaves the cluster healthy", async () => {
     // The nested run must not think it is inside this vitest, and keeps its reports apart.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && !k.startsWith('MHC_') && k !== 'TEST' && k !== 'NODE_ENV'));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && !k.startsWith('MHC_') && k !== 'TEST' && k !== 'NODE_ENV'),
+    );
     const cli = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/chaos.ts', '--lab', NAME, '--case', '5', '--case', '6'], {
-      cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, MHC_REPORTS_DIR: reports },
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, MHC_REPORTS_DIR: reports },
     });
     let out = '';
     cli.stdout.on('data', (d) => (out += d));

@@ -15,15 +15,26 @@ const SUBNET = '10.11.98.0/24';
 const ROOT = join(import.meta.dirname, '../..');
 
 describe('netns lab', () => {
-  afterAll(async () => { for (const n of [NAME, 'itest2']) await destroyLab(n).catch(() => undefined); });
+  afterAll(async () => {
+    for (const n of [NAME, 'itest2']) await destroyLab(n).catch(() => undefined);
+  });
 
-  it('comes up as the notebook\'s cluster (over a stale one left by a kill -9 of the harness) and goes down leaving nothing', async () => {
+  it("comes up as the notebook's cluster (over a stale one left by a kill -9 of the harness) and goes down leaving nothing", async () => {
     // The harness is killed (-9) in the middle of `lab up`, once corosync runs: its lab is stale.
-    const cli = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/lab.ts', 'up', '--name', NAME, '--subnet', SUBNET], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'lib/cli/lab.ts', 'up', '--name', NAME, '--subnet', SUBNET], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     await new Promise<void>((ok, fail) => {
       const timer = setTimeout(() => fail(new Error(`lab up did not reach corosync within 60 s:\n${out}`)), 60_000);
-      const see = (d: Buffer) => { out += d; if (/corosync on the db hosts/.test(out)) { clearTimeout(timer); ok(); } };
+      const see = (d: Buffer) => {
+        out += d;
+        if (/corosync on the db hosts/.test(out)) {
+          clearTimeout(timer);
+          ok();
+        }
+      };
       cli.stdout.on('data', see);
       cli.stderr.on('data', see);
     });
@@ -32,7 +43,17 @@ describe('netns lab', () => {
     const stale = readState(NAME)!;
     expect(stale.complete, 'the killed up left a half-made lab').toBe(false);
     const stalePids = Object.values(stale.hosts).map((p) => p.initPid);
-    expect(stalePids.every((pid) => { try { process.kill(pid, 0); return true; } catch { return false; } }), 'its hosts outlived the harness').toBe(true);
+    expect(
+      stalePids.every((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+      'its hosts outlived the harness',
+    ).toBe(true);
 
     const lab: StartedNetnsLab = await new NetnsLab(Profile.load('seed')).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start();
     const state = readState(NAME)!;
@@ -40,7 +61,10 @@ describe('netns lab', () => {
     for (const pid of stalePids) expect(() => process.kill(pid, 0)).toThrow();
     try {
       const s = await clusterStatus(lab);
-      expect(s.nodes).toEqual([{ name: 'db1', online: true }, { name: 'db2', online: true }]);
+      expect(s.nodes).toEqual([
+        { name: 'db1', online: true },
+        { name: 'db2', online: true },
+      ]);
       expect(s.dc).toMatch(/^db[12]$/);
       expect(s.vip.holders).toHaveLength(1);
       expect(s.vip.holders).toEqual(s.vip.pacemakerSays);
@@ -58,8 +82,9 @@ describe('netns lab', () => {
       expect(execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' })).not.toContain('10.11.98.');
 
       // A second lab on this subnet is refused, naming the lab that has it, and leaves nothing.
-      await expect(new NetnsLab(Profile.load('seed')).withName('itest2').withSubnet(SUBNET).withLog(silentLog()).start())
-        .rejects.toThrow(`subnet ${SUBNET} is already used by lab "${NAME}"`);
+      await expect(new NetnsLab(Profile.load('seed')).withName('itest2').withSubnet(SUBNET).withLog(silentLog()).start()).rejects.toThrow(
+        `subnet ${SUBNET} is already used by lab "${NAME}"`,
+      );
       expect(leftovers('itest2')).toEqual([]);
       // Side by side: the same profile under another name and subnet comes up next to it.
       const second = await new NetnsLab(Profile.load('seed')).withName('itest2').withSubnet('10.11.96.0/24').withLog(silentLog()).start();
@@ -82,10 +107,17 @@ describe('netns lab', () => {
     cpSync(Profile.load('seed').dir, d, { recursive: true });
     const crm = join(d, 'cluster.crm');
     // The notebook's own property, which Pacemaker 2 no longer accepts.
-    writeFileSync(crm, readFileSync(crm, 'utf8').replace('stonith-enabled=false', 'stonith-enabled=false default-resource-stickiness=INFINITY'));
-    const line = readFileSync(crm, 'utf8').split('\n').findIndex((l) => l.includes('default-resource-stickiness=INFINITY')) + 1;
-    await expect(new NetnsLab(Profile.load(d)).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start())
-      .rejects.toThrow(new RegExp(`rejected .*cluster\\.crm line ${line}:[\\s\\S]*default-resource-stickiness`));
+    writeFileSync(
+      crm,
+      readFileSync(crm, 'utf8').replace('stonith-enabled=false', 'stonith-enabled=false default-resource-stickiness=INFINITY'),
+    );
+    const line =
+      readFileSync(crm, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('default-resource-stickiness=INFINITY')) + 1;
+    await expect(new NetnsLab(Profile.load(d)).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start()).rejects.toThrow(
+      new RegExp(`rejected .*cluster\\.crm line ${line}:[\\s\\S]*default-resource-stickiness`),
+    );
     expect(leftovers(NAME)).toEqual([]);
   });
 
@@ -97,7 +129,18 @@ describe('netns lab', () => {
       writeFileSync(cnf, edit(readFileSync(cnf, 'utf8')));
       return Profile.load(d);
     };
-    const up = (p: Profile) => new NetnsLab(p).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start().then(() => { throw new Error('up succeeded'); }, (x: Error) => x);
+    const up = (p: Profile) =>
+      new NetnsLab(p)
+        .withName(NAME)
+        .withSubnet(SUBNET)
+        .withLog(silentLog())
+        .start()
+        .then(
+          () => {
+            throw new Error('up succeeded');
+          },
+          (x: Error) => x,
+        );
     // A setting mariadbd does not know: mariadb-install-db already refuses it.
     let e = await up(badProfile((c) => `${c}no_such_setting = 1\n`));
     expect(e.message).toMatch(/mariadb-install-db on db[12] failed[\s\S]*unknown variable 'no_such_setting=1'/);
@@ -119,9 +162,30 @@ describe('netns lab', () => {
 
   it('refuses to run unless root, with the fix in the message', () => {
     // The CLI as an unprivileged user: a clear error before anything is made.
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', 'tsx', 'lib/cli/lab.ts', 'up', '--name', 'itest3', '--subnet', '10.11.95.0/24'], {
-      cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp' }, timeout: 60_000,
-    });
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--',
+        process.execPath,
+        '--import',
+        'tsx',
+        'lib/cli/lab.ts',
+        'up',
+        '--name',
+        'itest3',
+        '--subnet',
+        '10.11.95.0/24',
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: '/tmp' },
+        timeout: 60_000,
+      },
+    );
     expect(r.status, r.stderr).not.toBe(0);
     expect(r.stderr).toContain('the netns lab needs root');
     expect(leftovers('itest3')).toEqual([]);

@@ -23,14 +23,20 @@ const sql = (host: string, s: string, params: unknown[] = []) => withMysql(lab, 
 /** Runs fn, expects a HarnessError matching re, within 15 s. */
 async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<HarnessError> {
   const t0 = Date.now();
-  const e = await fn().then(() => undefined, (x: unknown) => x);
+  const e = await fn().then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(HarnessError);
   expect((e as Error).message).toMatch(re);
   expect((e as Error).message.includes('rpl_pass'), 'the replication password in the error').toBe(false);
   expect(Date.now() - t0).toBeLessThan(15_000);
   return e as HarnessError;
 }
-const roles = async () => { const h = await replicationHealth(lab); return [h.healthy, h.primary, h.replica]; };
+const roles = async () => {
+  const h = await replicationHealth(lab);
+  return [h.healthy, h.primary, h.replica];
+};
 
 describe('replication tools (mysql-utilities in TypeScript), against a lab', () => {
   beforeAll(async () => {
@@ -52,14 +58,25 @@ describe('replication tools (mysql-utilities in TypeScript), against a lab', () 
   });
 
   it('bad input: each a HarnessError naming the host and the fix, in < 15 s, the pair left as it was', async () => {
-    await rejects(() => replicationHealth(lab, { admin: { user: 'root', password: 'wrong-password' } }), /db1 .*refused the login of user 'root'[\s\S]*mysql\.admin/);
+    await rejects(
+      () => replicationHealth(lab, { admin: { user: 'root', password: 'wrong-password' } }),
+      /db1 .*refused the login of user 'root'[\s\S]*mysql\.admin/,
+    );
     await rejects(() => checkPair(lab, 'db1', '10.11.31.199'), /10\.11\.31\.199:3306: (unreachable|nothing accepts)/);
 
     // Replication user missing on the host that would become the primary (not binlogged: db2 only).
-    await withMysql(lab, 'db2', async (c) => { await query(c, 'SET SESSION sql_log_bin=0'); await query(c, "DROP USER 'rpl_user'@'%'"); });
+    await withMysql(lab, 'db2', async (c) => {
+      await query(c, 'SET SESSION sql_log_bin=0');
+      await query(c, "DROP USER 'rpl_user'@'%'");
+    });
     const c = await checkPair(lab, 'db2', 'db1', { errantCheck: false });
-    expect(c.checks.filter((x) => !x.ok).map((x) => x.detail)).toEqual([expect.stringMatching(/user 'rpl_user' does not exist on db2: CREATE USER/)]);
-    await rejects(() => switchover(lab), /switchover: db2 → db1 fails its prerequisites, nothing was changed:\n {2}- replication user on db2/);
+    expect(c.checks.filter((x) => !x.ok).map((x) => x.detail)).toEqual([
+      expect.stringMatching(/user 'rpl_user' does not exist on db2: CREATE USER/),
+    ]);
+    await rejects(
+      () => switchover(lab),
+      /switchover: db2 → db1 fails its prerequisites, nothing was changed:\n {2}- replication user on db2/,
+    );
     expect(await roles()).toEqual([true, 'db1', 'db2']);
     await withMysql(lab, 'db2', async (c2) => {
       await query(c2, 'SET SESSION sql_log_bin=0');
@@ -74,15 +91,24 @@ describe('replication tools (mysql-utilities in TypeScript), against a lab', () 
 
     // A replica that never catches up: db2 applies 60 s late; the bound is 1.5 s, db1 is writable again after.
     await withMysql(lab, 'db2', async (c2) => {
-      await query(c2, 'STOP SLAVE'); await query(c2, 'CHANGE MASTER TO MASTER_DELAY=60'); await query(c2, 'START SLAVE');
+      await query(c2, 'STOP SLAVE');
+      await query(c2, 'CHANGE MASTER TO MASTER_DELAY=60');
+      await query(c2, 'START SLAVE');
     });
     await sql('db1', "INSERT INTO repltest.t (v) VALUES ('late')");
-    await rejects(() => switchover(lab, { catchUpTimeoutMs: 1_500 }), /db1 → db2 abandoned, db1 is writable again: db2 did not catch up within 1\.5 s[\s\S]*domain 0: 0-1-\d+/);
+    await rejects(
+      () => switchover(lab, { catchUpTimeoutMs: 1_500 }),
+      /db1 → db2 abandoned, db1 is writable again: db2 did not catch up within 1\.5 s[\s\S]*domain 0: 0-1-\d+/,
+    );
     expect((await sql('db1', 'SELECT @@GLOBAL.read_only AS ro'))[0]!.ro).toBe(0);
     await withMysql(lab, 'db2', async (c2) => {
-      await query(c2, 'STOP SLAVE'); await query(c2, 'CHANGE MASTER TO MASTER_DELAY=0'); await query(c2, 'START SLAVE');
+      await query(c2, 'STOP SLAVE');
+      await query(c2, 'CHANGE MASTER TO MASTER_DELAY=0');
+      await query(c2, 'START SLAVE');
     });
-    await waitFor('db2 to catch up after MASTER_DELAY=0', async () => (await errantTransactions(lab, 'db2', 'db1')).errant.length === 0, { timeoutMs: 10_000 });
+    await waitFor('db2 to catch up after MASTER_DELAY=0', async () => (await errantTransactions(lab, 'db2', 'db1')).errant.length === 0, {
+      timeoutMs: 10_000,
+    });
     expect(await roles()).toEqual([true, 'db1', 'db2']);
   });
 
@@ -123,10 +149,18 @@ describe('replication tools (mysql-utilities in TypeScript), against a lab', () 
     await rejects(() => failover(lab), /the primary db1 is reachable/);
     await sql('db1', "INSERT INTO repltest.t (v) VALUES ('before crash')");
     // Replication is asynchronous: the row is on db2 before db1 dies (this test is about promotion).
-    await waitFor('db2 to replicate the row written before the crash', async () => (await sql('db2', "SELECT COUNT(*) AS n FROM repltest.t WHERE v = 'before crash'"))[0]!.n === 1, { timeoutMs: 10_000, intervalMs: 50 });
+    await waitFor(
+      'db2 to replicate the row written before the crash',
+      async () => (await sql('db2', "SELECT COUNT(*) AS n FROM repltest.t WHERE v = 'before crash'"))[0]!.n === 1,
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     const pid = Number((await lab.exec('db1', ['pgrep', '-x', 'mariadbd'])).stdout.trim());
     await lab.kill('db1', pid, 'SIGKILL');
-    await waitFor('mariadbd on db1 to be gone', async () => (await lab.exec('db1', ['pgrep', '-x', 'mariadbd'], { check: false })).exitCode === 1, { timeoutMs: 5_000, intervalMs: 50 });
+    await waitFor(
+      'mariadbd on db1 to be gone',
+      async () => (await lab.exec('db1', ['pgrep', '-x', 'mariadbd'], { check: false })).exitCode === 1,
+      { timeoutMs: 5_000, intervalMs: 50 },
+    );
 
     const f = await failover(lab);
     expect(f).toMatchObject({ failed: 'db1', promoted: 'db2' });
@@ -135,7 +169,11 @@ describe('replication tools (mysql-utilities in TypeScript), against a lab', () 
     expect((await sql('db2', 'SELECT v FROM repltest.t ORDER BY id DESC LIMIT 1'))[0]!.v).toBe('before crash');
 
     await lab.startDaemon('db1', 'mariadb');
-    await waitFor('mariadbd on db1 to accept connections again', async () => (await lab.exec('db1', ['mariadb', '-e', 'SELECT 1'], { check: false })).exitCode === 0, { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(
+      'mariadbd on db1 to accept connections again',
+      async () => (await lab.exec('db1', ['mariadb', '-e', 'SELECT 1'], { check: false })).exitCode === 0,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     await setupReplication(lab, 'db2', 'db1');
     expect(await replicationHealth(lab)).toMatchObject({ healthy: true, primary: 'db2', replica: 'db1', problems: [] });
   });

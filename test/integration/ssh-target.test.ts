@@ -24,7 +24,6 @@ const NAME = 'sshl';
 const SUBNET = '10.11.32.0/24';
 const PREFIX = '10.11.32.';
 
-
 describe('ssh target', () => {
   let lab: StartedNetnsLab;
   let key: string;
@@ -32,9 +31,14 @@ describe('ssh target', () => {
 
   /** An SSH target for the lab: its key, root, first hop inside batch1. */
   const ssh = (over: Partial<SshTargetConfigInput> = {}, source = 'ssh-target test'): SshTarget => {
-    const t = new SshTarget(parseSshTargetConfig({ kind: 'ssh', user: 'root', sudo: false, keyPath: key, connectTimeoutMs: 8_000, ...over }, source), {
-      profile: lab.profile, firstHop: (a, p) => lab.openStream(a, p), firstHopLabel: `inside lab ${NAME}'s batch1`,
-    });
+    const t = new SshTarget(
+      parseSshTargetConfig({ kind: 'ssh', user: 'root', sudo: false, keyPath: key, connectTimeoutMs: 8_000, ...over }, source),
+      {
+        profile: lab.profile,
+        firstHop: (a, p) => lab.openStream(a, p),
+        firstHopLabel: `inside lab ${NAME}'s batch1`,
+      },
+    );
     open.push(t);
     return t;
   };
@@ -42,7 +46,10 @@ describe('ssh target', () => {
   /** Fails within 15 s with an error naming the host, and no key material or password in it. */
   const badInput = async (p: Promise<unknown>, host: string, re: RegExp) => {
     const t0 = Date.now();
-    const e = await p.then(() => undefined, (x: Error) => x);
+    const e = await p.then(
+      () => undefined,
+      (x: Error) => x,
+    );
     expect(e, 'an error').toBeInstanceOf(Error);
     expect(Date.now() - t0).toBeLessThan(15_000);
     const m = e!.message;
@@ -50,7 +57,10 @@ describe('ssh target', () => {
     expect(m).toMatch(re);
     expect(m).not.toMatch(/PRIVATE KEY|BEGIN OPENSSH/);
     // Compared as booleans: a matcher's arguments become Allure step names, and key material must not.
-    for (const l of readFileSync(key, 'utf8').split('\n').filter((x) => x.length > 20)) expect(m.includes(l.slice(0, 20)), 'key material in the error').toBe(false);
+    for (const l of readFileSync(key, 'utf8')
+      .split('\n')
+      .filter((x) => x.length > 20))
+      expect(m.includes(l.slice(0, 20)), 'key material in the error').toBe(false);
     expect(m.includes(lab.profile.config.mysql.replication.password), 'the replication password in the error').toBe(false);
     return m;
   };
@@ -78,12 +88,16 @@ describe('ssh target', () => {
     const t0 = Date.now();
     expect((await t.exec('db1', ['sleep', '20'], { check: false, timeoutMs: 500 })).exitCode).toBe(124);
     expect(Date.now() - t0).toBeLessThan(3_000);
-    await expect.poll(async () => (await t.exec('db1', ['pgrep', '-f', '^sleep 20$'], { check: false })).exitCode, { timeout: 5_000 }).toBe(1);
+    await expect
+      .poll(async () => (await t.exec('db1', ['pgrep', '-f', '^sleep 20$'], { check: false })).exitCode, { timeout: 5_000 })
+      .toBe(1);
     // kill: a process started over SSH, signalled by its PID as db2 sees it.
     const pid = Number((await t.sh('db2', 'setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!')).stdout.trim());
     expect((await t.exec('db2', ['kill', '-0', String(pid)], { check: false })).exitCode).toBe(0);
     await t.kill('db2', pid, 'SIGKILL');
-    await expect.poll(async () => (await t.exec('db2', ['kill', '-0', String(pid)], { check: false })).exitCode, { timeout: 5_000 }).not.toBe(0);
+    await expect
+      .poll(async () => (await t.exec('db2', ['kill', '-0', String(pid)], { check: false })).exitCode, { timeout: 5_000 })
+      .not.toBe(0);
     // The observer fires many commands at once: more than sshd's MaxSessions per connection, right
     // after commands that timed out (sshd keeps their sessions until they have exited).
     const cut = await Promise.all(Array.from({ length: 12 }, () => t.exec('db2', ['sleep', '20'], { check: false, timeoutMs: 300 })));
@@ -115,7 +129,7 @@ describe('ssh target', () => {
     expect(execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' })).not.toContain(PREFIX);
   });
 
-  it('answers every command when the login shell is slow (bash sources root\'s ~/.bashrc for each SSH command)', async () => {
+  it("answers every command when the login shell is slow (bash sources root's ~/.bashrc for each SSH command)", async () => {
     // A real host's rc files can cost hundreds of ms per command (this machine's pyenv init did,
     // ~0.6 s under a lock, until the lab gave its hosts a home of their own): commands queue for
     // a session slot within their own limit instead of being refused by sshd's MaxSessions.
@@ -131,7 +145,7 @@ describe('ssh target', () => {
     }
   });
 
-  it('jumps through a host like ssh -J: sessions and streams are forwardOut channels of the jump host\'s session', async () => {
+  it("jumps through a host like ssh -J: sessions and streams are forwardOut channels of the jump host's session", async () => {
     // The lab's batch1 runs no sshd, so db2 plays the jump host for db1 here.
     const t = ssh({ jumpHost: 'db2' });
     expect(t.label).toContain('via db2');
@@ -152,7 +166,11 @@ describe('ssh target', () => {
 
   it('checks host keys against known_hosts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mhc-ssh-'));
-    const pub = (h: string) => readFileSync(join(lab.dir, 'hosts', h, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    const pub = (h: string) =>
+      readFileSync(join(lab.dir, 'hosts', h, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8')
+        .split(' ')
+        .slice(0, 2)
+        .join(' ');
     const good = join(dir, 'known_hosts');
     writeFileSync(good, `db1,${PREFIX}101 ${pub('db1')}\n${PREFIX}102 ${pub('db2')}\n`);
     expect((await ssh({ knownHosts: good }).exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
@@ -170,40 +188,65 @@ describe('ssh target', () => {
     await badInput(ssh({ endpoints: { db1: `${PREFIX}199` } }).exec('db1', ['true']), 'db1', /10\.11\.32\.199:22/);
     const other = mkdtempSync(join(tmpdir(), 'mhc-key-'));
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(other, 'id')]);
-    await badInput(ssh({ keyPath: join(other, 'id') }).exec('db2', ['true']), 'db2', /authentication failed for user "root" with key .*\/id \(wrong user or key\?\)/);
+    await badInput(
+      ssh({ keyPath: join(other, 'id') }).exec('db2', ['true']),
+      'db2',
+      /authentication failed for user "root" with key .*\/id \(wrong user or key\?\)/,
+    );
     await badInput(ssh({ user: 'nosuchuser', sudo: true }).exec('db1', ['true']), 'db1', /authentication failed for user "nosuchuser"/);
     await badInput(ssh({ keyPath: join(other, 'missing') }).exec('db1', ['true']), 'db1', /cannot read keyPath .*missing \(ENOENT\)/);
     // The lab's hosts have no sudo: the first command says so, naming host and user.
     await badInput(ssh({ sudo: true }).exec('db2', ['true']), 'db2', /cannot run commands as root with `sudo -n` \(.*sudo.*not found/);
     // A non-root user without sudo is refused by the config itself.
-    expect(() => parseSshTargetConfig({ kind: 'ssh', user: 'vagrant', keyPath: key, sudo: false }, 'targets/x.ts'))
-      .toThrow(/targets\/x\.ts is not a valid ssh target config:\n {2}sudo: user "vagrant" is not root/);
+    expect(() => parseSshTargetConfig({ kind: 'ssh', user: 'vagrant', keyPath: key, sudo: false }, 'targets/x.ts')).toThrow(
+      /targets\/x\.ts is not a valid ssh target config:\n {2}sudo: user "vagrant" is not root/,
+    );
   });
 
   it('refuses destructive faults unless the config says disposable: true (targets/vagrant.ts)', async () => {
     const vagrant = await loadSshTargetConfig('vagrant');
-    expect(vagrant).toMatchObject({ kind: 'ssh', user: 'vagrant', jumpHost: 'batch1', sudo: true, disposable: false, source: 'targets/vagrant.ts' });
-    // The vagrant config, pointed at the lab (root, its key, no jump: the lab's batch1 has no sshd).
-    const t = new SshTarget({ ...vagrant, user: 'root', sudo: false, keyPath: key, jumpHost: undefined, daemons: {} }, {
-      profile: lab.profile, firstHop: (a, p) => lab.openStream(a, p),
+    expect(vagrant).toMatchObject({
+      kind: 'ssh',
+      user: 'vagrant',
+      jumpHost: 'batch1',
+      sudo: true,
+      disposable: false,
+      source: 'targets/vagrant.ts',
     });
+    // The vagrant config, pointed at the lab (root, its key, no jump: the lab's batch1 has no sshd).
+    const t = new SshTarget(
+      { ...vagrant, user: 'root', sudo: false, keyPath: key, jumpHost: undefined, daemons: {} },
+      {
+        profile: lab.profile,
+        firstHop: (a, p) => lab.openStream(a, p),
+      },
+    );
     open.push(t);
     const holder = (await vipHolders(t))[0]!;
     const before = (await clusterDaemons(t, holder)).pacemakerd;
-    await expect(runCase(t, CASE_2_STOP, { runId: 'ssh-target-test', repetition: 1, resultsDir: RESULTS }))
-      .rejects.toThrow(/refusing to inject destructive faults into ssh target targets\/vagrant\.ts[\s\S]*disposable: true/);
+    await expect(runCase(t, CASE_2_STOP, { runId: 'ssh-target-test', repetition: 1, resultsDir: RESULTS })).rejects.toThrow(
+      /refusing to inject destructive faults into ssh target targets\/vagrant\.ts[\s\S]*disposable: true/,
+    );
     expect((await clusterDaemons(t, holder)).pacemakerd).toBe(before);
   });
 
   it('runs case 2-stop (pacemaker stop on the VIP holder) end to end over SSH', async () => {
     const t = ssh({ disposable: true });
     const lines: string[] = [];
-    const { record } = await runCase(t, CASE_2_STOP, { runId: 'ssh-target-test', repetition: 1, log: (l) => lines.push(l), resultsDir: RESULTS });
+    const { record } = await runCase(t, CASE_2_STOP, {
+      runId: 'ssh-target-test',
+      repetition: 1,
+      log: (l) => lines.push(l),
+      resultsDir: RESULTS,
+    });
     expect(record.target).toContain('ssh target');
     expect(record.acts).toHaveLength(1);
     expect(record.acts[0]!.verdict, lines.join('\n')).not.toBe('fail');
     expect(record.recoveryErrors).toEqual([]);
-    expect(record.audits.filter((a) => !a.ok), lines.join('\n')).toEqual([]);
+    expect(
+      record.audits.filter((a) => !a.ok),
+      lines.join('\n'),
+    ).toEqual([]);
     expect(record.auditsOk).toBe(true);
   });
 
@@ -221,7 +264,8 @@ describe('ssh target', () => {
       expect(t.profile.subnet).toBe(SUBNET);
       expect((await t.exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
     } finally {
-      if (saved === undefined) delete process.env.MHC_TARGET; else process.env.MHC_TARGET = saved;
+      if (saved === undefined) delete process.env.MHC_TARGET;
+      else process.env.MHC_TARGET = saved;
     }
   });
 });

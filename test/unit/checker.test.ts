@@ -9,7 +9,12 @@ import { loadExpectations } from '../../lib/profile/expectations.js';
 
 // Histories recorded by real scenario runs against the lab (reports/runs/…/*.history.json).
 function history(f: string): History {
-  return History.fromJSON(JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/histories', f), 'utf8')) as { startedAt: string; events: HistoryEvent[] });
+  return History.fromJSON(
+    JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/histories', f), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    },
+  );
 }
 
 /** The window the runner judged, from the act's own end event. */
@@ -104,5 +109,4 @@ describe('checker on recorded histories', () => {
     expect(classify(['db1'], [])).toBe('none');
     expect(classify([], ['db1'])).toBe('moved');
   });
-
 });

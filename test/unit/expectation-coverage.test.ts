@@ -12,7 +12,9 @@ const cases: CaseDefinition[] = [];
 vi.mock('../../lib/scenario.js', () => ({ scenario: (d: CaseDefinition) => cases.push(d) }));
 
 const ROOT = join(import.meta.dirname, '../..');
-const profiles = readdirSync(join(ROOT, 'profiles'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const profiles = readdirSync(join(ROOT, 'profiles'), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 
 describe('every act of every scenario has an expectation in every profile', async () => {
   for (const f of readdirSync(join(ROOT, 'scenarios')).filter((x) => x.endsWith('.test.ts'))) await import(join(ROOT, 'scenarios', f));
@@ -25,12 +27,20 @@ describe('every act of every scenario has an expectation in every profile', asyn
     it(`profile ${name}`, () => {
       const profile = Profile.load(name);
       const expectations = loadExpectations(profile);
-      const acts = cases.flatMap((c) => c.acts({ target: { profile } as Target, holder: 'db1', other: 'db2' }).map((a) => `${c.id}: ${a.id}`));
+      const acts = cases.flatMap((c) =>
+        c.acts({ target: { profile } as Target, holder: 'db1', other: 'db2' }).map((a) => `${c.id}: ${a.id}`),
+      );
       expect(acts.length).toBeGreaterThan(cases.length);
-      expect(acts.filter((a) => !expectations[a.split(': ')[1]!]), `acts without an expectation in profiles/${name}/expectations.json`).toEqual([]);
+      expect(
+        acts.filter((a) => !expectations[a.split(': ')[1]!]),
+        `acts without an expectation in profiles/${name}/expectations.json`,
+      ).toEqual([]);
       // And no expectation that no act uses (a renamed act leaves one behind).
       const used = new Set(acts.map((a) => a.split(': ')[1]));
-      expect(Object.keys(expectations).filter((k) => !used.has(k)), 'expectations no act uses').toEqual([]);
+      expect(
+        Object.keys(expectations).filter((k) => !used.has(k)),
+        'expectations no act uses',
+      ).toEqual([]);
     });
   }
 });

@@ -10,14 +10,29 @@ import { Profile } from '../../lib/profile/load.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
 
 const FIX = join(import.meta.dirname, '../../fixtures');
-const load = (rel: string) => History.fromJSON(JSON.parse(readFileSync(join(FIX, rel), 'utf8')) as { startedAt: string; events: HistoryEvent[] });
+const load = (rel: string) =>
+  History.fromJSON(JSON.parse(readFileSync(join(FIX, rel), 'utf8')) as { startedAt: string; events: HistoryEvent[] });
 const expectations = loadExpectations(Profile.load('seed'));
 const RUN = 'runs/2026-11-25T13-41-51-413Z';
 
 /** The final reads, as readData records them: every given key found on both db hosts. */
 function withFinalReads(h: History, runKey: string, keys: number[], drop: { host: string; key: number }[] = []): History {
   const on = (host: string) => keys.filter((k) => !drop.some((d) => d.host === host && d.key === k));
-  h.add({ type: 'data-read', runKey, read: { keysOn: { db1: on('db1'), db2: on('db2') }, gtid: { db1: '0-1-9', db2: '0-1-9' }, converged: true, convergeMs: 40, replicaLagSeconds: 0, primary: 'db1', replica: 'db2', replicaWroteOwn: false, problems: [] } });
+  h.add({
+    type: 'data-read',
+    runKey,
+    read: {
+      keysOn: { db1: on('db1'), db2: on('db2') },
+      gtid: { db1: '0-1-9', db2: '0-1-9' },
+      converged: true,
+      convergeMs: 40,
+      replicaLagSeconds: 0,
+      primary: 'db1',
+      replica: 'db2',
+      replicaWroteOwn: false,
+      problems: [],
+    },
+  });
   return h;
 }
 
@@ -38,8 +53,14 @@ describe('the data claim needs evidence (histories of a run made with the collid
   it('every acknowledged key found on both nodes passes; one missing on the replica fails with its key', () => {
     // Case 7 of that run acknowledged 123 writes, 10 of them before the first fault (floor lowered to 10 here).
     const h = load(`${RUN}/7.rep1.history.json`);
-    const acked = writesOf(h).filter((w) => w.result === 'ok').map((w) => w.key);
-    expect(judgeData(withFinalReads(load(`${RUN}/7.rep1.history.json`), 'k', acked), 'k', 10)).toMatchObject({ verdict: 'pass', ackedBeforeFault: 10, lost: [] });
+    const acked = writesOf(h)
+      .filter((w) => w.result === 'ok')
+      .map((w) => w.key);
+    expect(judgeData(withFinalReads(load(`${RUN}/7.rep1.history.json`), 'k', acked), 'k', 10)).toMatchObject({
+      verdict: 'pass',
+      ackedBeforeFault: 10,
+      lost: [],
+    });
     const lost = judgeData(withFinalReads(h, 'k', acked, [{ host: 'db2', key: acked[50]! }]), 'k', 10);
     expect(lost.verdict).toBe('fail');
     expect(lost.lost).toEqual([{ key: acked[50], missingOn: ['db2'] }]);
@@ -56,17 +77,22 @@ describe('budgets and the evidence an act needs', () => {
     expect(o.timeToFailoverMs).toBe(191);
     const j = judge({ ...expectations['2-pacemaker-stop']!, failoverWithinMs: 100 }, o);
     expect(j.verdict).toBe('fail');
-    expect(j.mismatches).toEqual(['failover took 0.19 s, over the profile\'s budget of 0.10 s (failoverWithinMs)']);
+    expect(j.mismatches).toEqual(["failover took 0.19 s, over the profile's budget of 0.10 s (failoverWithinMs)"]);
     expect(judge({ ...expectations['2-pacemaker-stop']!, failoverWithinMs: o.timeToFailoverMs! }, o).mismatches).toEqual([]);
   });
 
   it('a window that closed unsettled, or polls further apart than the act needs, is inconclusive', () => {
     const e = expectations['2-pacemaker-stop']!;
-    const polled = (maxGapMs: number): ActEnd => ({ ...end, polling: { polls: 90, intervalMs: 100, medianGapMs: 100, p95GapMs: 110, maxGapMs } });
+    const polled = (maxGapMs: number): ActEnd => ({
+      ...end,
+      polling: { polls: 90, intervalMs: 100, medianGapMs: 100, p95GapMs: 110, maxGapMs },
+    });
     expect(missingEvidence(e, polled(160))).toBeUndefined();
     expect(missingEvidence(e, polled(1600))).toMatch(/observer polls up to 1600 ms apart during the act \(it needs ≤ 1500 ms\)/);
     expect(missingEvidence({ ...e, maxObservationGapMs: 2000 }, polled(1600))).toBeUndefined();
-    expect(missingEvidence(e, { ...polled(160), settled: false })).toMatch(/the window closed at \+\d+\.\d\d s while the cluster was still changing/);
+    expect(missingEvidence(e, { ...polled(160), settled: false })).toMatch(
+      /the window closed at \+\d+\.\d\d s while the cluster was still changing/,
+    );
     // This history was recorded before poll gaps were kept: judged from it alone, it cannot pass.
     expect(judgeAct(h, end, e)).toMatchObject({ verdict: 'inconclusive', inconclusive: 'no observer polls during the act' });
   });
@@ -89,7 +115,12 @@ describe('dual VIP from samples taken at different moments (timestamps at the so
     const i = h.events.findIndex((e) => e.type === 'observe' && e.t > end.from && e.nodes.db2?.vip);
     const moved = h.events[i] as Extract<HistoryEvent, { type: 'observe' }>;
     const t = moved.t - 50;
-    const both = { type: 'observe' as const, t, nodes: { db1: { ...moved.nodes.db1!, vip: true }, db2: { ...moved.nodes.db2!, vip: true } }, at: { db1: t + db1At, db2: t + db2At } };
+    const both = {
+      type: 'observe' as const,
+      t,
+      nodes: { db1: { ...moved.nodes.db1!, vip: true }, db2: { ...moved.nodes.db2!, vip: true } },
+      at: { db1: t + db1At, db2: t + db2At },
+    };
     h.events.splice(i, 0, both);
     return { h, end };
   }

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { ancestry, heldByAnother, ownerAlive, procStart, type LabState } from '../../lib/targets/netns/state.js';
 
 const stateOwnedBy = (pid: number, start = procStart(pid)!): LabState => ({
-  name: 'x', subnet: '10.0.0.0/24', profileDir: '', bridgeNetns: 'mhc-x', createdAt: '', hosts: {}, overrides: [], complete: true,
+  name: 'x',
+  subnet: '10.0.0.0/24',
+  profileDir: '',
+  bridgeNetns: 'mhc-x',
+  createdAt: '',
+  hosts: {},
+  overrides: [],
+  complete: true,
   owner: { pid, start },
 });
 

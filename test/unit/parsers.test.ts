@@ -15,7 +15,10 @@ describe('crm_mon --output-as=xml', () => {
     const v = parseCrmMonXml(fx('crm_mon.healthy.xml'));
     expect(v.dc).toMatch(/^db[12]$/);
     expect(v.withQuorum).toBe(true);
-    expect(v.nodes.map((n) => [n.name, n.online])).toEqual([['db1', true], ['db2', true]]);
+    expect(v.nodes.map((n) => [n.name, n.online])).toEqual([
+      ['db1', true],
+      ['db2', true],
+    ]);
     const vip = v.resources.find((r) => r.id === 'vip')!;
     expect(vip.agent).toBe('ocf:heartbeat:IPaddr2');
     expect(vip.active).toBe(true);
@@ -65,7 +68,18 @@ describe('ip -j addr show', () => {
 describe('ps -e -o pid=,ppid=,comm=', () => {
   it('finds corosync, pacemakerd and all six children, with kernel-truncated names', () => {
     const d = daemonPids(parsePs(fx('ps.db1.txt')));
-    for (const k of ['corosync', 'pacemakerd', 'pacemaker-based', 'pacemaker-fenced', 'pacemaker-execd', 'pacemaker-attrd', 'pacemaker-schedulerd', 'pacemaker-controld', 'mariadbd', 'sshd'] as const) {
+    for (const k of [
+      'corosync',
+      'pacemakerd',
+      'pacemaker-based',
+      'pacemaker-fenced',
+      'pacemaker-execd',
+      'pacemaker-attrd',
+      'pacemaker-schedulerd',
+      'pacemaker-controld',
+      'mariadbd',
+      'sshd',
+    ] as const) {
       expect(d[k], k).toBeGreaterThan(0);
     }
   });

@@ -14,10 +14,12 @@ const copySeed = () => {
 };
 
 describe('the seed profile', () => {
-  it('is the notebook\'s cluster: db1, db2, batch1 and the VIP on eth1', () => {
+  it("is the notebook's cluster: db1, db2, batch1 and the VIP on eth1", () => {
     const p = Profile.load('seed');
     expect(p.hosts.map((h) => [h.name, h.address, h.role])).toEqual([
-      ['db1', '10.11.22.101', 'db'], ['db2', '10.11.22.102', 'db'], ['batch1', '10.11.22.111', 'management'],
+      ['db1', '10.11.22.101', 'db'],
+      ['db2', '10.11.22.102', 'db'],
+      ['batch1', '10.11.22.111', 'management'],
     ]);
     expect(p.vip).toMatchObject({ id: 'vip', ip: '10.11.22.100', cidrNetmask: 24, nic: 'eth1' });
     expect(crmProperties(p.files.clusterCrm)).toEqual({ 'no-quorum-policy': 'ignore', 'stonith-enabled': 'false' });
@@ -47,7 +49,9 @@ describe('bad profiles are clear errors', () => {
     const d = copySeed();
     const f = join(d, 'corosync.conf');
     writeFileSync(f, readFileSync(f, 'utf8').replace('ring0_addr: 10.11.22.102', 'ring0_addr: 10.11.22.103'));
-    expect(() => Profile.load(d)).toThrow(/corosync\.conf: node db2 ring0_addr 10\.11\.22\.103 differs from profile\.json address 10\.11\.22\.102/);
+    expect(() => Profile.load(d)).toThrow(
+      /corosync\.conf: node db2 ring0_addr 10\.11\.22\.103 differs from profile\.json address 10\.11\.22\.102/,
+    );
   });
 
   it('requires a VIP primitive in cluster.crm', () => {
@@ -66,11 +70,21 @@ describe('crm shell text', () => {
   // Messages below are crmsh 4.4's own, captured from the lab.
   const crm = '# c1\n# c2\nproperty no-quorum-policy=ignore\n\nprimitiv vip2 ocf:heartbeat:IPaddr2 params ip=10.11.22.100\n';
   it('finds the line of a syntax error from the statement crmsh quotes', () => {
-    expect(offendingLine(crm, "ERROR: 4: syntax: Unknown command near <primitiv> parsing 'primitiv vip2 ocf:heartbeat:IPaddr2 params ip=10.11.22.100'")).toBe(5);
+    expect(
+      offendingLine(
+        crm,
+        "ERROR: 4: syntax: Unknown command near <primitiv> parsing 'primitiv vip2 ocf:heartbeat:IPaddr2 params ip=10.11.22.100'",
+      ),
+    ).toBe(5);
   });
   it('finds the line of a property Pacemaker rejects', () => {
     const text = '# notebook\nproperty default-resource-stickiness=INFINITY\n';
-    expect(offendingLine(text, "WARNING: cib-bootstrap-options: unknown attribute 'default-resource-stickiness'\nERROR: crm_verify: Errors found during check: config not valid")).toBe(2);
+    expect(
+      offendingLine(
+        text,
+        "WARNING: cib-bootstrap-options: unknown attribute 'default-resource-stickiness'\nERROR: crm_verify: Errors found during check: config not valid",
+      ),
+    ).toBe(2);
   });
 });
 

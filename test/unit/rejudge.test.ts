@@ -10,13 +10,17 @@ import { loadExpectations } from '../../lib/profile/expectations.js';
 // their verdicts must come back the same from their histories alone, without a cluster.
 const DIR = join(import.meta.dirname, '../../fixtures/judge');
 const RUN = join(DIR, readdirSync(DIR)[0]!);
-const records = readdirSync(RUN).filter((f) => f.endsWith('.result.json')).map((f) => JSON.parse(readFileSync(join(RUN, f), 'utf8')) as CaseRunRecord);
+const records = readdirSync(RUN)
+  .filter((f) => f.endsWith('.result.json'))
+  .map((f) => JSON.parse(readFileSync(join(RUN, f), 'utf8')) as CaseRunRecord);
 
 describe('npm run judge: verdicts from the saved history alone', () => {
   it('every act and data verdict of the saved run comes back the same', () => {
     const rows = rejudge(RUN);
     expect(rows.length).toBe(records.reduce((n, r) => n + r.acts.length + (r.data ? 1 : 0), 0));
-    expect(rows.filter((r) => r.recorded !== r.now).map((r) => `${r.caseRun} ${r.what}: ${r.recorded} → ${r.now} (${r.detail})`)).toEqual([]);
+    expect(rows.filter((r) => r.recorded !== r.now).map((r) => `${r.caseRun} ${r.what}: ${r.recorded} → ${r.now} (${r.detail})`)).toEqual(
+      [],
+    );
   });
 
   it('the data claim of every case run has its evidence: ≥ 20 writes acknowledged through the VIP before the first fault', () => {

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  describeGaps, detectGtidFlavor, formatMariaGtidPos, formatMysqlGtidSet, gtidContains, gtidMissing, parseMariaGtidPos, parseMysqlGtidSet,
+  describeGaps,
+  detectGtidFlavor,
+  formatMariaGtidPos,
+  formatMysqlGtidSet,
+  gtidContains,
+  gtidMissing,
+  parseMariaGtidPos,
+  parseMysqlGtidSet,
 } from '../../lib/replication/gtid.js';
 
 // MariaDB values were captured from the lab (fixtures/replication/gtid.mariadb.json).
@@ -25,7 +32,8 @@ describe('MariaDB GTID positions (domain-server-seq)', () => {
 
   it('reports ranges, domains the other side lacks, and same-seq divergence per domain', () => {
     expect(gtidMissing('0-1-5', '0-1-9,1-3-2', 'mariadb')).toEqual([
-      { domain: '0', gtids: '0-1-6..0-1-9' }, { domain: '1', gtids: '1-3-1..1-3-2' },
+      { domain: '0', gtids: '0-1-6..0-1-9' },
+      { domain: '1', gtids: '1-3-1..1-3-2' },
     ]);
     expect(gtidMissing('0-1-6', '0-2-6', 'mariadb')).toEqual([{ domain: '0', gtids: '0-2-6', diverged: '0-1-6' }]);
     expect(gtidContains('0-1-9,1-3-2', '0-1-5', 'mariadb')).toBe(true);

@@ -15,24 +15,46 @@ const FIX = resolve(import.meta.dirname, '../../fixtures/lab');
 function fakeTarget(): Target & { calls: string[][] } {
   const calls: string[][] = [];
   return {
-    kind: 'netns', label: 'fake', profile: Profile.load('seed'), disposable: true, overrides: [], calls,
+    kind: 'netns',
+    label: 'fake',
+    profile: Profile.load('seed'),
+    disposable: true,
+    overrides: [],
+    calls,
     async exec(host, argv) {
       calls.push([host, ...argv]);
-      if (argv[0] === 'crm_mon' && argv.includes('--output-as=xml')) return { stdout: readFileSync(`${FIX}/crm_mon.healthy.xml`, 'utf8'), stderr: '', exitCode: 0 };
+      if (argv[0] === 'crm_mon' && argv.includes('--output-as=xml'))
+        return { stdout: readFileSync(`${FIX}/crm_mon.healthy.xml`, 'utf8'), stderr: '', exitCode: 0 };
       if (argv[0] === 'crm_mon') return { stdout: 'Cluster Summary:\n  * Stack: corosync\n', stderr: '', exitCode: 0 };
       if (argv[0] === 'ip') return { stdout: `2: eth1: <BROADCAST> mtu 1500\n    inet 10.11.22.101/24\n`, stderr: '', exitCode: 0 };
-      if (argv[0] === 'tail') return { stdout: `Nov 25 pacemaker-controld: notice: State transition S_IDLE -> S_POLICY_ENGINE\nmysql -uroot -pSuperSecret99 -e x\n`, stderr: '', exitCode: 0 };
+      if (argv[0] === 'tail')
+        return {
+          stdout: `Nov 25 pacemaker-controld: notice: State transition S_IDLE -> S_POLICY_ENGINE\nmysql -uroot -pSuperSecret99 -e x\n`,
+          stderr: '',
+          exitCode: 0,
+        };
       return { stdout: '', stderr: 'unexpected', exitCode: 1 };
     },
-    async sh() { return { stdout: '', stderr: '', exitCode: 0 }; },
+    async sh() {
+      return { stdout: '', stderr: '', exitCode: 0 };
+    },
     async kill() {},
     openStream() {
-      const d = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+      const d = new Duplex({
+        read() {},
+        write(_c, _e, cb) {
+          cb();
+        },
+      });
       setImmediate(() => d.destroy(new Error('no lab in unit tests')));
       return d;
     },
-    async startDaemon() { return 0; },
-    async readFile() { return ''; },
+    async startDaemon() {
+      return 0;
+    },
+    async readFile() {
+      return '';
+    },
   };
 }
 
@@ -49,7 +71,13 @@ describe('Allure hooks for a case (no lab)', () => {
       expect(names).toContain(`after 5-corosync-stop: /var/log/pacemaker/pacemaker.log on ${h} (last 50 lines)`);
     }
     expect(names).toContain('after 5-corosync-stop: replication status');
-    expect(ev.map((e) => e.content).join('\n').includes('SuperSecret99'), 'the password in the evidence').toBe(false);
+    expect(
+      ev
+        .map((e) => e.content)
+        .join('\n')
+        .includes('SuperSecret99'),
+      'the password in the evidence',
+    ).toBe(false);
     expect(t.calls.some((c) => c[1] === 'tail' && c.includes('/var/log/corosync/corosync.log'))).toBe(true);
   });
 
@@ -68,7 +96,11 @@ describe('Allure hooks for a case (no lab)', () => {
     }
     await c.onEvidence('after 5-corosync-stop');
     await c.step('recover: undo corosync stop on db1', async () => undefined);
-    await expect(c.step('audit', async () => { throw new Error('real error'); })).rejects.toThrow('real error');
+    await expect(
+      c.step('audit', async () => {
+        throw new Error('real error');
+      }),
+    ).rejects.toThrow('real error');
     await c.onEvidence('after');
     await c.finish([]);
   });

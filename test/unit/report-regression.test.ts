@@ -7,20 +7,61 @@ import type { ActResult, CaseRunRecord } from '../../lib/results.js';
 import { regressionSincePrevious, summaryTable, writeCaseRun } from '../../lib/results.js';
 import { diffLatest, regressionLines, regressionMarkdown, type Run } from '../../lib/report/regression.js';
 
-function act(caseId: string, actId: string, o: Partial<{ verdict: ActResult['verdict']; final: string[]; dual: boolean; ttf: number; faulted: string }>): ActResult {
+function act(
+  caseId: string,
+  actId: string,
+  o: Partial<{ verdict: ActResult['verdict']; final: string[]; dual: boolean; ttf: number; faulted: string }>,
+): ActResult {
   const final = o.final ?? ['db2'];
   return {
-    runId: 'r', caseId, caseTitle: caseId, act: actId, actTitle: actId, repetition: 1, target: 't', profile: 'seed', fault: 'f', verdict: o.verdict ?? 'pass',
-    expected: '', seen: 'seen', mismatches: [], startedAt: '2026-01-01T00:00:00.000Z',
+    runId: 'r',
+    caseId,
+    caseTitle: caseId,
+    act: actId,
+    actTitle: actId,
+    repetition: 1,
+    target: 't',
+    profile: 'seed',
+    fault: 'f',
+    verdict: o.verdict ?? 'pass',
+    expected: '',
+    seen: 'seen',
+    mismatches: [],
+    startedAt: '2026-01-01T00:00:00.000Z',
     outcome: {
-      faulted: o.faulted ?? 'db1', initialHolders: ['db1'], finalHolders: final, vipAfter: final.length > 1 ? 'both' : 'moved',
-      dualVip: { seen: !!o.dual, longestMs: o.dual ? 5000 : 0, stillAtEnd: false }, noVip: { longestMs: 0 }, timeToFailoverMs: o.ttf,
-      daemonsAfter: {}, observations: 3, windowMs: 9000,
+      faulted: o.faulted ?? 'db1',
+      initialHolders: ['db1'],
+      finalHolders: final,
+      vipAfter: final.length > 1 ? 'both' : 'moved',
+      dualVip: { seen: !!o.dual, longestMs: o.dual ? 5000 : 0, stillAtEnd: false },
+      noVip: { longestMs: 0 },
+      timeToFailoverMs: o.ttf,
+      daemonsAfter: {},
+      observations: 3,
+      windowMs: 9000,
     },
   } as ActResult;
 }
-const rec = (runId: string, startedAt: string, acts: ActResult[], auditsOk = true, scope = { profile: 'seed', target: 't' }): CaseRunRecord => ({
-  runId, startedAt, caseId: acts[0]!.caseId, caseTitle: 'c', repetition: 1, ...scope, overrides: [], acts, audits: [], auditsOk, healed: false, wallMs: 1, recoveryErrors: [],
+const rec = (
+  runId: string,
+  startedAt: string,
+  acts: ActResult[],
+  auditsOk = true,
+  scope = { profile: 'seed', target: 't' },
+): CaseRunRecord => ({
+  runId,
+  startedAt,
+  caseId: acts[0]!.caseId,
+  caseTitle: 'c',
+  repetition: 1,
+  ...scope,
+  overrides: [],
+  acts,
+  audits: [],
+  auditsOk,
+  healed: false,
+  wallMs: 1,
+  recoveryErrors: [],
 });
 const run = (runId: string, startedAt: string, records: CaseRunRecord[]): Run => ({ runId, startedAt, records });
 
@@ -37,7 +78,10 @@ describe('regression diff', () => {
     ]);
     const d = diffLatest([prev, cur]);
     expect(d.previous).toBe('A');
-    const kinds = d.changes.filter((c) => c.caseId === '2').map((c) => `${c.kind}:${c.direction}`).sort();
+    const kinds = d.changes
+      .filter((c) => c.caseId === '2')
+      .map((c) => `${c.kind}:${c.direction}`)
+      .sort();
     expect(kinds).toEqual(['audits:worse', 'dual-vip:worse', 'failover:worse', 'final-holder:worse', 'verdict:worse']);
     // Case 5 is the same outcome (ttf within the tolerance): no lines.
     expect(d.changes.filter((c) => c.caseId === '5')).toEqual([]);
@@ -48,7 +92,9 @@ describe('regression diff', () => {
   });
 
   it('compares a partial run with the last run that had the act; no previous run, no lines', () => {
-    const partial = run('B', '2026-01-02T00:00:00Z', [rec('B', '2026-01-02T00:00:00Z', [act('5', '5-corosync-stop', { verdict: 'hazard', final: ['db1', 'db2'], dual: true, ttf: 1300 })])]);
+    const partial = run('B', '2026-01-02T00:00:00Z', [
+      rec('B', '2026-01-02T00:00:00Z', [act('5', '5-corosync-stop', { verdict: 'hazard', final: ['db1', 'db2'], dual: true, ttf: 1300 })]),
+    ]);
     const c = run('C', '2026-01-03T00:00:00Z', [rec('C', '2026-01-03T00:00:00Z', [act('2', '2-stop', { ttf: 210 })])]);
     const d = diffLatest([prev, partial, c]);
     expect(d.previous).toBe('B');
@@ -60,10 +106,15 @@ describe('regression diff', () => {
 
   // Case 2 regresses between A and the two runs below; only a run of the same profile on the same target may say so.
   const worse = (runId: string, startedAt: string, scope: { profile: string; target: string }) =>
-    run(runId, startedAt, [rec(runId, startedAt, [act('2', '2-stop', { verdict: 'fail', final: ['db1', 'db2'], dual: true, ttf: 2500 })], true, scope)]);
+    run(runId, startedAt, [
+      rec(runId, startedAt, [act('2', '2-stop', { verdict: 'fail', final: ['db1', 'db2'], dual: true, ttf: 2500 })], true, scope),
+    ]);
 
   it('never compares runs of different profiles, or of different targets', () => {
-    for (const scope of [{ profile: 'my-profile', target: 't' }, { profile: 'seed', target: 'vagrant' }]) {
+    for (const scope of [
+      { profile: 'my-profile', target: 't' },
+      { profile: 'seed', target: 'vagrant' },
+    ]) {
       const d = diffLatest([prev, worse('B', '2026-01-02T00:00:00Z', scope)]);
       expect(d.previous).toBeUndefined();
       expect(d.changes).toEqual([]);
@@ -85,7 +136,9 @@ describe('regression diff', () => {
   it('regressionSincePrevious reads reports/runs and says when a run has no baseline', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mhc-regression-test-'));
     try {
-      const save = (r: Run) => { for (const x of r.records) writeCaseRun(x, {} as History, join(dir, 'runs', r.runId)); };
+      const save = (r: Run) => {
+        for (const x of r.records) writeCaseRun(x, {} as History, join(dir, 'runs', r.runId));
+      };
       [prev, worse('B', '2026-01-02T00:00:00Z', { profile: 'my-profile', target: 't' })].forEach(save);
       expect(regressionSincePrevious('A', dir)).toEqual(['no previous run of profile seed on target t']);
       expect(regressionSincePrevious('B', dir)).toEqual(['no previous run of profile my-profile on target t']);

@@ -15,18 +15,55 @@ const FIXTURES = resolve(import.meta.dirname, '../../fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'mhc-status-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-type Result = { name: string; status: string; statusDetails: { message?: string }; labels: { name: string; value: string }[]; steps: { name: string; status: string; steps: { name: string; status: string }[] }[] };
-const readResults = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('-result.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Result);
+type Result = {
+  name: string;
+  status: string;
+  statusDetails: { message?: string };
+  labels: { name: string; value: string }[];
+  steps: { name: string; status: string; steps: { name: string; status: string }[] }[];
+};
+const readResults = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('-result.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Result);
 
 /** The category Allure 3 (the Awesome report) puts a result in, by its own matcher. */
 const categoryOf = (r: { status: string; statusDetails?: { message?: string } }) =>
-  matchCategory(normalizeCategoriesConfig(CATEGORIES as Parameters<typeof normalizeCategoriesConfig>[0]), { status: r.status, labels: [], message: r.statusDetails?.message, flaky: false } as Parameters<typeof matchCategory>[1])?.name;
+  matchCategory(normalizeCategoriesConfig(CATEGORIES as Parameters<typeof normalizeCategoriesConfig>[0]), {
+    status: r.status,
+    labels: [],
+    message: r.statusDetails?.message,
+    flaky: false,
+  } as Parameters<typeof matchCategory>[1])?.name;
 
 function record(caseId: string, acts: Partial<ActResult>[], o: Partial<CaseRunRecord> = {}): CaseRunRecord {
   return {
-    runId: 'R', startedAt: '2026-01-01T00:00:00.000Z', caseId, caseTitle: `case ${caseId}`, repetition: 1, target: 't', profile: 'seed', overrides: [],
-    acts: acts.map((a, i) => ({ caseId, act: `${caseId}-${i}`, verdict: 'pass', mismatches: [], seen: 'seen', outcome: { windowMs: 1, dualVip: { seen: false } }, ...a }) as ActResult),
-    audits: [], auditsOk: true, healed: false, wallMs: 1, recoveryErrors: [], ...o,
+    runId: 'R',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    caseId,
+    caseTitle: `case ${caseId}`,
+    repetition: 1,
+    target: 't',
+    profile: 'seed',
+    overrides: [],
+    acts: acts.map(
+      (a, i) =>
+        ({
+          caseId,
+          act: `${caseId}-${i}`,
+          verdict: 'pass',
+          mismatches: [],
+          seen: 'seen',
+          outcome: { windowMs: 1, dualVip: { seen: false } },
+          ...a,
+        }) as ActResult,
+    ),
+    audits: [],
+    auditsOk: true,
+    healed: false,
+    wallMs: 1,
+    recoveryErrors: [],
+    ...o,
   };
 }
 
@@ -36,21 +73,43 @@ describe('case status: only pass is green', () => {
     const hazard = statusOf(caseChecks([record('2', [{ verdict: 'hazard', hazard: 'VIP on the read_only replica' }])]));
     expect(hazard.status).toBe('broken');
     expect(hazard.message).toMatch(/^HAZARD: known dangerous state:\n {2}2-0: VIP on the read_only replica/);
-    const unknown = statusOf(caseChecks([record('3', [{ verdict: 'inconclusive', inconclusive: 'observer saw no poll for 4 s' }, { verdict: 'hazard', hazard: 'x' }])]));
+    const unknown = statusOf(
+      caseChecks([
+        record('3', [
+          { verdict: 'inconclusive', inconclusive: 'observer saw no poll for 4 s' },
+          { verdict: 'hazard', hazard: 'x' },
+        ]),
+      ]),
+    );
     expect(unknown.status).toBe('broken');
-    expect(unknown.message).toMatch(/^INCONCLUSIVE: not enough evidence for a verdict:\n {2}3-0: observer saw no poll for 4 s\nknown dangerous state:/);
-    const fail = statusOf(caseChecks([record('4', [{ verdict: 'hazard', hazard: 'x' }, { verdict: 'fail', mismatches: ['expected no dual VIP'] }])]));
+    expect(unknown.message).toMatch(
+      /^INCONCLUSIVE: not enough evidence for a verdict:\n {2}3-0: observer saw no poll for 4 s\nknown dangerous state:/,
+    );
+    const fail = statusOf(
+      caseChecks([
+        record('4', [
+          { verdict: 'hazard', hazard: 'x' },
+          { verdict: 'fail', mismatches: ['expected no dual VIP'] },
+        ]),
+      ]),
+    );
     expect(fail).toMatchObject({ status: 'failed' });
     expect(fail.message).toMatch(/^outcome differs from the profile's expectation:\n {2}4-1: expected no dual VIP\nknown dangerous state:/);
     expect(statusOf(caseChecks([record('5', [{}], { recoveryErrors: ['undo failed'] })])).status).toBe('failed');
-    expect(statusOf(caseChecks([record('6', [{}], { auditsOk: false, audits: [{ audit: 'crm', ok: false, detail: 'db2 offline' }] as CaseRunRecord['audits'] })])).message).toContain('crm: db2 offline');
+    expect(
+      statusOf(
+        caseChecks([
+          record('6', [{}], { auditsOk: false, audits: [{ audit: 'crm', ok: false, detail: 'db2 offline' }] as CaseRunRecord['audits'] }),
+        ]),
+      ).message,
+    ).toContain('crm: db2 offline');
   });
 
   it('names every check (the live test shows them as steps, not as anonymous matcher steps)', () => {
     expect(caseChecks([record('1', [{}])]).map((c) => c.name)).toEqual([
       'check: no act differs from its expectation',
       'check: the cluster is healthy after the case (audits)',
-      'check: the notebook\'s recovery steps succeeded',
+      "check: the notebook's recovery steps succeeded",
       'check: no acknowledged write lost in a case with no hazard',
       'check: every act had the evidence for a verdict',
       'check: the data claim had the evidence for a verdict',
@@ -66,13 +125,22 @@ describe('the offline report (npm run report) from saved runs', () => {
   const w = new ResultsWriter(dir);
   w.writeCategories();
   writeRunAsAllure(latest, FIXTURES, w);
-  const extra: Run = { runId: 'R', startedAt: '2026-01-01T00:00:00.000Z', records: [record('90', [{ verdict: 'inconclusive', inconclusive: 'no observation after the fault' }]), record('91', [{ verdict: 'fail', mismatches: ['expected the VIP to move'] }])] };
+  const extra: Run = {
+    runId: 'R',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    records: [
+      record('90', [{ verdict: 'inconclusive', inconclusive: 'no observation after the fault' }]),
+      record('91', [{ verdict: 'fail', mismatches: ['expected the VIP to move'] }]),
+    ],
+  };
   writeRunAsAllure(extra, join(tmp, 'no-such-reports'), w, { attachments: false });
   const results = readResults(dir);
   const byCase = (id: string) => results.find((r) => r.labels.some((l) => l.name === 'caseId' && l.value === id))!;
 
   it('a case with a hazard act is broken, its message starts with HAZARD:, and so do its act and judge steps', () => {
-    const hazardCases = latest.records.filter((r) => r.acts.some((a) => a.verdict === 'hazard') && r.acts.every((a) => a.verdict !== 'fail')).map((r) => r.caseId);
+    const hazardCases = latest.records
+      .filter((r) => r.acts.some((a) => a.verdict === 'hazard') && r.acts.every((a) => a.verdict !== 'fail'))
+      .map((r) => r.caseId);
     expect(hazardCases.length).toBeGreaterThan(0);
     for (const id of hazardCases) {
       const r = byCase(id);
@@ -86,8 +154,16 @@ describe('the offline report (npm run report) from saved runs', () => {
   });
 
   it('the overview cannot read 100 %: passed only where every act passed', () => {
-    const passed = results.filter((r) => r.status === 'passed').map((r) => r.labels.find((l) => l.name === 'caseId')!.value).sort();
-    expect(passed).toEqual(latest.records.filter((r) => r.acts.every((a) => a.verdict === 'pass')).map((r) => r.caseId).sort());
+    const passed = results
+      .filter((r) => r.status === 'passed')
+      .map((r) => r.labels.find((l) => l.name === 'caseId')!.value)
+      .sort();
+    expect(passed).toEqual(
+      latest.records
+        .filter((r) => r.acts.every((a) => a.verdict === 'pass'))
+        .map((r) => r.caseId)
+        .sort(),
+    );
     expect(passed.length).toBeLessThan(results.length);
   });
 
@@ -99,40 +175,78 @@ describe('the offline report (npm run report) from saved runs', () => {
   });
 
   it('writes categories.json into the results directory', () => {
-    const cats = JSON.parse(readFileSync(join(dir, 'categories.json'), 'utf8')) as { name: string; matchedStatuses: string[]; messageRegex?: string }[];
-    expect(cats.map((c) => c.name)).toEqual(['Hazard (known dangerous state)', 'Inconclusive (not enough evidence)', 'Regression / differs from expectation']);
+    const cats = JSON.parse(readFileSync(join(dir, 'categories.json'), 'utf8')) as {
+      name: string;
+      matchedStatuses: string[];
+      messageRegex?: string;
+    }[];
+    expect(cats.map((c) => c.name)).toEqual([
+      'Hazard (known dangerous state)',
+      'Inconclusive (not enough evidence)',
+      'Regression / differs from expectation',
+    ]);
     expect(new RegExp(cats[0]!.messageRegex!).test('HAZARD: a\nb')).toBe(true);
   });
 });
 
 describe('the live report (allure-vitest reporter with honestStatus)', () => {
   /** A finished vitest task as the reporter receives it, with the runtime messages the test sent. */
-  const task = (name: string, state: 'pass' | 'fail', labels: { name: string; value: string }[], error?: { name: string; message: string }) => ({
-    type: 'test', mode: 'run', name, file: { filepath: resolve(import.meta.dirname, '../../scenarios/x.test.ts') },
+  const task = (
+    name: string,
+    state: 'pass' | 'fail',
+    labels: { name: string; value: string }[],
+    error?: { name: string; message: string },
+  ) => ({
+    type: 'test',
+    mode: 'run',
+    name,
+    file: { filepath: resolve(import.meta.dirname, '../../scenarios/x.test.ts') },
     meta: { allureRuntimeMessages: [{ type: 'metadata', data: { labels } }] },
     result: { state, startTime: 1, duration: 1, errors: error ? [error] : [] },
   });
 
   it('vitest.config.ts gives the reporter the categories and the listener', () => {
     const reporters = (config as { test: { reporters: unknown[] } }).test.reporters;
-    const allure = reporters.find((r) => Array.isArray(r) && r[0] === 'allure-vitest/reporter') as [string, { categories: unknown; listeners: { beforeTestResultWrite: unknown }[] }];
+    const allure = reporters.find((r) => Array.isArray(r) && r[0] === 'allure-vitest/reporter') as [
+      string,
+      { categories: unknown; listeners: { beforeTestResultWrite: unknown }[] },
+    ];
     expect(allure[1].categories).toBe(CATEGORIES);
     expect(allure[1].listeners[0]!.beforeTestResultWrite).toBe(honestStatus);
   });
 
   it('a hazard case whose test passed is written broken with HAZARD:, a plain pass stays passed, inconclusive is broken', () => {
     const dir = join(tmp, 'live');
-    const reporter = new AllureVitestReporter({ resultsDir: dir, categories: CATEGORIES, listeners: [{ beforeTestResultWrite: honestStatus }] });
+    const reporter = new AllureVitestReporter({
+      resultsDir: dir,
+      categories: CATEGORIES,
+      listeners: [{ beforeTestResultWrite: honestStatus }],
+    });
     reporter.onInit({ projects: [] } as never);
-    reporter.handleTask(task('case 5', 'pass', [{ name: 'verdict', value: 'hazard' }, { name: STATUS_LABEL, value: 'HAZARD: known dangerous state:\n  5: dual VIP' }]) as never);
+    reporter.handleTask(
+      task('case 5', 'pass', [
+        { name: 'verdict', value: 'hazard' },
+        { name: STATUS_LABEL, value: 'HAZARD: known dangerous state:\n  5: dual VIP' },
+      ]) as never,
+    );
     reporter.handleTask(task('case 4', 'pass', [{ name: 'verdict', value: 'pass' }]) as never);
-    reporter.handleTask(task('case 8', 'fail', [{ name: 'verdict', value: 'inconclusive' }], { name: 'CaseAssertionError', message: 'INCONCLUSIVE: not enough evidence for a verdict:\n  8: x' }) as never);
-    reporter.handleTask(task('case 9', 'fail', [{ name: 'verdict', value: 'fail' }], { name: 'CaseAssertionError', message: 'outcome differs' }) as never);
+    reporter.handleTask(
+      task('case 8', 'fail', [{ name: 'verdict', value: 'inconclusive' }], {
+        name: 'CaseAssertionError',
+        message: 'INCONCLUSIVE: not enough evidence for a verdict:\n  8: x',
+      }) as never,
+    );
+    reporter.handleTask(
+      task('case 9', 'fail', [{ name: 'verdict', value: 'fail' }], { name: 'CaseAssertionError', message: 'outcome differs' }) as never,
+    );
     reporter.handleTask(task('unit test', 'pass', []) as never);
     const rs = readResults(dir);
     const by = (n: string) => rs.find((r) => r.name === n)!;
     expect(by('case 5')).toMatchObject({ status: 'broken', statusDetails: { message: 'HAZARD: known dangerous state:\n  5: dual VIP' } });
-    expect(by('case 5').labels.some((l) => l.name === STATUS_LABEL), 'the transport label is removed').toBe(false);
+    expect(
+      by('case 5').labels.some((l) => l.name === STATUS_LABEL),
+      'the transport label is removed',
+    ).toBe(false);
     expect(by('case 4').status).toBe('passed');
     expect(by('case 8')).toMatchObject({ status: 'broken', statusDetails: { message: expect.stringMatching(/^INCONCLUSIVE: /) } });
     expect(by('case 9').status).toBe('failed');

@@ -13,7 +13,10 @@ function elements(svg: string): { tag: string; attrs: Record<string, string> }[]
   expect(XMLValidator.validate(svg)).toBe(true);
   const out: { tag: string; attrs: Record<string, string> }[] = [];
   const walk = (node: unknown, tag: string) => {
-    if (Array.isArray(node)) { for (const n of node) walk(n, tag); return; }
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n, tag);
+      return;
+    }
     if (!node || typeof node !== 'object') return;
     const attrs: Record<string, string> = {};
     for (const [k, v] of Object.entries(node)) if (k.startsWith('@')) attrs[k.slice(1)] = String(v);
@@ -31,7 +34,12 @@ describe('timeline SVG', () => {
       const h = load(f.replace('.history.json', ''));
       const els = elements(timelineSvg(h));
       const nodes = [...new Set(h.events.flatMap((e) => (e.type === 'observe' ? Object.keys(e.nodes) : [])))].sort();
-      expect(byClass(els, 'lane').map((e) => e.attrs['data-node']).sort(), f).toEqual(nodes);
+      expect(
+        byClass(els, 'lane')
+          .map((e) => e.attrs['data-node'])
+          .sort(),
+        f,
+      ).toEqual(nodes);
       expect(els.find((e) => e.tag === 'svg')?.attrs.xmlns).toBe('http://www.w3.org/2000/svg');
     }
   });
@@ -70,7 +78,14 @@ describe('timeline SVG', () => {
       { t: 2000, type: 'write' as const, key: 2, result: 'fail' as const, latencyMs: 1000, error: 'ECONNREFUSED' },
       { t: 3000, type: 'write' as const, key: 3, result: 'unknown' as const, latencyMs: 5000 },
     ];
-    const withRole = h.events.map((e) => (e.type === 'observe' ? { ...e, nodes: Object.fromEntries(Object.entries(e.nodes).map(([n, o]) => [n, { ...o, role: n === 'db1' ? 'primary' : 'replica' }])) } : e));
+    const withRole = h.events.map((e) =>
+      e.type === 'observe'
+        ? {
+            ...e,
+            nodes: Object.fromEntries(Object.entries(e.nodes).map(([n, o]) => [n, { ...o, role: n === 'db1' ? 'primary' : 'replica' }])),
+          }
+        : e,
+    );
     const els = elements(timelineSvg({ ...h, events: [...withRole, ...extra] }));
     expect(byClass(els, 'write-ok')).toHaveLength(1);
     expect(byClass(els, 'write-fail')).toHaveLength(1);

@@ -36,9 +36,13 @@ describe('Vagrantfile and provisioning', () => {
     expect(has('jq'), 'jq is missing: run bash scripts/setup.sh').toBe(true);
   });
 
-  it('Vagrantfile is valid Ruby and defines the profile\'s hosts on eth1 with the insecure key', () => {
+  it("Vagrantfile is valid Ruby and defines the profile's hosts on eth1 with the insecure key", () => {
     expect(execFileSync('ruby', ['-c', join('Vagrantfile')], { cwd: ROOT, encoding: 'utf8' })).toContain('Syntax OK');
-    const calls = JSON.parse(execFileSync('ruby', ['-e', STUB, join('Vagrantfile')], { cwd: ROOT, encoding: 'utf8' })) as { call: string; args: unknown[]; kw: Record<string, unknown> }[];
+    const calls = JSON.parse(execFileSync('ruby', ['-e', STUB, join('Vagrantfile')], { cwd: ROOT, encoding: 'utf8' })) as {
+      call: string;
+      args: unknown[];
+      kw: Record<string, unknown>;
+    }[];
     const args = (call: string) => calls.filter((c) => c.call === call).map((c) => c.args);
     expect(args('config.vm.box=')).toEqual([['debian/bookworm64']]);
     expect(args('config.ssh.insert_key=')).toEqual([[false]]);
@@ -53,9 +57,10 @@ describe('Vagrantfile and provisioning', () => {
     );
   });
 
-  it('provision.sh is valid bash and its dry run does the profile\'s steps in order', () => {
+  it("provision.sh is valid bash and its dry run does the profile's steps in order", () => {
     execFileSync('bash', ['-n', 'vagrant/provision.sh'], { cwd: ROOT });
-    const dry = (h: string) => execFileSync('bash', ['vagrant/provision.sh', '--dry-run', h, 'profiles/seed'], { cwd: ROOT, encoding: 'utf8' });
+    const dry = (h: string) =>
+      execFileSync('bash', ['vagrant/provision.sh', '--dry-run', h, 'profiles/seed'], { cwd: ROOT, encoding: 'utf8' });
     const db1 = dry('db1');
     const order = (text: string, parts: string[]) => {
       const at = parts.map((x) => text.indexOf(x));
@@ -76,7 +81,13 @@ describe('Vagrantfile and provisioning', () => {
     ]);
     expect(db1).not.toContain('CHANGE MASTER');
     const db2 = dry('db2');
-    order(db2, ['mysql/db2.cnf', "CHANGE MASTER TO master_host='10.11.22.101', master_port=3306, master_user='rpl_user', master_password='***', master_use_gtid=slave_pos", 'START SLAVE', 'systemctl start corosync', 'crm configure load update']);
+    order(db2, [
+      'mysql/db2.cnf',
+      "CHANGE MASTER TO master_host='10.11.22.101', master_port=3306, master_user='rpl_user', master_password='***', master_use_gtid=slave_pos",
+      'START SLAVE',
+      'systemctl start corosync',
+      'crm configure load update',
+    ]);
     expect(db2).not.toContain('CREATE USER'); // nothing written on the replica before it replicates
     for (const out of [db1, db2]) expect(out.includes('rpl_pass'), 'the replication password in the dry run').toBe(false);
     const b = dry('batch1');
@@ -89,10 +100,21 @@ describe('Vagrantfile and provisioning', () => {
 
   it('targets/vagrant.ts is a valid ssh target config: vagrant, sudo, jump via batch1, not disposable', () => {
     const c = parseSshTargetConfig(vagrantTarget, 'targets/vagrant.ts');
-    expect(c).toMatchObject({ kind: 'ssh', profile: 'seed', user: 'vagrant', keyPath: '~/.vagrant.d/insecure_private_key', sudo: true, jumpHost: 'batch1', disposable: false, port: 22 });
+    expect(c).toMatchObject({
+      kind: 'ssh',
+      profile: 'seed',
+      user: 'vagrant',
+      keyPath: '~/.vagrant.d/insecure_private_key',
+      sudo: true,
+      jumpHost: 'batch1',
+      disposable: false,
+      port: 22,
+    });
     expect(targetConfigFile('vagrant')).toBe(resolve(ROOT, 'targets/vagrant.ts'));
     expect(() => targetConfigFile('nope')).toThrow(/no target "nope"/);
-    expect(() => parseSshTargetConfig({ ...vagrantTarget, jumpHost: 'Batch 1' }, 'targets/x.ts')).toThrow(/targets\/x\.ts is not a valid ssh target config:\n {2}jumpHost:/);
+    expect(() => parseSshTargetConfig({ ...vagrantTarget, jumpHost: 'Batch 1' }, 'targets/x.ts')).toThrow(
+      /targets\/x\.ts is not a valid ssh target config:\n {2}jumpHost:/,
+    );
   });
 
   it('known_hosts: plain, hashed and [host]:port entries; mismatch vs unknown', () => {
@@ -100,8 +122,12 @@ describe('Vagrantfile and provisioning', () => {
     const k2 = Buffer.from('key-two').toString('base64');
     // |1|salt|hash of "db2" with salt "salt" (as ssh-keygen -H writes it)
     const salt = Buffer.from('salt').toString('base64');
-    const hash = execFileSync('sh', ['-c', `printf db2 | openssl dgst -sha1 -mac HMAC -macopt key:salt -binary | base64`], { encoding: 'utf8' }).trim();
-    const e = parseKnownHosts(`# c\ndb1,10.0.0.1 ssh-ed25519 ${k1}\n|1|${salt}|${hash} ssh-ed25519 ${k2}\n[db3]:2222 ssh-ed25519 ${k1}\n@cert-authority * ssh-ed25519 ${k2}\n`);
+    const hash = execFileSync('sh', ['-c', `printf db2 | openssl dgst -sha1 -mac HMAC -macopt key:salt -binary | base64`], {
+      encoding: 'utf8',
+    }).trim();
+    const e = parseKnownHosts(
+      `# c\ndb1,10.0.0.1 ssh-ed25519 ${k1}\n|1|${salt}|${hash} ssh-ed25519 ${k2}\n[db3]:2222 ssh-ed25519 ${k1}\n@cert-authority * ssh-ed25519 ${k2}\n`,
+    );
     expect(checkHostKey(e, ['db1'], Buffer.from('key-one'))).toBe('ok');
     expect(checkHostKey(e, ['x', '10.0.0.1'], Buffer.from('key-two'))).toBe('mismatch');
     expect(checkHostKey(e, ['db2'], Buffer.from('key-two'))).toBe('ok');

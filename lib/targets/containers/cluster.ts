@@ -21,7 +21,6 @@ const NODE_DIR = '/etc/mysql-ha-chaos';
 const READY = 'mhc-node ready';
 const LABEL = 'org.mysql-ha-chaos.cluster';
 
-
 interface ClusterState {
   name: string;
   engine: string;
@@ -44,7 +43,9 @@ function fullCapabilities(): boolean {
     const bnd = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
     const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
     return bnd === (1n << BigInt(last + 1)) - 1n;
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 /** The profile's network on one node: eth0 becomes the profile's interface (eth1), the lab's /run directories, then ready. */
@@ -73,12 +74,27 @@ export class ContainersCluster {
   constructor(private readonly baseProfile: Profile) {}
 
   /** Names the cluster and its engine (netns mhc-docker-NAME, socket /run/mysql-ha-chaos/docker-NAME/docker.sock). */
-  withName(name: string): this { this.name = name; return this; }
-  withSubnet(subnet: string): this { this.subnet = subnet; return this; }
-  withLog(log: StepLog): this { this.log = log; return this; }
-  withFaithfulTimings(on = true): this { this.faithful = on; return this; }
+  withName(name: string): this {
+    this.name = name;
+    return this;
+  }
+  withSubnet(subnet: string): this {
+    this.subnet = subnet;
+    return this;
+  }
+  withLog(log: StepLog): this {
+    this.log = log;
+    return this;
+  }
+  withFaithfulTimings(on = true): this {
+    this.faithful = on;
+    return this;
+  }
   /** false: a missing image is an error instead of being built. */
-  withBuild(on = true): this { this.build = on; return this; }
+  withBuild(on = true): this {
+    this.build = on;
+    return this;
+  }
 
   async start(): Promise<StartedContainersCluster> {
     const profile = this.baseProfile.withSubnet(this.subnet ?? this.baseProfile.subnet);
@@ -90,9 +106,16 @@ export class ContainersCluster {
     try {
       const image = await ensureImage(engine, log, { build: this.build });
       const state: ClusterState = {
-        name, engine: engine.name, subnet: profile.subnet, profileDir: profile.dir, network: `${name}-net`, image: image.ref,
+        name,
+        engine: engine.name,
+        subnet: profile.subnet,
+        profileDir: profile.dir,
+        network: `${name}-net`,
+        image: image.ref,
         containers: Object.fromEntries(profile.hosts.map((h) => [h.name, `${name}-${h.name}`])),
-        overrides: labOverrides(profile, this.faithful), faithful: this.faithful, complete: false,
+        overrides: labOverrides(profile, this.faithful),
+        faithful: this.faithful,
+        complete: false,
         owner: { pid: process.pid, start: procStart(process.pid)! },
       };
       writeFileSync(stateFile(engine), JSON.stringify(state, null, 2));
@@ -105,7 +128,9 @@ export class ContainersCluster {
       return cluster;
     } catch (e) {
       log.info(`containers "${name}" failed to come up; tearing down what was made`);
-      await (cluster ? cluster.stop() : engine.stop()).catch((e2) => log.info(`  teardown after failure also failed: ${(e2 as Error).message}`));
+      await (cluster ? cluster.stop() : engine.stop()).catch((e2) =>
+        log.info(`  teardown after failure also failed: ${(e2 as Error).message}`),
+      );
       throw e;
     }
   }
@@ -120,19 +145,34 @@ export class StartedContainersCluster extends ShellTarget implements Target {
   image?: ImageResult;
   private handles: StartedTestContainer[] = [];
 
-  constructor(private state: ClusterState, readonly profile: Profile, readonly engine: DockerEngine, private readonly ownsEngine: boolean) {
+  constructor(
+    private state: ClusterState,
+    readonly profile: Profile,
+    readonly engine: DockerEngine,
+    private readonly ownsEngine: boolean,
+  ) {
     super();
   }
 
-  get name() { return this.state.name; }
-  get label() { return `containers '${this.state.name}' on ${this.state.subnet} (dockerd in netns ${this.engine.netns})`; }
-  get overrides() { return this.state.overrides; }
+  get name() {
+    return this.state.name;
+  }
+  get label() {
+    return `containers '${this.state.name}' on ${this.state.subnet} (dockerd in netns ${this.engine.netns})`;
+  }
+  get overrides() {
+    return this.state.overrides;
+  }
 
   /** Attaches to a cluster another process of this run brought up (the suite's global setup). */
   static attach(name: string, profile?: Profile): StartedContainersCluster {
     const engine = DockerEngine.attach(name);
     const f = stateFile(engine);
-    if (!existsSync(f)) throw new HarnessError(`no container cluster "${name}" in engine ${engine.socket}`, 'npm run chaos -- --target containers brings one up');
+    if (!existsSync(f))
+      throw new HarnessError(
+        `no container cluster "${name}" in engine ${engine.socket}`,
+        'npm run chaos -- --target containers brings one up',
+      );
     const s = JSON.parse(readFileSync(f, 'utf8')) as ClusterState;
     if (!s.complete) throw new HarnessError(`container cluster "${name}" is incomplete (still starting, or a crashed start)`);
     return new StartedContainersCluster(s, (profile ?? Profile.load(s.profileDir)).withSubnet(s.subnet), engine, false);
@@ -156,7 +196,14 @@ export class StartedContainersCluster extends ShellTarget implements Target {
     const { GenericContainer, Wait } = await import('testcontainers');
     /** GenericContainer with a fixed address on a user-defined network (the builder has no such option). */
     class NodeContainer extends GenericContainer {
-      constructor(image: string, private readonly net: string, private readonly ip: string, private readonly unmasked: boolean) { super(image); }
+      constructor(
+        image: string,
+        private readonly net: string,
+        private readonly ip: string,
+        private readonly unmasked: boolean,
+      ) {
+        super(image);
+      }
       protected override async beforeContainerCreated(): Promise<void> {
         this.createOpts.NetworkingConfig = { EndpointsConfig: { [this.net]: { IPAMConfig: { IPv4Address: this.ip } } } };
         // `--security-opt systempaths=unconfined`: /proc and /sys as a privileged container sees them.
@@ -165,76 +212,152 @@ export class StartedContainersCluster extends ShellTarget implements Target {
     }
 
     await log.step(`network ${state.network} ${profile.subnet} (inside netns ${engine.netns}, internal)`, () =>
-      engine.docker(['network', 'create', '--driver', 'bridge', '--internal', '--subnet', profile.subnet, '--gateway', `${profile.prefix}.254`,
-        '--label', `${LABEL}=${this.name}`, state.network]));
+      engine.docker([
+        'network',
+        'create',
+        '--driver',
+        'bridge',
+        '--internal',
+        '--subnet',
+        profile.subnet,
+        '--gateway',
+        `${profile.prefix}.254`,
+        '--label',
+        `${LABEL}=${this.name}`,
+        state.network,
+      ]),
+    );
 
     const privileged = fullCapabilities();
-    await log.step(`containers ${Object.values(state.containers).join(', ')} (${privileged ? 'privileged' : 'all capabilities this machine has, unconfined'})`, async () => {
-      const started = await Promise.allSettled(profile.hosts.map(async (h) => {
-        let c = new NodeContainer(state.image, state.network, h.address, !privileged)
-          .withName(state.containers[h.name]!).withHostname(h.fqdn).withNetworkMode(state.network)
-          .withLabels({ [LABEL]: this.name }).withSharedMemorySize(256 * 1024 * 1024)
-          .withTmpFs({ '/tmp': 'rw,mode=1777,size=64m' })
-          .withCommand(['sh', '-c', nodeInit(profile.nic)])
-          .withWaitStrategy(Wait.forLogMessage(READY)).withStartupTimeout(60_000);
-        c = privileged ? c.withPrivilegedMode()
-          : c.withAddedCapabilities('ALL').withDroppedCapabilities('SYS_RESOURCE').withSecurityOpt('seccomp=unconfined', 'apparmor=unconfined');
-        const handle = await c.start();
-        this.handles.push(handle);
-        return handle;
-      }));
-      const failed = started.find((r) => r.status === 'rejected');
-      if (failed) throw new HarnessError(`a container did not start: ${(failed.reason as Error).message}`);
-    });
+    await log.step(
+      `containers ${Object.values(state.containers).join(', ')} (${privileged ? 'privileged' : 'all capabilities this machine has, unconfined'})`,
+      async () => {
+        const started = await Promise.allSettled(
+          profile.hosts.map(async (h) => {
+            let c = new NodeContainer(state.image, state.network, h.address, !privileged)
+              .withName(state.containers[h.name]!)
+              .withHostname(h.fqdn)
+              .withNetworkMode(state.network)
+              .withLabels({ [LABEL]: this.name })
+              .withSharedMemorySize(256 * 1024 * 1024)
+              .withTmpFs({ '/tmp': 'rw,mode=1777,size=64m' })
+              .withCommand(['sh', '-c', nodeInit(profile.nic)])
+              .withWaitStrategy(Wait.forLogMessage(READY))
+              .withStartupTimeout(60_000);
+            c = privileged
+              ? c.withPrivilegedMode()
+              : c
+                  .withAddedCapabilities('ALL')
+                  .withDroppedCapabilities('SYS_RESOURCE')
+                  .withSecurityOpt('seccomp=unconfined', 'apparmor=unconfined');
+            const handle = await c.start();
+            this.handles.push(handle);
+            return handle;
+          }),
+        );
+        const failed = started.find((r) => r.status === 'rejected');
+        if (failed) throw new HarnessError(`a container did not start: ${(failed.reason as Error).message}`);
+      },
+    );
 
-    await log.step('write the profile\'s files on each node (hosts, corosync, MariaDB, sshd, seeded CIB)', () => this.writeNodeFiles());
+    await log.step("write the profile's files on each node (hosts, corosync, MariaDB, sshd, seeded CIB)", () => this.writeNodeFiles());
     await Promise.all([bootCluster(this, log), bootMysql(this, log), this.startSshd(log)]);
   }
 
   private async put(host: string, path: string, content: string, mode = '644', owner = 'root:root'): Promise<void> {
-    await this.exec(host, ['sh', '-c', `mkdir -p "$(dirname "$1")" && { [ ! -L "$1" ] || rm -f "$1"; } && cat >"$1" && chmod ${mode} "$1" && chown ${owner} "$1"`, 'put', path], { input: content });
+    await this.exec(
+      host,
+      [
+        'sh',
+        '-c',
+        `mkdir -p "$(dirname "$1")" && { [ ! -L "$1" ] || rm -f "$1"; } && cat >"$1" && chmod ${mode} "$1" && chown ${owner} "$1"`,
+        'put',
+        path,
+      ],
+      { input: content },
+    );
   }
 
   private async writeNodeFiles(): Promise<void> {
     const { profile } = this;
     const mgmt = profile.managementHost.name;
-    await this.exec(mgmt, ['sh', '-c', 'mkdir -p /root/.ssh && ssh-keygen -q -t ed25519 -N "" -C "mysql-ha-chaos containers" -f /root/.ssh/id_ed25519']);
+    await this.exec(mgmt, [
+      'sh',
+      '-c',
+      'mkdir -p /root/.ssh && ssh-keygen -q -t ed25519 -N "" -C "mysql-ha-chaos containers" -f /root/.ssh/id_ed25519',
+    ]);
     const clientPub = await this.readFile(mgmt, '/root/.ssh/id_ed25519.pub');
-    const cibProps = Object.fromEntries(this.overrides.filter((o) => o.setting.startsWith('pacemaker ')).map((o) => [o.setting.slice(10), o.value]));
-    await Promise.all(profile.hosts.map(async (h) => {
-      await this.put(h.name, '/etc/hosts', hostsFile(profile));
-      if (h.role !== 'db') return;
-      // As the lab's bind mounts: the harness's files only in these directories, none of the packages' defaults.
-      await this.exec(h.name, ['sh', '-c', `set -e
+    const cibProps = Object.fromEntries(
+      this.overrides.filter((o) => o.setting.startsWith('pacemaker ')).map((o) => [o.setting.slice(10), o.value]),
+    );
+    await Promise.all(
+      profile.hosts.map(async (h) => {
+        await this.put(h.name, '/etc/hosts', hostsFile(profile));
+        if (h.role !== 'db') return;
+        // As the lab's bind mounts: the harness's files only in these directories, none of the packages' defaults.
+        await this.exec(h.name, [
+          'sh',
+          '-c',
+          `set -e
 rm -rf /etc/corosync/* /etc/mysql/* /var/lib/mysql/*
 mkdir -p /etc/ssh/authorized_keys /var/lib/pacemaker/cib /var/lib/pacemaker/pengine /var/lib/pacemaker/blackbox /var/lib/pacemaker/cores \\
   /var/lib/corosync /var/lib/mysql /var/log/pacemaker /var/log/corosync /var/log/mysql /var/log/crmsh
 chown hacluster:haclient /var/lib/pacemaker /var/lib/pacemaker/cib /var/lib/pacemaker/pengine /var/lib/pacemaker/blackbox /var/lib/pacemaker/cores /var/log/pacemaker
-chown -R mysql:mysql /var/lib/mysql /var/log/mysql`]);
-      await this.put(h.name, '/etc/corosync/corosync.conf', profile.files.corosyncConf);
-      await this.put(h.name, '/etc/mysql/my.cnf', labMyCnf());
-      await this.put(h.name, '/etc/mysql/profile-common.cnf', profile.files.mysqlCommon);
-      await this.put(h.name, '/etc/mysql/profile-host.cnf', profile.files.mysqlHost[h.name] ?? '');
-      await this.put(h.name, '/etc/ssh/sshd_config', SSHD_CONFIG);
-      await this.exec(h.name, ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', h.fqdn, '-f', '/etc/ssh/ssh_host_ed25519_key']);
-      for (const u of ['root', 'vagrant']) await this.put(h.name, `/etc/ssh/authorized_keys/${u}`, clientPub);
-      await this.put(h.name, `${NODE_DIR}/profile/cluster.crm`, profile.files.clusterCrm);
-      if (Object.keys(cibProps).length) {
-        // An empty CIB of the node's own Pacemaker schema, carrying the lab's start-up overrides.
-        const empty = (await this.exec(h.name, ['cibadmin', '--empty'])).stdout;
-        const nv = Object.entries(cibProps).map(([k, v]) => `<nvpair id="lab-options-${k}" name="${k}" value="${v}"/>`).join('');
-        const cib = empty.replace('<crm_config/>', `<crm_config><cluster_property_set id="lab-options">${nv}</cluster_property_set></crm_config>`);
-        await this.put(h.name, '/var/lib/pacemaker/cib/cib.xml', cib, '600', 'hacluster:haclient');
-      }
-    }));
+chown -R mysql:mysql /var/lib/mysql /var/log/mysql`,
+        ]);
+        await this.put(h.name, '/etc/corosync/corosync.conf', profile.files.corosyncConf);
+        await this.put(h.name, '/etc/mysql/my.cnf', labMyCnf());
+        await this.put(h.name, '/etc/mysql/profile-common.cnf', profile.files.mysqlCommon);
+        await this.put(h.name, '/etc/mysql/profile-host.cnf', profile.files.mysqlHost[h.name] ?? '');
+        await this.put(h.name, '/etc/ssh/sshd_config', SSHD_CONFIG);
+        await this.exec(h.name, ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', h.fqdn, '-f', '/etc/ssh/ssh_host_ed25519_key']);
+        for (const u of ['root', 'vagrant']) await this.put(h.name, `/etc/ssh/authorized_keys/${u}`, clientPub);
+        await this.put(h.name, `${NODE_DIR}/profile/cluster.crm`, profile.files.clusterCrm);
+        if (Object.keys(cibProps).length) {
+          // An empty CIB of the node's own Pacemaker schema, carrying the lab's start-up overrides.
+          const empty = (await this.exec(h.name, ['cibadmin', '--empty'])).stdout;
+          const nv = Object.entries(cibProps)
+            .map(([k, v]) => `<nvpair id="lab-options-${k}" name="${k}" value="${v}"/>`)
+            .join('');
+          const cib = empty.replace(
+            '<crm_config/>',
+            `<crm_config><cluster_property_set id="lab-options">${nv}</cluster_property_set></crm_config>`,
+          );
+          await this.put(h.name, '/var/lib/pacemaker/cib/cib.xml', cib, '600', 'hacluster:haclient');
+        }
+      }),
+    );
   }
 
   async exec(host: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const r = await execa(this.engine.bin.docker, [
-      '-H', this.engine.host, 'exec', ...(opts.input !== undefined ? ['-i'] : []), '-w', '/', '-e', 'HOME=/root', '-e', 'LANG=C.UTF-8', '-e', 'TERM=dumb',
-      this.container(host), ...argv,
-    ], { reject: false, timeout: timeoutMs, input: opts.input, stripFinalNewline: false, extendEnv: false, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const r = await execa(
+      this.engine.bin.docker,
+      [
+        '-H',
+        this.engine.host,
+        'exec',
+        ...(opts.input !== undefined ? ['-i'] : []),
+        '-w',
+        '/',
+        '-e',
+        'HOME=/root',
+        '-e',
+        'LANG=C.UTF-8',
+        '-e',
+        'TERM=dumb',
+        this.container(host),
+        ...argv,
+      ],
+      {
+        reject: false,
+        timeout: timeoutMs,
+        input: opts.input,
+        stripFinalNewline: false,
+        extendEnv: false,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      },
+    );
     const res = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode ?? (r.timedOut ? 124 : 1) };
     if ((opts.check ?? true) && res.exitCode !== 0) throw commandFailed(host, argv, res, r.timedOut ? timeoutMs : undefined);
     return res;
@@ -243,7 +366,13 @@ chown -R mysql:mysql /var/lib/mysql /var/log/mysql`]);
   /** socat inside the management host's container (`docker exec -i batch1 socat - TCP:…`): the lab's ProxyJump. */
   openStream(toAddress: string, port: number): Duplex {
     const mgmt = this.profile.managementHost.name;
-    return streamThroughProcess(this.engine.bin.docker, ['-H', this.engine.host, 'exec', '-i', this.container(mgmt)], toAddress, port, mgmt);
+    return streamThroughProcess(
+      this.engine.bin.docker,
+      ['-H', this.engine.host, 'exec', '-i', this.container(mgmt)],
+      toAddress,
+      port,
+      mgmt,
+    );
   }
 
   async startSshd(log: StepLog): Promise<void> {
@@ -264,7 +393,10 @@ chown -R mysql:mysql /var/lib/mysql /var/log/mysql`]);
     // The started handles first (testcontainers stops and removes them), then anything of this cluster's label left.
     const handles = this.handles.splice(0);
     await Promise.all(handles.map((h) => h.stop({ timeout: 5_000, remove: true }).catch(() => undefined)));
-    const ids = (await this.engine.docker(['ps', '-aq', '--filter', `label=${LABEL}=${this.name}`], { check: false })).stdout.trim().split('\n').filter(Boolean);
+    const ids = (await this.engine.docker(['ps', '-aq', '--filter', `label=${LABEL}=${this.name}`], { check: false })).stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean);
     if (ids.length) await this.engine.docker(['rm', '-f', ...ids], { timeoutMs: 60_000 });
   }
 
@@ -274,7 +406,9 @@ chown -R mysql:mysql /var/lib/mysql /var/log/mysql`]);
     const out: string[] = [];
     const c = (await this.engine.docker(['ps', '-aq', '--filter', `label=${LABEL}=${this.name}`], { check: false })).stdout.trim();
     if (c) out.push(`containers ${c.split('\n').join(',')}`);
-    const n = (await this.engine.docker(['network', 'ls', '-q', '--filter', `label=${LABEL}=${this.name}`], { check: false })).stdout.trim();
+    const n = (
+      await this.engine.docker(['network', 'ls', '-q', '--filter', `label=${LABEL}=${this.name}`], { check: false })
+    ).stdout.trim();
     if (n) out.push(`network ${n}`);
     return out;
   }

@@ -8,8 +8,18 @@ import type { DockerEngine } from './engine.js';
 
 /** What the lab's hosts run: the same packages as the netns lab uses from this machine. */
 export const NODE_PACKAGES = [
-  'pacemaker', 'pacemaker-cli-utils', 'corosync', 'crmsh', 'resource-agents', 'mariadb-server', 'mariadb-client',
-  'openssh-server', 'socat', 'tini', 'iproute2', 'procps',
+  'pacemaker',
+  'pacemaker-cli-utils',
+  'corosync',
+  'crmsh',
+  'resource-agents',
+  'mariadb-server',
+  'mariadb-client',
+  'openssh-server',
+  'socat',
+  'tini',
+  'iproute2',
+  'procps',
 ];
 export const IMAGE_REPO = 'mysql-ha-chaos/node';
 const BUILD_SCRIPT = join(import.meta.dirname, 'build-rootfs.sh');
@@ -40,7 +50,11 @@ export async function imageExists(engine: DockerEngine, ref = imageRef()): Promi
  * is imported; else it is built (debootstrap bookworm + the packages, service starts refused)
  * and imported. `build: false` refuses to build and says how to.
  */
-export async function ensureImage(engine: DockerEngine, log = new StepLog(() => {}), o: { build?: boolean; cacheDir?: string } = {}): Promise<ImageResult> {
+export async function ensureImage(
+  engine: DockerEngine,
+  log = new StepLog(() => {}),
+  o: { build?: boolean; cacheDir?: string } = {},
+): Promise<ImageResult> {
   const ref = imageRef();
   if (await imageExists(engine, ref)) return { ref, did: 'cached', buildMs: 0, importMs: 0 };
   const cache = o.cacheDir ?? IMAGE_CACHE;
@@ -49,30 +63,56 @@ export async function ensureImage(engine: DockerEngine, log = new StepLog(() => 
   let did: ImageResult['did'] = 'import';
   if (!existsSync(tar)) {
     if (o.build === false) {
-      throw new HarnessError(`image ${ref} is missing (not in engine "${engine.name}", no root filesystem at ${tar})`, 'let the containers target build it (unset MHC_CONTAINERS_BUILD=0), or run npm run bench:containers once');
+      throw new HarnessError(
+        `image ${ref} is missing (not in engine "${engine.name}", no root filesystem at ${tar})`,
+        'let the containers target build it (unset MHC_CONTAINERS_BUILD=0), or run npm run bench:containers once',
+      );
     }
-    if (!existsSync('/usr/sbin/debootstrap')) throw new HarnessError('building the node image needs debootstrap, which is not installed', 'apt-get install debootstrap (or npm run setup)');
+    if (!existsSync('/usr/sbin/debootstrap'))
+      throw new HarnessError(
+        'building the node image needs debootstrap, which is not installed',
+        'apt-get install debootstrap (or npm run setup)',
+      );
     mkdirSync(cache, { recursive: true });
     const t = Date.now();
-    await log.step(`build the node image's root filesystem (debootstrap bookworm + ${NODE_PACKAGES.length} packages from ${MIRROR})`, async () => {
-      const r = await execa('bash', [BUILD_SCRIPT, tar, MIRROR, ...NODE_PACKAGES], { reject: false, timeout: 30 * 60_000, all: true });
-      if (r.exitCode !== 0) {
-        throw new HarnessError(`building the node image failed (${r.timedOut ? 'timed out after 30 min' : `exit ${r.exitCode}`}):\n${String(r.all ?? '').trim().split('\n').slice(-20).join('\n')}`,
-          `the build needs ${MIRROR} reachable (MHC_DEBIAN_MIRROR for another mirror)`);
-      }
-    });
+    await log.step(
+      `build the node image's root filesystem (debootstrap bookworm + ${NODE_PACKAGES.length} packages from ${MIRROR})`,
+      async () => {
+        const r = await execa('bash', [BUILD_SCRIPT, tar, MIRROR, ...NODE_PACKAGES], { reject: false, timeout: 30 * 60_000, all: true });
+        if (r.exitCode !== 0) {
+          throw new HarnessError(
+            `building the node image failed (${r.timedOut ? 'timed out after 30 min' : `exit ${r.exitCode}`}):\n${String(r.all ?? '')
+              .trim()
+              .split('\n')
+              .slice(-20)
+              .join('\n')}`,
+            `the build needs ${MIRROR} reachable (MHC_DEBIAN_MIRROR for another mirror)`,
+          );
+        }
+      },
+    );
     buildMs = Date.now() - t;
     did = 'build';
   }
   const t = Date.now();
-  await log.step(`docker import ${ref}`, () => engine.docker([
-    'import',
-    '--change', 'ENTRYPOINT ["/usr/bin/tini", "-s", "--"]',
-    '--change', 'CMD ["sleep", "infinity"]',
-    '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8',
-    '--change', `LABEL org.mysql-ha-chaos.packages="${NODE_PACKAGES.join(' ')}"`,
-    '-', ref,
-  ], { inputFile: tar, timeoutMs: 10 * 60_000 }));
+  await log.step(`docker import ${ref}`, () =>
+    engine.docker(
+      [
+        'import',
+        '--change',
+        'ENTRYPOINT ["/usr/bin/tini", "-s", "--"]',
+        '--change',
+        'CMD ["sleep", "infinity"]',
+        '--change',
+        'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8',
+        '--change',
+        `LABEL org.mysql-ha-chaos.packages="${NODE_PACKAGES.join(' ')}"`,
+        '-',
+        ref,
+      ],
+      { inputFile: tar, timeoutMs: 10 * 60_000 },
+    ),
+  );
   if (!(await imageExists(engine, ref))) throw new HarnessError(`image ${ref} is missing after docker import`, `see ${engine.logFile}`);
   return { ref, did, buildMs, importMs: Date.now() - t };
 }

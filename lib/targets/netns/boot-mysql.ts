@@ -11,28 +11,48 @@ export async function bootMysql(lab: BootTarget, log: StepLog): Promise<void> {
   const { admin, replication } = lab.profile.config.mysql;
 
   await log.step('MariaDB: initialise data directories and start mariadbd', () =>
-    Promise.all(dbs.map(async (h) => {
-      const install = await lab.exec(h, ['mariadb-install-db', '--user=mysql', '--datadir=/var/lib/mysql', '--skip-test-db', '--auth-root-authentication-method=socket'], { timeoutMs: 60_000, check: false });
-      if (install.exitCode !== 0) {
-        // mariadbd's [ERROR] lines say why (e.g. a setting of the profile's .cnf it rejects); they go to
-        // the error log the profile's settings name, and install-db's own output is boilerplate.
-        const errors = `${install.stdout}\n${install.stderr}\n${await lab.logTail(h, '/var/log/mysql/error.log', 30)}`.split('\n').filter((l) => /\[ERROR\]/.test(l));
-        throw new HarnessError(`mariadb-install-db on ${h} failed (exit ${install.exitCode}): mariadbd refuses the profile's MariaDB settings (${lab.profile.dir}/mysql/*.cnf):\n${[...new Set(errors)].join('\n') || install.stdout.trim().split('\n').slice(0, 10).join('\n')}`);
-      }
-      try {
-        await startAndWait(lab, [h], 'mariadb', `mariadbd on ${h} to accept connections`,
-          async () => (await lab.exec(h, ['mariadb', '-e', 'SELECT 1'], { check: false, timeoutMs: 5_000 })).exitCode === 0, 30_000);
-      } catch (e) {
-        throw new HarnessError(`${(e as Error).message}\nlast lines of /var/log/mysql/error.log on ${h}:\n${await lab.logTail(h, '/var/log/mysql/error.log')}`);
-      }
-      // The admin account the notebook's tools log in with; not binlogged, so replicas do not replay it.
-      const sql = `SET sql_log_bin=0;
+    Promise.all(
+      dbs.map(async (h) => {
+        const install = await lab.exec(
+          h,
+          ['mariadb-install-db', '--user=mysql', '--datadir=/var/lib/mysql', '--skip-test-db', '--auth-root-authentication-method=socket'],
+          { timeoutMs: 60_000, check: false },
+        );
+        if (install.exitCode !== 0) {
+          // mariadbd's [ERROR] lines say why (e.g. a setting of the profile's .cnf it rejects); they go to
+          // the error log the profile's settings name, and install-db's own output is boilerplate.
+          const errors = `${install.stdout}\n${install.stderr}\n${await lab.logTail(h, '/var/log/mysql/error.log', 30)}`
+            .split('\n')
+            .filter((l) => /\[ERROR\]/.test(l));
+          throw new HarnessError(
+            `mariadb-install-db on ${h} failed (exit ${install.exitCode}): mariadbd refuses the profile's MariaDB settings (${lab.profile.dir}/mysql/*.cnf):\n${[...new Set(errors)].join('\n') || install.stdout.trim().split('\n').slice(0, 10).join('\n')}`,
+          );
+        }
+        try {
+          await startAndWait(
+            lab,
+            [h],
+            'mariadb',
+            `mariadbd on ${h} to accept connections`,
+            async () => (await lab.exec(h, ['mariadb', '-e', 'SELECT 1'], { check: false, timeoutMs: 5_000 })).exitCode === 0,
+            30_000,
+          );
+        } catch (e) {
+          throw new HarnessError(
+            `${(e as Error).message}\nlast lines of /var/log/mysql/error.log on ${h}:\n${await lab.logTail(h, '/var/log/mysql/error.log')}`,
+          );
+        }
+        // The admin account the notebook's tools log in with; not binlogged, so replicas do not replay it.
+        const sql = `SET sql_log_bin=0;
 CREATE USER IF NOT EXISTS ${sqlString(admin.user)}@'%' IDENTIFIED BY ${sqlString(admin.password)};
 GRANT ALL PRIVILEGES ON *.* TO ${sqlString(admin.user)}@'%' WITH GRANT OPTION;
 FLUSH PRIVILEGES;`;
-      await lab.exec(h, ['mariadb'], { input: sql });
-    })));
+        await lab.exec(h, ['mariadb'], { input: sql });
+      }),
+    ),
+  );
 
   await log.step(`replication ${replication.primary} → ${replication.replica} (GTID), from ${lab.profile.managementHost.name}`, () =>
-    setupReplication(lab, replication.primary, replication.replica));
+    setupReplication(lab, replication.primary, replication.replica),
+  );
 }

@@ -14,11 +14,12 @@ const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
 
 export function crmErrorToProfile(profile: Profile, output: string): HarnessError {
   const file = relative(process.cwd(), join(profile.dir, 'cluster.crm'));
-  const text = redact(output.replace(ANSI_COLOUR, ''))
-    .split('\n')
-    .filter((l) => /ERROR|error|rejected|invalid|not found|unknown/i.test(l))
-    .join('\n')
-    .trim() || redact(output.replace(ANSI_COLOUR, '')).trim();
+  const text =
+    redact(output.replace(ANSI_COLOUR, ''))
+      .split('\n')
+      .filter((l) => /ERROR|error|rejected|invalid|not found|unknown/i.test(l))
+      .join('\n')
+      .trim() || redact(output.replace(ANSI_COLOUR, '')).trim();
   const line = offendingLine(profile.files.clusterCrm, text);
   return new HarnessError(
     `Pacemaker/crmsh rejected ${file}${line ? ` line ${line}` : ''}:\n${text}`,
@@ -38,7 +39,8 @@ export function offendingLine(crm: string, message: string): number | undefined 
   // Otherwise crmsh names the element or attribute it disliked; find the statement that mentions it.
   const names = [...message.matchAll(/["'`]?([A-Za-z][\w:.-]{2,})["'`]?/g)].map((m) => m[1]!);
   for (const n of names) {
-    if (['ERROR', 'WARNING', 'error', 'warning', 'configure', 'load', 'update', 'INFO', 'cib', 'property', 'primitive'].includes(n)) continue;
+    if (['ERROR', 'WARNING', 'error', 'warning', 'configure', 'load', 'update', 'INFO', 'cib', 'property', 'primitive'].includes(n))
+      continue;
     const hit = stmts.find((s) => s.words.some((w) => w === n || w.startsWith(`${n}=`)));
     if (hit) return hit.line;
   }

@@ -6,15 +6,26 @@ import { hostDir, labDir } from './state.js';
 
 /** Directories each lab host gets of its own (bind-mounted over the system paths by host-init.sh). */
 const HOST_DIRS = [
-  'etc/corosync', 'etc/mysql', 'etc/ssh/authorized_keys',
-  'var/lib/pacemaker/cib', 'var/lib/pacemaker/pengine', 'var/lib/pacemaker/blackbox', 'var/lib/pacemaker/cores',
-  'var/lib/corosync', 'var/lib/mysql',
-  'var/log/pacemaker', 'var/log/corosync', 'var/log/mysql', 'var/log/crmsh',
+  'etc/corosync',
+  'etc/mysql',
+  'etc/ssh/authorized_keys',
+  'var/lib/pacemaker/cib',
+  'var/lib/pacemaker/pengine',
+  'var/lib/pacemaker/blackbox',
+  'var/lib/pacemaker/cores',
+  'var/lib/corosync',
+  'var/lib/mysql',
+  'var/log/pacemaker',
+  'var/log/corosync',
+  'var/log/mysql',
+  'var/log/crmsh',
   'root',
 ];
 
 function ids(user: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
   if (!line) throw new Error(`system user ${user} does not exist (is its package installed?)`);
   const f = line.split(':');
   return { uid: Number(f[2]), gid: Number(f[3]) };
@@ -116,7 +127,14 @@ export async function writeHostFiles(labName: string, profile: Profile, cibProps
         const f = join(d, 'var/lib/pacemaker/cib/cib.xml');
         writeFileSync(f, cib, { mode: 0o600 });
       }
-      for (const sub of ['var/lib/pacemaker', 'var/lib/pacemaker/cib', 'var/lib/pacemaker/pengine', 'var/lib/pacemaker/blackbox', 'var/lib/pacemaker/cores', 'var/log/pacemaker']) {
+      for (const sub of [
+        'var/lib/pacemaker',
+        'var/lib/pacemaker/cib',
+        'var/lib/pacemaker/pengine',
+        'var/lib/pacemaker/blackbox',
+        'var/lib/pacemaker/cores',
+        'var/log/pacemaker',
+      ]) {
         chownSync(join(d, sub), hacluster.uid, hacluster.gid);
       }
       if (cib) chownSync(join(d, 'var/lib/pacemaker/cib/cib.xml'), hacluster.uid, hacluster.gid);

@@ -13,7 +13,16 @@ import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-targe
 import { preflight } from './preflight.js';
 import { writeHostFiles } from './host-files.js';
 import {
-  type HostProcess, type LabState, heldByAnother, hostDir, isSameProcess, labDir, listLabs, procStart, readState, writeState,
+  type HostProcess,
+  type LabState,
+  heldByAnother,
+  hostDir,
+  isSameProcess,
+  labDir,
+  listLabs,
+  procStart,
+  readState,
+  writeState,
 } from './state.js';
 import { bootCluster } from './boot-cluster.js';
 import { bootMysql } from './boot-mysql.js';
@@ -37,15 +46,34 @@ export class NetnsLab {
   constructor(private readonly baseProfile: Profile) {}
 
   /** Marks the lab as held by this process (a test run): other runs refuse to clean it while we live. */
-  withOwner(on = true): this { this.owned = on; return this; }
+  withOwner(on = true): this {
+    this.owned = on;
+    return this;
+  }
   /** Keeps the lease of the run that holds the lab (a rebuild by one of that run's workers). */
-  withOwnerRecord(owner: LabState['owner']): this { this.owner = owner; this.owned = !!owner; return this; }
+  withOwnerRecord(owner: LabState['owner']): this {
+    this.owner = owner;
+    this.owned = !!owner;
+    return this;
+  }
 
-  withName(name: string): this { this.name = name; return this; }
-  withSubnet(subnet: string): this { this.subnet = subnet; return this; }
-  withLog(log: StepLog): this { this.log = log; return this; }
+  withName(name: string): this {
+    this.name = name;
+    return this;
+  }
+  withSubnet(subnet: string): this {
+    this.subnet = subnet;
+    return this;
+  }
+  withLog(log: StepLog): this {
+    this.log = log;
+    return this;
+  }
   /** Keep Pacemaker's own start-up timings (dc-deadtime 20 s) instead of the lab's shorter one. */
-  withFaithfulTimings(on = true): this { this.faithful = on; return this; }
+  withFaithfulTimings(on = true): this {
+    this.faithful = on;
+    return this;
+  }
 
   async start(): Promise<StartedNetnsLab> {
     const profile = this.baseProfile.withSubnet(this.subnet ?? this.baseProfile.subnet);
@@ -54,22 +82,35 @@ export class NetnsLab {
     await log.step('preflight (root, packages, namespaces, name and subnet free)', () => preflight(name, profile.subnet));
     const existing = readState(name);
     if (heldByAnother(existing)) {
-      throw new HarnessError(`lab "${name}" is in use by PID ${existing!.owner!.pid} (a running test suite)`, `wait for it, or pick another name (MHC_LAB / --name) and subnet`);
+      throw new HarnessError(
+        `lab "${name}" is in use by PID ${existing!.owner!.pid} (a running test suite)`,
+        `wait for it, or pick another name (MHC_LAB / --name) and subnet`,
+      );
     }
     if (existsSync(labDir(name))) await log.step(`clean up a stale lab "${name}"`, () => destroyLab(name));
 
     const overrides = labOverrides(profile, this.faithful);
-    const cibProps = Object.fromEntries(overrides.filter((o) => o.setting.startsWith('pacemaker ')).map((o) => [o.setting.slice(10), o.value]));
+    const cibProps = Object.fromEntries(
+      overrides.filter((o) => o.setting.startsWith('pacemaker ')).map((o) => [o.setting.slice(10), o.value]),
+    );
     const state: LabState = {
-      name, subnet: profile.subnet, profileDir: profile.dir, bridgeNetns: `mhc-${name}`,
-      createdAt: new Date().toISOString(), hosts: {}, overrides, complete: false,
+      name,
+      subnet: profile.subnet,
+      profileDir: profile.dir,
+      bridgeNetns: `mhc-${name}`,
+      createdAt: new Date().toISOString(),
+      hosts: {},
+      overrides,
+      complete: false,
       owner: this.owner ?? (this.owned ? { pid: process.pid, start: procStart(process.pid)! } : undefined),
     };
     try {
       writeState(state); // first, so that a crash from here on leaves something `up`/`down` can clean
       await log.step('write host files (configs, keys, seeded CIB)', () => writeHostFiles(name, profile, cibProps));
       await log.step('create host namespaces (net, mount, pid, uts, ipc)', async () => {
-        const entries = await Promise.all(profile.hosts.map(async (h) => [h.name, await startHostNamespace(name, h.name, h.fqdn)] as const));
+        const entries = await Promise.all(
+          profile.hosts.map(async (h) => [h.name, await startHostNamespace(name, h.name, h.fqdn)] as const),
+        );
         state.hosts = Object.fromEntries(entries);
         writeState(state);
       });
@@ -92,31 +133,60 @@ export class NetnsLab {
 export function labOverrides(profile: Profile, faithful: boolean): LabOverride[] {
   const props = crmProperties(profile.files.clusterCrm);
   if (faithful || props['dc-deadtime']) return [];
-  return [{
-    setting: 'pacemaker dc-deadtime',
-    value: '2s',
-    profileValue: '20s (Pacemaker default)',
-    why: 'at first start both controllers wait dc-deadtime before electing a DC; failover after a DC loss does not wait for it. --faithful-timings keeps 20s',
-  }];
+  return [
+    {
+      setting: 'pacemaker dc-deadtime',
+      value: '2s',
+      profileValue: '20s (Pacemaker default)',
+      why: 'at first start both controllers wait dc-deadtime before electing a DC; failover after a DC loss does not wait for it. --faithful-timings keeps 20s',
+    },
+  ];
 }
 
 async function startHostNamespace(lab: string, host: string, fqdn: string): Promise<HostProcess> {
   const logFile = join(labDir(lab), `${host}.init.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn('unshare', ['--net', '--mount', '--pid', '--uts', '--ipc', '--fork', '--mount-proc', '--propagation', 'private', 'bash', HOST_INIT, hostDir(lab, host), fqdn], {
-    detached: true, stdio: ['ignore', fd, fd], env: CLEAN_ENV,
-  });
+  const child = spawn(
+    'unshare',
+    [
+      '--net',
+      '--mount',
+      '--pid',
+      '--uts',
+      '--ipc',
+      '--fork',
+      '--mount-proc',
+      '--propagation',
+      'private',
+      'bash',
+      HOST_INIT,
+      hostDir(lab, host),
+      fqdn,
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: CLEAN_ENV,
+    },
+  );
   closeSync(fd);
   child.unref();
   const unsharePid = child.pid!;
-  const initPid = await waitFor(`host ${host}'s namespace init (tini) to start`, () => {
-    if (procStart(unsharePid) === undefined) throw new HarnessError(`host ${host}: namespace set-up exited:\n${tail(logFile)}`);
-    const kid = childrenOf(unsharePid)[0];
-    return kid && readFileSync(`/proc/${kid}/comm`, 'utf8').trim() === 'tini' ? kid : undefined;
-  }, { timeoutMs: 10_000, intervalMs: 20 });
+  const initPid = await waitFor(
+    `host ${host}'s namespace init (tini) to start`,
+    () => {
+      if (procStart(unsharePid) === undefined) throw new HarnessError(`host ${host}: namespace set-up exited:\n${tail(logFile)}`);
+      const kid = childrenOf(unsharePid)[0];
+      return kid && readFileSync(`/proc/${kid}/comm`, 'utf8').trim() === 'tini' ? kid : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 20 },
+  );
   return {
-    initPid, initStart: procStart(initPid)!, unsharePid,
-    netns: readlinkSync(`/proc/${initPid}/ns/net`), pidns: readlinkSync(`/proc/${initPid}/ns/pid`),
+    initPid,
+    initStart: procStart(initPid)!,
+    unsharePid,
+    netns: readlinkSync(`/proc/${initPid}/ns/net`),
+    pidns: readlinkSync(`/proc/${initPid}/ns/pid`),
   };
 }
 
@@ -149,21 +219,34 @@ async function wireNetwork(state: LabState, profile: Profile): Promise<void> {
 export class StartedNetnsLab extends ShellTarget implements Target {
   readonly kind = 'netns' as const;
   readonly disposable = true; // a lab is always disposable: it is rebuilt from the profile
-  constructor(public state: LabState, readonly profile: Profile) {
+  constructor(
+    public state: LabState,
+    readonly profile: Profile,
+  ) {
     super();
   }
 
-  get name() { return this.state.name; }
-  get label() { return `netns lab '${this.state.name}' on ${this.state.subnet}`; }
-  get overrides() { return this.state.overrides; }
-  get dir() { return labDir(this.state.name); }
+  get name() {
+    return this.state.name;
+  }
+  get label() {
+    return `netns lab '${this.state.name}' on ${this.state.subnet}`;
+  }
+  get overrides() {
+    return this.state.overrides;
+  }
+  get dir() {
+    return labDir(this.state.name);
+  }
 
   static attach(name: string, profile: Profile): StartedNetnsLab {
     const s = readState(name);
     if (!s) throw new HarnessError(`no lab named "${name}"`, `start one: npm run lab -- up --name ${name}`);
-    if (!s.complete) throw new HarnessError(`lab "${name}" is incomplete (a crashed up?)`, `npm run lab -- up --name ${name} cleans and restarts it`);
+    if (!s.complete)
+      throw new HarnessError(`lab "${name}" is incomplete (a crashed up?)`, `npm run lab -- up --name ${name} cleans and restarts it`);
     for (const [h, p] of Object.entries(s.hosts)) {
-      if (!isSameProcess(p.initPid, p.initStart)) throw new HarnessError(`lab "${name}": host ${h} is gone (its init PID ${p.initPid} ended)`, `npm run lab -- up --name ${name}`);
+      if (!isSameProcess(p.initPid, p.initStart))
+        throw new HarnessError(`lab "${name}": host ${h} is gone (its init PID ${p.initPid} ended)`, `npm run lab -- up --name ${name}`);
     }
     return new StartedNetnsLab(s, profile.withSubnet(s.subnet));
   }
@@ -180,10 +263,16 @@ export class StartedNetnsLab extends ShellTarget implements Target {
 
   async exec(host: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const r = await execa('nsenter', [...this.nsenterArgs(host), '--', ...argv], {
-      reject: false, env: CLEAN_ENV, extendEnv: false, timeout: opts.timeoutMs ?? 30_000, input: opts.input, stripFinalNewline: false,
+      reject: false,
+      env: CLEAN_ENV,
+      extendEnv: false,
+      timeout: opts.timeoutMs ?? 30_000,
+      input: opts.input,
+      stripFinalNewline: false,
     });
     const res = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode ?? (r.timedOut ? 124 : 1) };
-    if ((opts.check ?? true) && res.exitCode !== 0) throw commandFailed(host, argv, res, r.timedOut ? opts.timeoutMs ?? 30_000 : undefined);
+    if ((opts.check ?? true) && res.exitCode !== 0)
+      throw commandFailed(host, argv, res, r.timedOut ? (opts.timeoutMs ?? 30_000) : undefined);
     return res;
   }
 
@@ -199,8 +288,13 @@ export class StartedNetnsLab extends ShellTarget implements Target {
 
   /** Last resort: the same lab, rebuilt from the profile (same name, subnet and timings). */
   async restore(): Promise<void> {
-    const fresh = await new NetnsLab(this.profile).withName(this.name).withSubnet(this.state.subnet).withOwnerRecord(this.state.owner)
-      .withFaithfulTimings(this.state.overrides.length === 0).withLog(new StepLog(() => {})).start();
+    const fresh = await new NetnsLab(this.profile)
+      .withName(this.name)
+      .withSubnet(this.state.subnet)
+      .withOwnerRecord(this.state.owner)
+      .withFaithfulTimings(this.state.overrides.length === 0)
+      .withLog(new StepLog(() => {}))
+      .start();
     this.state = fresh.state;
   }
 
@@ -218,15 +312,29 @@ export async function destroyLab(name: string, log = new StepLog(() => {})): Pro
   const s = readState(name);
   if (s) {
     const live = Object.entries(s.hosts).filter(([, p]) => isSameProcess(p.initPid, p.initStart));
-    await log.step('stop daemons by PID (SIGTERM, then the hosts\' inits)', async () => {
+    await log.step("stop daemons by PID (SIGTERM, then the hosts' inits)", async () => {
       // Everything in a host but its init and the init's sleep, youngest first.
-      await Promise.all(live.map(async ([, p]) => {
-        const pids = pidsInNamespace(p.pidns).filter((x) => x !== p.initPid && !isInitsSleep(x, p.initPid));
-        for (const pid of pids) try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
-      }));
-      await waitFor('lab daemons to exit after SIGTERM', () => live.every(([, p]) => pidsInNamespace(p.pidns).length <= 2), { timeoutMs: 2500, intervalMs: 50 }).catch(() => undefined);
+      await Promise.all(
+        live.map(async ([, p]) => {
+          const pids = pidsInNamespace(p.pidns).filter((x) => x !== p.initPid && !isInitsSleep(x, p.initPid));
+          for (const pid of pids)
+            try {
+              process.kill(pid, 'SIGTERM');
+            } catch {
+              /* already gone */
+            }
+        }),
+      );
+      await waitFor('lab daemons to exit after SIGTERM', () => live.every(([, p]) => pidsInNamespace(p.pidns).length <= 2), {
+        timeoutMs: 2500,
+        intervalMs: 50,
+      }).catch(() => undefined);
       for (const [, p] of live) if (isSameProcess(p.initPid, p.initStart)) process.kill(p.initPid, 'SIGKILL');
-      await waitFor('lab hosts\' processes and namespaces to be gone', () => Object.values(s.hosts).every((p) => pidsInNamespace(p.pidns).length === 0 && pidsInNamespace(p.netns, 'net').length === 0), { timeoutMs: 5000, intervalMs: 50 });
+      await waitFor(
+        "lab hosts' processes and namespaces to be gone",
+        () => Object.values(s.hosts).every((p) => pidsInNamespace(p.pidns).length === 0 && pidsInNamespace(p.netns, 'net').length === 0),
+        { timeoutMs: 5000, intervalMs: 50 },
+      );
     });
   }
   const br = s?.bridgeNetns ?? `mhc-${name}`;
@@ -271,7 +379,9 @@ function pidsInNamespace(ns: string, kind: 'pid' | 'net' = 'pid'): number[] {
     if (!/^\d+$/.test(d)) continue;
     try {
       if (readlinkSync(`/proc/${d}/ns/${kind}`) === ns) out.push(Number(d));
-    } catch { /* raced with exit */ }
+    } catch {
+      /* raced with exit */
+    }
   }
   return out;
 }
@@ -287,4 +397,3 @@ function tail(file: string, n = 15): string {
     return '(no log)';
   }
 }
-

@@ -38,15 +38,24 @@ export async function missingPackages(): Promise<string[]> {
 
 export async function preflight(name: string, subnet: string): Promise<void> {
   if (process.getuid?.() !== 0) {
-    throw new HarnessError('the netns lab needs root (it creates namespaces, bridges and mounts)', 'run as root, e.g. sudo npm run lab -- up');
+    throw new HarnessError(
+      'the netns lab needs root (it creates namespaces, bridges and mounts)',
+      'run as root, e.g. sudo npm run lab -- up',
+    );
   }
   const missing = await missingPackages();
   if (missing.length) {
-    throw new HarnessError(`packages missing for the lab: ${missing.join(' ')}`, `run: npm run setup   (or: apt-get install -y ${missing.join(' ')})`);
+    throw new HarnessError(
+      `packages missing for the lab: ${missing.join(' ')}`,
+      `run: npm run setup   (or: apt-get install -y ${missing.join(' ')})`,
+    );
   }
   const probe = await execa('unshare', ['--net', '--mount', '--pid', '--uts', '--ipc', '--fork', 'true'], { reject: false });
   if (probe.exitCode !== 0) {
-    throw new HarnessError(`namespaces are not permitted here: unshare said: ${probe.stderr.trim() || `exit ${probe.exitCode}`}`, 'the lab needs CAP_SYS_ADMIN and unprivileged-free namespaces (root on a VM or a privileged container)');
+    throw new HarnessError(
+      `namespaces are not permitted here: unshare said: ${probe.stderr.trim() || `exit ${probe.exitCode}`}`,
+      'the lab needs CAP_SYS_ADMIN and unprivileged-free namespaces (root on a VM or a privileged container)',
+    );
   }
   if (!/^[a-z][a-z0-9-]{0,11}$/.test(name)) {
     throw new HarnessError(`lab name "${name}" is not valid`, 'use 1-12 lowercase letters, digits or - (it names network namespaces)');
@@ -60,12 +69,18 @@ export async function preflight(name: string, subnet: string): Promise<void> {
       await destroyLab(other);
       continue;
     }
-    throw new HarnessError(`subnet ${subnet} is already used by lab "${other}"${s.owner ? ` (in use by PID ${s.owner.pid})` : ''}`, `pick another --subnet, or: npm run lab -- down --name ${other}`);
+    throw new HarnessError(
+      `subnet ${subnet} is already used by lab "${other}"${s.owner ? ` (in use by PID ${s.owner.pid})` : ''}`,
+      `pick another --subnet, or: npm run lab -- down --name ${other}`,
+    );
   }
   // The subnet must not exist in the host's own namespace either (the lab never shows up there).
   const addrs = await execa('ip', ['-j', 'addr'], { reject: false });
   const prefix = `${subnet.split('.').slice(0, 3).join('.')}.`;
   if (addrs.stdout.includes(`"${prefix}`)) {
-    throw new HarnessError(`subnet ${subnet} is configured on this machine's own interfaces`, 'pick another --subnet: lab addresses must never exist in the host namespace');
+    throw new HarnessError(
+      `subnet ${subnet} is configured on this machine's own interfaces`,
+      'pick another --subnet: lab addresses must never exist in the host namespace',
+    );
   }
 }

@@ -1,2 +1,10 @@
 export { SshTarget, type FirstHop, type SshTargetOptions, DEFAULT_DAEMON_START } from './target.js';
-export { defineSshTarget, loadSshTargetConfig, parseSshTargetConfig, sshTargetSchema, targetConfigFile, type SshTargetConfig, type SshTargetConfigInput } from './config.js';
+export {
+  defineSshTarget,
+  loadSshTargetConfig,
+  parseSshTargetConfig,
+  sshTargetSchema,
+  targetConfigFile,
+  type SshTargetConfig,
+  type SshTargetConfigInput,
+} from './config.js';

@@ -13,15 +13,25 @@ export class LazyDuplex extends Duplex {
     super();
     // mysql2 treats the stream as a socket.
     Object.assign(this, { setNoDelay() {}, setKeepAlive() {}, setTimeout() {}, ...socketInfo });
-    open.then((s) => {
-      if (this.destroyed) { s.destroy(); return; }
-      this.inner = s;
-      s.on('data', (d: Buffer) => { if (!this.push(d)) s.pause(); });
-      s.on('end', () => this.push(null));
-      s.on('error', (e: Error) => this.destroy(e));
-      s.on('close', () => { if (!this.destroyed && !this.readableEnded) this.push(null); });
-      for (const w of this.waiting.splice(0)) w();
-    }, (e: Error) => this.destroy(e));
+    open.then(
+      (s) => {
+        if (this.destroyed) {
+          s.destroy();
+          return;
+        }
+        this.inner = s;
+        s.on('data', (d: Buffer) => {
+          if (!this.push(d)) s.pause();
+        });
+        s.on('end', () => this.push(null));
+        s.on('error', (e: Error) => this.destroy(e));
+        s.on('close', () => {
+          if (!this.destroyed && !this.readableEnded) this.push(null);
+        });
+        for (const w of this.waiting.splice(0)) w();
+      },
+      (e: Error) => this.destroy(e),
+    );
   }
 
   override _read(): void {
@@ -29,12 +39,18 @@ export class LazyDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    if (!this.inner) { this.waiting.push(() => this._write(chunk, enc, cb)); return; }
+    if (!this.inner) {
+      this.waiting.push(() => this._write(chunk, enc, cb));
+      return;
+    }
     this.inner.write(chunk, enc, cb);
   }
 
   override _final(cb: (e?: Error | null) => void): void {
-    if (!this.inner) { this.waiting.push(() => this._final(cb)); return; }
+    if (!this.inner) {
+      this.waiting.push(() => this._final(cb));
+      return;
+    }
     this.inner.end();
     cb();
   }

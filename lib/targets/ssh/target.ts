@@ -48,18 +48,30 @@ class Semaphore {
   constructor(private free: number) {}
   /** A slot within timeoutMs, or false. */
   async acquire(timeoutMs: number): Promise<boolean> {
-    if (this.free > 0) { this.free--; return true; }
+    if (this.free > 0) {
+      this.free--;
+      return true;
+    }
     return new Promise<boolean>((resolve) => {
-      const grant = () => { clearTimeout(timer); resolve(true); };
-      const timer = setTimeout(() => { this.queue = this.queue.filter((g) => g !== grant); resolve(false); }, timeoutMs);
+      const grant = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.queue = this.queue.filter((g) => g !== grant);
+        resolve(false);
+      }, timeoutMs);
       this.queue.push(grant);
     });
   }
   release(): void {
     const next = this.queue.shift();
-    if (next) next(); else this.free++;
+    if (next) next();
+    else this.free++;
   }
-  get waiting(): number { return this.queue.length; }
+  get waiting(): number {
+    return this.queue.length;
+  }
 }
 
 interface Conn {
@@ -87,7 +99,10 @@ export class SshTarget extends ShellTarget implements Target {
   private knownHosts?: KnownHostEntry[];
   private closed = false;
 
-  constructor(readonly config: SshTargetConfig, private readonly opts: SshTargetOptions = {}) {
+  constructor(
+    readonly config: SshTargetConfig,
+    private readonly opts: SshTargetOptions = {},
+  ) {
     super();
     this.profile = opts.profile ?? Profile.load(config.profile);
     if (config.jumpHost) this.profile.host(config.jumpHost);
@@ -95,7 +110,9 @@ export class SshTarget extends ShellTarget implements Target {
     if (config.knownHosts) this.knownHosts = loadKnownHosts(expandHome(config.knownHosts));
   }
 
-  get disposable(): boolean { return this.config.disposable; }
+  get disposable(): boolean {
+    return this.config.disposable;
+  }
 
   get label(): string {
     const c = this.config;
@@ -165,7 +182,10 @@ export class SshTarget extends ShellTarget implements Target {
     try {
       privateKey = readFileSync(keyPath, 'utf8');
     } catch (e) {
-      throw new HarnessError(`${what}: cannot read keyPath ${this.config.keyPath} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`, 'set keyPath in the target config to a private key file');
+      throw new HarnessError(
+        `${what}: cannot read keyPath ${this.config.keyPath} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+        'set keyPath in the target config to a private key file',
+      );
     }
     const ssh = new NodeSSH();
     let sock: Duplex | undefined;
@@ -175,8 +195,14 @@ export class SshTarget extends ShellTarget implements Target {
       const jump = this.config.jumpHost && host !== this.config.jumpHost ? await this.live(this.config.jumpHost) : undefined;
       sock = jump ? await this.forwardOut(jump, address, port) : this.opts.firstHop ? this.firstStream(address, port) : undefined;
       await ssh.connect({
-        host: sock ? undefined : address, port, sock: sock as never, username: this.config.user, privateKey,
-        readyTimeout: limit, keepaliveInterval: 5_000, keepaliveCountMax: 6,
+        host: sock ? undefined : address,
+        port,
+        sock: sock as never,
+        username: this.config.user,
+        privateKey,
+        readyTimeout: limit,
+        keepaliveInterval: 5_000,
+        keepaliveCountMax: 6,
         hostVerifier: this.knownHosts
           ? (key: Buffer) => {
               hostKey = checkHostKey(this.knownHosts!, names, key);
@@ -187,7 +213,12 @@ export class SshTarget extends ShellTarget implements Target {
     })();
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([attempt, new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`no SSH session after ${limit / 1000} s`)), limit + 1_000); })]);
+      await Promise.race([
+        attempt,
+        new Promise((_, rej) => {
+          timer = setTimeout(() => rej(new Error(`no SSH session after ${limit / 1000} s`)), limit + 1_000);
+        }),
+      ]);
     } catch (e) {
       sock?.destroy();
       ssh.dispose();
@@ -199,7 +230,9 @@ export class SshTarget extends ShellTarget implements Target {
     const client = ssh.connection!;
     client.on('error', () => undefined); // a later failure shows as the channel's close; the next use reconnects
     const conn: Conn = { host, ssh, client, channels: new Semaphore(CHANNELS_PER_HOST), refusals: 0 };
-    const forget = () => { conn.dead = true; };
+    const forget = () => {
+      conn.dead = true;
+    };
     client.on('close', forget);
     client.on('end', forget);
     return conn;
@@ -220,7 +253,10 @@ export class SshTarget extends ShellTarget implements Target {
       const r = await this.channel(c, 'sudo -n -- true', undefined, 10_000);
       if (r.exitCode !== 0) {
         const why = (r.stderr || r.stdout).trim().split('\n').at(-1) || `exit ${r.exitCode}`;
-        throw new HarnessError(redact(`${this.describe(c.host)}: cannot run commands as root with \`sudo -n\` (${why})`), `give ${this.config.user} passwordless sudo on ${c.host}, or log in as root with sudo: false`);
+        throw new HarnessError(
+          redact(`${this.describe(c.host)}: cannot run commands as root with \`sudo -n\` (${why})`),
+          `give ${this.config.user} passwordless sudo on ${c.host}, or log in as root with sudo: false`,
+        );
       }
     })();
     return c.sudoChecked;
@@ -234,16 +270,33 @@ export class SshTarget extends ShellTarget implements Target {
    * timeout let more channels open than sshd allows ("open failed"). A connection that stops
    * answering is closed by the keepalive, which closes its channels and frees their slots.
    */
-  private async channel(c: Conn, command: string, input: string | undefined, timeoutMs: number): Promise<ExecResult & { timedOut: boolean }> {
+  private async channel(
+    c: Conn,
+    command: string,
+    input: string | undefined,
+    timeoutMs: number,
+  ): Promise<ExecResult & { timedOut: boolean }> {
     const t0 = performance.now();
     if (!(await c.channels.acquire(timeoutMs))) {
-      return { stdout: '', stderr: `no free session slot on ${c.host} within ${timeoutMs} ms (${CHANNELS_PER_HOST} commands still open there, ${c.channels.waiting} waiting)`, exitCode: 124, timedOut: true };
+      return {
+        stdout: '',
+        stderr: `no free session slot on ${c.host} within ${timeoutMs} ms (${CHANNELS_PER_HOST} commands still open there, ${c.channels.waiting} waiting)`,
+        exitCode: 124,
+        timedOut: true,
+      };
     }
     let released = false;
-    const release = () => { if (!released) { released = true; c.channels.release(); } };
+    const release = () => {
+      if (!released) {
+        released = true;
+        c.channels.release();
+      }
+    };
     try {
       if (c.dead) throw new HarnessError(`${this.describe(c.host)}: the connection was lost while the command waited for a session slot`);
-      return await this.openSession(c, command, t0 + timeoutMs, (ch) => collect(ch, input, Math.max(1, t0 + timeoutMs - performance.now()), release));
+      return await this.openSession(c, command, t0 + timeoutMs, (ch) =>
+        collect(ch, input, Math.max(1, t0 + timeoutMs - performance.now()), release),
+      );
     } catch (e) {
       release();
       throw e;
@@ -265,7 +318,11 @@ export class SshTarget extends ShellTarget implements Target {
       } catch (e) {
         const refused = (e as { reason?: number }).reason === OPEN_ADMINISTRATIVELY_PROHIBITED;
         if (!refused || performance.now() + SESSION_REOPEN_MS >= deadline) {
-          throw new HarnessError(redact(`${this.describe(c.host)}: cannot open a session channel: ${(e as Error).message}${refused ? ` (sshd's MaxSessions: ${c.refusals} refusals on this connection)` : ''}`));
+          throw new HarnessError(
+            redact(
+              `${this.describe(c.host)}: cannot open a session channel: ${(e as Error).message}${refused ? ` (sshd's MaxSessions: ${c.refusals} refusals on this connection)` : ''}`,
+            ),
+          );
         }
         c.refusals++;
         await new Promise((r) => setTimeout(r, SESSION_REOPEN_MS));
@@ -291,14 +348,21 @@ export class SshTarget extends ShellTarget implements Target {
     const info = { remoteAddress: toAddress, remotePort: port };
     const jump = this.config.jumpHost;
     if (!jump) return Object.assign(this.firstStream(toAddress, port), { setNoDelay() {}, setKeepAlive() {}, setTimeout() {} }, info);
-    return new LazyDuplex(this.live(jump).then((c) => this.forwardOut(c, toAddress, port)), info);
+    return new LazyDuplex(
+      this.live(jump).then((c) => this.forwardOut(c, toAddress, port)),
+      info,
+    );
   }
 
   async startDaemon(host: string, daemon: Daemon): Promise<number> {
     const script = this.config.daemons[daemon]?.start ?? DEFAULT_DAEMON_START[daemon];
     const { stdout } = await this.sh(host, script);
     const pid = Number(stdout.trim().split('\n').at(-1));
-    if (!Number.isInteger(pid) || pid <= 0) throw new HarnessError(`on ${host}: starting ${daemon} (\`${script}\`) printed no PID as its last line: ${JSON.stringify(stdout.trim().slice(-200))}`, `the daemons.${daemon}.start command must print the PID last`);
+    if (!Number.isInteger(pid) || pid <= 0)
+      throw new HarnessError(
+        `on ${host}: starting ${daemon} (\`${script}\`) printed no PID as its last line: ${JSON.stringify(stdout.trim().slice(-200))}`,
+        `the daemons.${daemon}.start command must print the PID last`,
+      );
     return pid;
   }
 
@@ -320,7 +384,12 @@ export class SshTarget extends ShellTarget implements Target {
  * A session channel's output and exit code. At the limit: signal the remote command (OpenSSH ≥ 7.9
  * honours it), close the channel and answer at once; onClosed runs only when sshd has closed it.
  */
-function collect(ch: ClientChannel, input: string | undefined, limitMs: number, onClosed: () => void): Promise<ExecResult & { timedOut: boolean }> {
+function collect(
+  ch: ClientChannel,
+  input: string | undefined,
+  limitMs: number,
+  onClosed: () => void,
+): Promise<ExecResult & { timedOut: boolean }> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
@@ -328,7 +397,11 @@ function collect(ch: ClientChannel, input: string | undefined, limitMs: number, 
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try { ch.signal('KILL'); } catch { /* channel already gone */ }
+      try {
+        ch.signal('KILL');
+      } catch {
+        /* channel already gone */
+      }
       ch.close();
       resolve({ stdout, stderr, exitCode: 124, timedOut });
     }, limitMs);
@@ -340,7 +413,7 @@ function collect(ch: ClientChannel, input: string | undefined, limitMs: number, 
     ch.on('close', () => {
       clearTimeout(timer);
       onClosed();
-      resolve({ stdout, stderr, exitCode: timedOut ? 124 : code ?? 255, timedOut });
+      resolve({ stdout, stderr, exitCode: timedOut ? 124 : (code ?? 255), timedOut });
     });
     ch.end(input ?? undefined);
   });
@@ -353,9 +426,11 @@ function expandHome(p: string): string {
 /** An ssh2 failure in the operator's words (never with key material: only messages and codes). */
 function explain(e: Error, hostKey: string | undefined, c: SshTargetConfig): string {
   const m = e.message;
-  if (hostKey === 'mismatch') return `host key does not match ${c.knownHosts} (possible man-in-the-middle, or the host was rebuilt: update known_hosts)`;
+  if (hostKey === 'mismatch')
+    return `host key does not match ${c.knownHosts} (possible man-in-the-middle, or the host was rebuilt: update known_hosts)`;
   if (hostKey === 'unknown') return `host key is not in ${c.knownHosts} (add it, e.g. ssh-keyscan)`;
-  if (/authentication methods failed/i.test(m)) return `authentication failed for user "${c.user}" with key ${c.keyPath} (wrong user or key?)`;
+  if (/authentication methods failed/i.test(m))
+    return `authentication failed for user "${c.user}" with key ${c.keyPath} (wrong user or key?)`;
   if (/privateKey|Cannot parse|Unsupported key|passphrase/i.test(m)) return `the key ${c.keyPath} cannot be used: ${m.split('\n')[0]}`;
   if (/handshake|No response|no SSH session|ETIMEDOUT/i.test(m)) return `no answer: ${m} (host down or unreachable?)`;
   if (/ECONNREFUSED|Connection refused/i.test(m)) return `connection refused (is sshd running there?): ${m}`;
