@@ -6,40 +6,22 @@ import type { Target } from './targets/target.js';
 import { interruptedHere, runCase, type CaseDefinition } from './run-case.js';
 import { runInterrupted, type CaseRunRecord } from './results.js';
 import { AllureCase } from './report/allure-case.js';
-import { selectTarget } from './targets/select.js';
-import { NetnsLab } from './targets/netns/lab.js';
-import { readState } from './targets/netns/state.js';
-import { Profile } from './profile/load.js';
-import { StepLog } from './util/log.js';
+import { providerFor } from './targets/providers.js';
 
 export type { Act, CaseContext } from './run-case.js';
 
 let target: Target | undefined;
 
 /**
- * The target the suite runs against: the suite's lab, or the ssh target MHC_TARGET names (see
- * lib/targets/select.ts). The first scenario brings the suite's lab up (lazyLab), so that it does
- * not idle beside the integration tests' labs; the global setup's teardown brings it down.
+ * The target the suite runs against, from its provider (lib/targets/providers.ts). The netns lab
+ * is brought up by the first scenario, so that it does not idle beside the integration tests'
+ * labs; the global setup's teardown brings it down.
  */
 export async function suiteTarget(): Promise<Target> {
-  if (target) return target;
-  const lazy = inject('lazyLab');
-  if (lazy && !readState(lazy.name)?.complete) {
-    process.stderr.write(`bringing up lab "${lazy.name}" for the scenarios\n`);
-    let b = new NetnsLab(Profile.load(lazy.profile))
-      .withName(lazy.name)
-      .withOwnerRecord(lazy.owner)
-      .withLog(new StepLog())
-      .withFaithfulTimings(lazy.faithful);
-    if (lazy.subnet) b = b.withSubnet(lazy.subnet);
-    await b.start();
-  }
-  target = selectTarget({ labName: inject('labName'), sshConfig: inject('sshTarget') });
+  const c = inject('runConfig');
+  target ??= await providerFor(c.target).suiteTarget(c, inject('suiteTarget'));
   return target;
 }
-
-const repeat = () => Math.max(1, Number(process.env.MHC_REPEAT ?? 1));
-const strict = () => ['1', 'true', 'yes'].includes(String(process.env.MHC_STRICT ?? '').toLowerCase());
 
 /**
  * Registers a case as a test: it runs --repeat times, then checks every act's outcome matched
@@ -48,17 +30,18 @@ const strict = () => ['1', 'true', 'yes'].includes(String(process.env.MHC_STRICT
  */
 export function scenario(def: CaseDefinition): void {
   it(`case ${def.id}: ${def.title}`, async ({ annotate, skip }) => {
-    const interrupted = () => interruptedHere() || runInterrupted(inject('runId'));
+    const { runId, repeat, strict } = inject('runConfig');
+    const interrupted = () => interruptedHere() || runInterrupted(runId);
     if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
     const t = await suiteTarget();
     const records: CaseRunRecord[] = [];
-    const report = new AllureCase(def, t, inject('runId'));
+    const report = new AllureCase(def, t, runId);
     await report.begin();
-    for (let rep = 1; rep <= repeat(); rep++) {
+    for (let rep = 1; rep <= repeat; rep++) {
       if (rep > 1 && interrupted()) break;
-      const { record } = await report.repetition(rep, repeat(), () =>
+      const { record } = await report.repetition(rep, repeat, () =>
         runCase(t, def, {
-          runId: inject('runId'),
+          runId,
           repetition: rep,
           log: (l) => process.stderr.write(`${l}\n`),
           step: report.step,
@@ -87,7 +70,7 @@ export function scenario(def: CaseDefinition): void {
         d.lost.length ? 'warning' : 'notice',
       );
     }
-    await checkCase(records);
+    await checkCase(records, strict);
   });
 }
 
@@ -96,13 +79,13 @@ export function scenario(def: CaseDefinition): void {
  * anonymous `expect([]).toEqual([])` step), then one error with every problem. Fail checks and
  * inconclusive acts always fail the test; hazards only in strict mode.
  */
-async function checkCase(records: CaseRunRecord[]): Promise<void> {
+async function checkCase(records: CaseRunRecord[], strict: boolean): Promise<void> {
   const checks = caseChecks(records);
   for (const c of checks) {
     const s = statusOf([c]);
     await allure.logStep(c.name, s.status as Status, s.message ? new Error(s.message) : undefined);
   }
-  const failing = checks.filter((c) => c.kind !== 'hazard' || strict());
+  const failing = checks.filter((c) => c.kind !== 'hazard' || strict);
   const s = statusOf(failing);
   if (s.status !== 'passed') throw new CaseAssertionError(s.message);
 }

@@ -1,22 +1,24 @@
 import { parseArgs } from 'node:util';
-import { HarnessError } from '../util/errors.js';
 import { runMain } from './main.js';
 import { runScenarios } from './run-scenarios.js';
 
-const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME]
+const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME | --name NAME --subnet A.B.C.0/24]
   Runs the recorded failure cases against a lab brought up for the run (or --lab NAME, one already up),
   prints a verdict per act (pass / hazard / fail) and, with --repeat, the outcome distribution.
-  --strict   hazards fail the run (release gates); also MHC_STRICT=1`;
+  --strict   hazards fail the run (release gates)
+  Options left out come from MHC_PROFILE, MHC_TARGET, MHC_STRICT, MHC_REPEAT, MHC_LAB, MHC_SUBNET (lib/run-config.ts).`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      repeat: { type: 'string', default: '1' },
+      repeat: { type: 'string' },
       case: { type: 'string', multiple: true },
       profile: { type: 'string' },
-      strict: { type: 'boolean', default: ['1', 'true'].includes(process.env.MHC_STRICT ?? '') },
-      target: { type: 'string', default: process.env.MHC_TARGET ?? 'netns' },
+      strict: { type: 'boolean' },
+      target: { type: 'string' },
       lab: { type: 'string' },
+      name: { type: 'string' },
+      subnet: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -24,16 +26,16 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const repeat = Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1) throw new HarnessError(`--repeat must be a positive integer, got "${values.repeat}"`);
   const cases = values.case?.flatMap((c) => c.split(',')).filter(Boolean);
   const { ok, runId } = await runScenarios({
     cases,
-    repeat,
+    repeat: values.repeat,
     profile: values.profile,
     strict: values.strict,
     target: values.target,
     labAttach: values.lab,
+    labName: values.name,
+    subnet: values.subnet,
   });
   console.log(`\nrun ${runId}: results in reports/runs/${runId}/`);
   return ok ? 0 : 1;

@@ -1,22 +1,21 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createVitest } from 'vitest/node';
-import { loadTargetConfig, selectTarget, sshTargetFor } from '../targets/select.js';
 import { heal } from '../heal.js';
+import { Profile } from '../profile/load.js';
 import { markInterrupted } from '../results.js';
+import { type RunConfig, type RunOptions, resolveRunConfig } from '../run-config.js';
+import { destroyLab, NetnsLab } from '../targets/netns/lab.js';
+import { readState } from '../targets/netns/state.js';
+import type { TargetProvider } from '../targets/provider.js';
+import { providerFor } from '../targets/providers.js';
 import { HarnessError } from '../util/errors.js';
-import { dockerBinaries } from '../targets/containers/engine.js';
+import { StepLog } from '../util/log.js';
 
 const SCENARIOS = resolve(import.meta.dirname, '../../scenarios');
 
-export interface ScenarioRunOptions {
+export interface ScenarioRunOptions extends RunOptions {
   cases?: string[];
-  repeat?: number;
-  profile?: string;
-  strict?: boolean;
-  target?: string;
-  labAttach?: string;
-  runId?: string;
 }
 
 /** Scenario files for case numbers like "1", "4", "07". */
@@ -34,33 +33,75 @@ export function scenarioFiles(cases?: string[]): string[] {
   });
 }
 
-/** Runs the scenario suite through vitest (one lab for the run); returns the run id and whether it passed. */
+/**
+ * Everything about a run that can be wrong before anything starts: the options, the profile (it
+ * must load), the target (its config, its tools), the case numbers. One clear error each.
+ */
+export async function checkRun(o: ScenarioRunOptions): Promise<{ config: RunConfig; provider: TargetProvider; files: string[] }> {
+  const config = resolveRunConfig(o);
+  Profile.load(config.profile);
+  const provider = providerFor(config.target);
+  await provider.preflight(config);
+  return { config, provider, files: scenarioFiles(o.cases) };
+}
+
+/**
+ * Brings the run's own lab up before vitest starts (netns, not --lab): a profile Pacemaker rejects
+ * is then one clear error, not a failed first test. The run holds the lab's lease; the scenarios
+ * attach to it.
+ */
+async function bringUpRunLab(c: RunConfig): Promise<RunConfig> {
+  let b = new NetnsLab(Profile.load(c.profile))
+    .withName(c.lab.name)
+    .withOwner()
+    .withLog(new StepLog())
+    .withFaithfulTimings(c.lab.faithfulTimings);
+  if (c.lab.subnet) b = b.withSubnet(c.lab.subnet);
+  await b.start();
+  return { ...c, lab: { ...c.lab, attach: true } };
+}
+
+/** Runs the scenario suite through vitest (one target for the run); returns the run id and whether it passed. */
 export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: string; ok: boolean }> {
-  // netns: the lab (brought up for the run, or --lab); any other name is an ssh target config,
-  // validated here so that a bad one fails before vitest starts.
-  const target = o.target || 'netns';
-  if (target !== 'netns' && o.labAttach) throw new HarnessError(`--lab ${o.labAttach} is for the netns target, not --target ${target}`);
-  await loadTargetConfig(target);
-  if (target === 'containers') dockerBinaries(); // no Docker engine: say so before vitest starts
-  process.env.MHC_TARGET = target;
-  const runId = o.runId ?? new Date().toISOString().replace(/[:.]/g, '-');
-  Object.assign(process.env, {
-    MHC_RUN_ID: runId,
-    MHC_REPEAT: String(o.repeat ?? 1),
-    MHC_STRICT: o.strict ? '1' : '',
-    ...(o.profile ? { MHC_PROFILE: o.profile } : {}),
-    ...(o.labAttach ? { MHC_LAB_ATTACH: o.labAttach } : {}),
-  });
-  const files = scenarioFiles(o.cases);
+  const { config, provider, files } = await checkRun(o);
+  const ownLab = provider.kind === 'netns' && !config.lab.attach;
+  try {
+    const runConfig = ownLab ? await bringUpRunLab(config) : config;
+    const { failed, interrupted } = await runVitest(runConfig, files);
+    if (interrupted) {
+      const t = await provider.clusterToRepair(config);
+      if (t) {
+        const h = await heal(t, (l) => process.stderr.write(`${l}\n`));
+        process.stderr.write(
+          h.ok
+            ? 'cluster repaired: every audit passes\n'
+            : `cluster NOT repaired: ${h.results
+                .filter((r) => !r.ok)
+                .map((r) => `${r.audit}: ${r.detail}`)
+                .join('; ')}\n`,
+        );
+      }
+    }
+    return { runId: config.runId, ok: !failed && !interrupted };
+  } finally {
+    if (ownLab && readState(config.lab.name)) {
+      await destroyLab(config.lab.name);
+      process.stderr.write(`lab "${config.lab.name}" is down\n`);
+    }
+  }
+}
+
+/** The scenarios project of vitest, with the run's configuration provided to its setup and workers. */
+async function runVitest(runConfig: RunConfig, files: string[]): Promise<{ failed: boolean; interrupted: boolean }> {
   // Ctrl-C: the case in progress undoes its faults (run-case.ts: its worker gets the same signal
-  // from the terminal), the cases after it are skipped, the suite's teardown brings down a lab
-  // made for the run, and an attached cluster is repaired below. Vitest's own handler would exit
-  // this process at once (before any of that), so it is replaced by ours.
+  // from the terminal), the cases after it are skipped, the suite's teardown ends what it brought
+  // up, and an attached cluster is repaired by the caller. Vitest's own handler would exit this
+  // process at once (before any of that), so it is replaced by ours.
   process.env.TEST = 'true';
   process.env.VITEST = 'true';
   process.env.NODE_ENV ??= 'test';
   const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
-  const vitest = await createVitest('test', { project: ['scenarios'], watch: false, run: true });
+  const vitest = await createVitest('test', { project: ['scenarios'], watch: false, run: true, provide: { runConfig } });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     for (const l of process.listeners(sig)) if (!before[sig].includes(l)) process.off(sig, l);
   }
@@ -72,10 +113,8 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
   const onInterrupt = () => {
     if (interrupted) return;
     interrupted = true;
-    markInterrupted(runId);
-    process.stderr.write(
-      `\ninterrupted: the running case stops and undoes its faults; the cases after it are skipped${o.labAttach || target !== 'netns' ? '; then the cluster is repaired' : ''}\n`,
-    );
+    markInterrupted(runConfig.runId);
+    process.stderr.write('\ninterrupted: the running case stops and undoes its faults; the cases after it are skipped\n');
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
@@ -87,23 +126,9 @@ export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: stri
       vitest.state.getCountOfFailedTests() > 0 ||
       vitest.state.getUnhandledErrors().length > 0;
   } finally {
-    await vitest.close(); // the suite's teardown: a lab brought up for the run goes down here
+    await vitest.close(); // the suite's teardown
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
-  if (interrupted && (o.labAttach || (target !== 'netns' && target !== 'containers'))) {
-    const config = await loadTargetConfig(target);
-    const t = config ? sshTargetFor(config) : selectTarget({ labName: o.labAttach });
-    const h = await heal(t, (l) => process.stderr.write(`${l}\n`));
-    process.stderr.write(
-      h.ok
-        ? 'cluster repaired: every audit passes\n'
-        : `cluster NOT repaired: ${h.results
-            .filter((r) => !r.ok)
-            .map((r) => `${r.audit}: ${r.detail}`)
-            .join('; ')}\n`,
-    );
-    return { runId, ok: false };
-  }
-  return { runId, ok: !failed && !interrupted };
+  return { failed, interrupted };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, relative } from 'node:path';
 import { HarnessError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
@@ -21,6 +21,39 @@ export interface HostSpec {
   address: string;
   role: 'db' | 'management';
   fqdn: string;
+}
+
+/** The profiles shipped in profiles/ (a directory each). */
+export function profileNames(): string[] {
+  return existsSync(PROFILES_DIR)
+    ? readdirSync(PROFILES_DIR)
+        .filter((n) => existsSync(join(PROFILES_DIR, n, 'profile.json')))
+        .sort()
+    : [];
+}
+
+/**
+ * Where a profile lives: a name is a directory of profiles/, anything with a slash (or an existing
+ * directory) is a path. Either must exist: the message names what was looked for.
+ */
+export function profileDir(nameOrPath: string): string {
+  const isPath = nameOrPath.includes('/') || nameOrPath.startsWith('.') || existsSync(nameOrPath);
+  if (isPath) {
+    const dir = resolve(nameOrPath);
+    if (!existsSync(dir))
+      throw new HarnessError(
+        `profile ${nameOrPath}: no such directory (${dir})`,
+        'give a profile directory (with profile.json) or a name from profiles/',
+      );
+    return dir;
+  }
+  const dir = join(PROFILES_DIR, nameOrPath);
+  if (!existsSync(dir))
+    throw new HarnessError(
+      `no profile named "${nameOrPath}" in profiles/`,
+      `profiles are ${profileNames().join(', ') || '(none)'}; or give a directory path`,
+    );
+  return dir;
 }
 
 /**
@@ -69,7 +102,7 @@ export class Profile {
   }
 
   static load(nameOrPath = 'seed'): Profile {
-    const dir = existsSync(nameOrPath) ? resolve(nameOrPath) : join(PROFILES_DIR, nameOrPath);
+    const dir = profileDir(nameOrPath);
     const file = (p: string) => {
       const f = join(dir, p);
       if (!existsSync(f))

@@ -9,7 +9,8 @@ import { Profile } from '../../lib/profile/load.js';
 import { runCase } from '../../lib/run-case.js';
 import { CASE_2_STOP } from '../support/cases.js';
 import { NetnsLab, destroyLab, type StartedNetnsLab } from '../../lib/targets/netns/lab.js';
-import { selectTarget } from '../../lib/targets/select.js';
+import { resolveRunConfig } from '../../lib/run-config.js';
+import { providerFor } from '../../lib/targets/providers.js';
 import { loadSshTargetConfig, parseSshTargetConfig, type SshTargetConfigInput } from '../../lib/targets/ssh/config.js';
 import { SshTarget } from '../../lib/targets/ssh/target.js';
 import { silentLog } from '../../lib/util/log.js';
@@ -250,22 +251,18 @@ describe('ssh target', () => {
     expect(record.auditsOk).toBe(true);
   });
 
-  it('selectTarget(): MHC_TARGET naming an ssh config file gives an SSH target (viaLab starts connections in the lab)', async () => {
+  it('the ssh provider: --target naming an ssh config file gives an SSH target (viaLab starts connections in the lab)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mhc-target-'));
     const file = join(dir, 'sshl.ts');
     writeFileSync(file, `export default ${JSON.stringify({ kind: 'ssh', user: 'root', sudo: false, keyPath: key, viaLab: NAME })};\n`);
-    const saved = process.env.MHC_TARGET;
-    process.env.MHC_TARGET = file;
-    try {
-      const cfg = await loadSshTargetConfig(file);
-      const t = selectTarget({ sshConfig: cfg }) as SshTarget;
-      open.push(t);
-      expect(t.kind).toBe('ssh');
-      expect(t.profile.subnet).toBe(SUBNET);
-      expect((await t.exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
-    } finally {
-      if (saved === undefined) delete process.env.MHC_TARGET;
-      else process.env.MHC_TARGET = saved;
-    }
+    const c = resolveRunConfig({ target: file }, {});
+    const provider = providerFor(c.target);
+    await provider.preflight(c);
+    const suite = await provider.setUpSuite(c, () => {});
+    const t = (await provider.suiteTarget(c, suite.context)) as SshTarget;
+    open.push(t);
+    expect(t.kind).toBe('ssh');
+    expect(t.profile.subnet).toBe(SUBNET);
+    expect((await t.exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
   });
 });

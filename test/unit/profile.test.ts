@@ -59,6 +59,12 @@ describe('bad profiles are clear errors', () => {
     writeFileSync(join(d, 'cluster.crm'), 'property stonith-enabled=false\n');
     expect(() => Profile.load(d)).toThrow(/cluster\.crm: no ocf:heartbeat:IPaddr2 primitive/);
   });
+
+  it('names a missing profile as the user gave it: a name from profiles/, or a path', () => {
+    expect(() => Profile.load('nosuch')).toThrow(/^no profile named "nosuch" in profiles\/\n\s+→ profiles are .*seed/);
+    expect(() => Profile.load('/nonexistent/prof')).toThrow(/^profile \/nonexistent\/prof: no such directory \(\/nonexistent\/prof\)/);
+    expect(() => Profile.load('./nosuch-dir')).toThrow(/^profile \.\/nosuch-dir: no such directory/);
+  });
 });
 
 describe('crm shell text', () => {

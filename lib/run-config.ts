@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { HarnessError } from './util/errors.js';
+
+/**
+ * One run's options, typed: what the CLI parsed (or, for a plain `npm test` / `vitest`, what the
+ * environment says), carried to vitest's global setup and the scenario workers with vitest's
+ * `provide`. Nothing below the CLI reads an MHC_* run option from the environment.
+ */
+export const runConfigSchema = z.object({
+  /** Names reports/runs/<runId>/. */
+  runId: z.string().min(1),
+  /** A name under profiles/ or a profile directory. */
+  profile: z.string().min(1),
+  /** netns (the lab), containers, or an ssh target config (a name under targets/ or a path). */
+  target: z.string().min(1),
+  /** Hazards fail the run (release gates). */
+  strict: z.boolean(),
+  /** Repetitions of every case. */
+  repeat: z.number('a positive whole number').int('a positive whole number').positive('a positive whole number'),
+  lab: z.object({
+    /** The lab (or container cluster) the suite brings up, or the one it attaches to. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,11}$/, 'a lab name is 1–12 characters: a–z, 0–9, -, starting with a letter'),
+    /** Use a lab that is already up (npm run lab -- up) instead of bringing one up. */
+    attach: z.boolean(),
+    subnet: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+\.0\/24$/, 'a /24 like 10.11.22.0/24')
+      .optional(),
+    /** The profile's own corosync timings instead of the lab's shortened ones. */
+    faithfulTimings: z.boolean(),
+  }),
+});
+export type RunConfig = z.infer<typeof runConfigSchema>;
+
+/** Options as a CLI takes them; anything left out comes from the environment, then the defaults. */
+export interface RunOptions {
+  runId?: string;
+  profile?: string;
+  target?: string;
+  strict?: boolean;
+  /** A number, or the text the user typed (checked here). */
+  repeat?: number | string;
+  /** Attach to this lab instead of bringing one up. */
+  labAttach?: string;
+  labName?: string;
+  subnet?: string;
+  faithfulTimings?: boolean;
+}
+
+const truthy = (v: string | undefined) => ['1', 'true', 'yes'].includes((v ?? '').trim().toLowerCase());
+
+export const newRunId = () => new Date().toISOString().replace(/[:.]/g, '-');
+
+/**
+ * The run's configuration: the CLI's options over the environment's MHC_* overrides (the one
+ * place they are read) over the defaults. Throws one HarnessError listing every bad option.
+ */
+export function resolveRunConfig(o: RunOptions = {}, env: NodeJS.ProcessEnv = process.env): RunConfig {
+  const target = o.target ?? (env.MHC_TARGET?.trim() || 'netns');
+  const attach = o.labAttach ?? env.MHC_LAB_ATTACH;
+  const defaultName = target === 'containers' ? env.MHC_CONTAINERS_NAME || 'ctr' : env.MHC_LAB || 'suite';
+  const repeatText = String(o.repeat ?? (env.MHC_REPEAT || 1)).trim();
+  const raw = {
+    runId: o.runId ?? (env.MHC_RUN_ID || newRunId()),
+    profile: o.profile ?? (env.MHC_PROFILE || 'seed'),
+    target,
+    strict: o.strict ?? truthy(env.MHC_STRICT),
+    repeat: /^\d+$/.test(repeatText) ? Number(repeatText) : repeatText,
+    lab: {
+      name: attach || o.labName || defaultName,
+      attach: Boolean(attach),
+      subnet: o.subnet ?? (env.MHC_SUBNET || undefined),
+      faithfulTimings: o.faithfulTimings ?? truthy(env.MHC_FAITHFUL_TIMINGS),
+    },
+  };
+  const parsed = runConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${optionName(i.path)}: ${i.message}${givenValue(raw, i.path)}`);
+    throw new HarnessError(lines.length === 1 ? `bad run option ${lines[0]}` : `bad run options:\n  ${lines.join('\n  ')}`);
+  }
+  if (parsed.data.lab.attach && parsed.data.target !== 'netns')
+    throw new HarnessError(`--lab ${parsed.data.lab.name} is for the netns target, not --target ${parsed.data.target}`);
+  return parsed.data;
+}
+
+/** The flag a user would have written for a config path. */
+function optionName(path: PropertyKey[]): string {
+  const key = path.map(String).join('.');
+  const flags: Record<string, string> = {
+    'lab.name': '--lab',
+    'lab.subnet': '--subnet',
+    repeat: '--repeat',
+    runId: 'run id',
+    profile: '--profile',
+    target: '--target',
+  };
+  return flags[key] ?? key;
+}
+
+function givenValue(raw: unknown, path: PropertyKey[]): string {
+  let v: unknown = raw;
+  for (const k of path) v = (v as Record<PropertyKey, unknown> | undefined)?.[k];
+  return v === undefined ? '' : ` (got ${JSON.stringify(v)})`;
+}
