@@ -4,7 +4,10 @@ import type { Status } from 'allure-js-commons';
 import { CaseAssertionError, caseChecks, statusOf } from './checks/case-checks.js';
 import type { Target } from './targets/target.js';
 import { interruptedHere, runCase, type CaseDefinition } from './run-case.js';
-import { runInterrupted, type CaseRunRecord } from './results.js';
+import { join } from 'node:path';
+import { clusterVersions } from './probes/versions.js';
+import { readRunEnvironment, writeAllureEnvironment, writeRunEnvironment } from './report/environment.js';
+import { REPORTS_DIR, runDir, runInterrupted, type CaseRunRecord } from './results.js';
 import { AllureCase } from './report/allure-case.js';
 import { providerFor } from './targets/providers.js';
 
@@ -18,9 +21,19 @@ let target: Target | undefined;
  * labs; the global setup's teardown brings it down.
  */
 export async function suiteTarget(): Promise<Target> {
+  if (target) return target;
   const c = inject('runConfig');
-  target ??= await providerFor(c.target).suiteTarget(c, inject('suiteTarget'));
+  target = await providerFor(c.target).suiteTarget(c, inject('suiteTarget'));
+  await recordEnvironment(target, c.runId);
   return target;
+}
+
+/** The run's profile, target and cluster versions: the Allure report's environment (once a run). */
+async function recordEnvironment(t: Target, runId: string): Promise<void> {
+  if (readRunEnvironment(runDir(runId))) return;
+  const env = { profile: t.profile.name, target: t.label, versions: await clusterVersions(t, t.profile.dbHosts[0]!.name) };
+  writeRunEnvironment(runDir(runId), env);
+  writeAllureEnvironment(join(REPORTS_DIR, 'allure-results'), env);
 }
 
 /**

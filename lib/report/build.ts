@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AllureReport, resolveConfig } from '@allurereport/core';
 import { REPORTS_DIR } from '../results.js';
+import { readRunEnvironment, writeAllureEnvironment } from './environment.js';
 import { caseLabels, ResultsWriter, runMetrics, ttfKey, writeRunAsAllure } from './allure-results.js';
 import {
   DEFAULT_TOLERANCE,
@@ -109,6 +110,8 @@ export async function buildReport(o: BuildOptions = {}): Promise<BuildResult> {
     const source: BuildResult['source'] = tests > 0 ? 'allure-results' : 'runs';
     if (!tests) tests = writeRunAsAllure(latest, reportsDir, w);
     w.writeMetrics(runMetrics(latest));
+    const env = readRunEnvironment(join(reportsDir, 'runs', latest.runId));
+    if (env) writeAllureEnvironment(dir, env);
     writeRegressionResult(w, diff, md, runs, latest);
     tests += 1;
 
