@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createVitest } from 'vitest/node';
+import { type Shard, shardFiles } from '../ci/shard.js';
 import { heal } from '../heal.js';
 import { Profile } from '../profile/load.js';
 import { markInterrupted } from '../results.js';
@@ -16,6 +17,8 @@ const SCENARIOS = resolve(import.meta.dirname, '../../scenarios');
 
 export interface ScenarioRunOptions extends RunOptions {
   cases?: string[];
+  /** Only this shard's share of the files (ci:shard). */
+  shard?: Shard;
 }
 
 /** Scenario files for case numbers like "1", "4", "07". */
@@ -33,16 +36,23 @@ export function scenarioFiles(cases?: string[]): string[] {
   });
 }
 
+export interface CheckedRun {
+  config: RunConfig;
+  provider: TargetProvider;
+  files: string[];
+}
+
 /**
  * Everything about a run that can be wrong before anything starts: the options, the profile (it
  * must load), the target (its config, its tools), the case numbers. One clear error each.
  */
-export async function checkRun(o: ScenarioRunOptions): Promise<{ config: RunConfig; provider: TargetProvider; files: string[] }> {
+export async function checkRun(o: ScenarioRunOptions): Promise<CheckedRun> {
   const config = resolveRunConfig(o);
   Profile.load(config.profile);
   const provider = providerFor(config.target);
   await provider.preflight(config);
-  return { config, provider, files: scenarioFiles(o.cases) };
+  const files = scenarioFiles(o.cases);
+  return { config, provider, files: o.shard ? shardFiles(files, o.shard) : files };
 }
 
 /**
@@ -62,8 +72,8 @@ async function bringUpRunLab(c: RunConfig): Promise<RunConfig> {
 }
 
 /** Runs the scenario suite through vitest (one target for the run); returns the run id and whether it passed. */
-export async function runScenarios(o: ScenarioRunOptions): Promise<{ runId: string; ok: boolean }> {
-  const { config, provider, files } = await checkRun(o);
+export async function runScenarios(o: ScenarioRunOptions, checked?: CheckedRun): Promise<{ runId: string; ok: boolean }> {
+  const { config, provider, files } = checked ?? (await checkRun(o));
   const ownLab = provider.kind === 'netns' && !config.lab.attach;
   try {
     const runConfig = ownLab ? await bringUpRunLab(config) : config;

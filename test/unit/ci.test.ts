@@ -1,0 +1,87 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mergeJunit, nightProblems, rowOfFile, type ShardRecord } from '../../lib/ci/merge.js';
+import { parseShard, shardFiles } from '../../lib/ci/shard.js';
+import type { CaseRunRecord } from '../../lib/results.js';
+
+// A whole npm test run's records (fixtures/judge): every act pass or hazard, every audit ok.
+const RUN = new URL('../../fixtures/judge/2026-11-28T03-29-32-853Z/', import.meta.url).pathname;
+const records = (): CaseRunRecord[] =>
+  readdirSync(RUN)
+    .filter((f) => f.endsWith('.result.json'))
+    .map((f) => JSON.parse(readFileSync(join(RUN, f), 'utf8')) as CaseRunRecord);
+const FILES = [
+  '01-network-down',
+  '02-pacemaker-stop',
+  '03-kill-pacemakerd',
+  '04-kill-child-daemon',
+  '05-corosync-stop',
+  '06-kill-corosync',
+  '07-forced-move',
+].map((f) => `scenarios/${f}.test.ts`);
+const shard = (s: string, files: string[], exitCode = 0): ShardRecord => ({
+  shard: s,
+  runId: 'r',
+  files,
+  cases: files.map(rowOfFile),
+  exitCode,
+});
+
+describe('ci shards', () => {
+  it('splits the files round-robin and refuses a shard without a file', () => {
+    expect(shardFiles(FILES, parseShard('1/2')).map(rowOfFile)).toEqual(['1', '3', '5', '7']);
+    expect(shardFiles(FILES, parseShard('2/2')).map(rowOfFile)).toEqual(['2', '4', '6']);
+    expect(() => shardFiles(FILES, parseShard('8/8'))).toThrow(/^8 shards for 7 scenario file\(s\): every shard needs at least one/);
+    for (const bad of ['0/2', '3/2', '2', 'a/b', '1/0']) expect(() => parseShard(bad), bad).toThrow(/is not I\/N with 1 ≤ I ≤ N/);
+  });
+});
+
+describe("the night's verdict", () => {
+  const shards = [shard('1/2', shardFiles(FILES, parseShard('1/2'))), shard('2/2', shardFiles(FILES, parseShard('2/2')))];
+
+  it('is green for passes and hazards, red for hazards when strict', () => {
+    expect(nightProblems(shards, records(), false)).toEqual([]);
+    const strict = nightProblems(shards, records(), true);
+    expect(strict.length).toBeGreaterThan(0);
+    expect(strict.every((p) => p.startsWith('hazard: case '))).toBe(true);
+  });
+
+  it('is red for a failed act, an unhealthy end, and a case a shard left without result (doctored runs)', () => {
+    const failed = records().map((r) =>
+      r.caseId === '5' ? { ...r, acts: r.acts.map((a) => ({ ...a, verdict: 'fail' as const, mismatches: ['planted'] })) } : r,
+    );
+    expect(nightProblems(shards, failed, false)).toEqual([expect.stringMatching(/^fail: case 5: .*planted/)]);
+    const unhealthy = records().map((r) => (r.caseId === '1' ? { ...r, audits: [{ audit: 'vip', ok: false, detail: 'planted' }] } : r));
+    expect(nightProblems(shards, unhealthy as CaseRunRecord[], false)).toEqual([expect.stringMatching(/^fail: case 1: audits .*planted/)]);
+    const withoutCase4 = records().filter((r) => !r.caseId.startsWith('4-'));
+    expect(nightProblems(shards, withoutCase4, false)).toEqual(['inconclusive: case 4 (shard 2/2) left no result']);
+    const dead = [shards[0]!, { ...shards[1]!, exitCode: -1 }];
+    expect(
+      nightProblems(
+        dead,
+        records().filter((r) => !['2', '4', '6'].some((n) => r.caseId === n || r.caseId.startsWith(`${n}-`))),
+        false,
+      ),
+    ).toEqual([
+      'inconclusive: case 2 (shard 2/2) left no result',
+      'inconclusive: case 4 (shard 2/2) left no result',
+      'inconclusive: case 6 (shard 2/2) left no result',
+      'shard 2/2 ended with exit -1 and no result',
+    ]);
+  });
+});
+
+describe('merged JUnit', () => {
+  it("keeps every shard's suites and sums the counts", () => {
+    const d = mkdtempSync(join(tmpdir(), 'mhc-junit-'));
+    const suite = (name: string, failures: number) =>
+      `<?xml version="1.0" encoding="UTF-8" ?>\n<testsuites name="vitest tests" tests="2" failures="${failures}" errors="0" time="1">\n<testsuite name="${name}" tests="2" failures="${failures}"><testcase name="a"/></testsuite>\n</testsuites>\n`;
+    writeFileSync(join(d, 'a.xml'), suite('scenarios/01-network-down.test.ts', 0));
+    writeFileSync(join(d, 'b.xml'), suite('scenarios/02-pacemaker-stop.test.ts', 1));
+    const merged = mergeJunit([join(d, 'a.xml'), join(d, 'b.xml'), join(d, 'missing.xml')]);
+    expect(merged).toMatch(/<testsuites name="mysql-ha-chaos" tests="4" failures="1" errors="0">/);
+    expect(merged.match(/<testsuite /g)).toHaveLength(2);
+  });
+});
