@@ -3,6 +3,7 @@ import type { History, MysqlObservation } from './history.js';
 import { connectMysql } from './mysql/connect.js';
 import { readServerState } from './probes/replication.js';
 import type { Target } from './targets/target.js';
+import { PollLoop } from './util/poll-loop.js';
 import { withTimeout } from './util/wait.js';
 
 /**
@@ -13,24 +14,23 @@ import { withTimeout } from './util/wait.js';
 export class MysqlWatch {
   private readonly conns = new Map<string, Connection>();
   private last = '';
-  private running = false;
-  private loop?: Promise<void>;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly t: Target,
     private readonly history: History,
     private readonly intervalMs = 1_000,
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.observeOnce(), this.intervalMs);
+  }
 
   start(): this {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
     return this;
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
+    await this.loop.stop();
     for (const c of this.conns.values()) await c.end().catch(() => c.destroy());
     this.conns.clear();
   }
@@ -64,15 +64,6 @@ export class MysqlWatch {
       this.conns.get(host)?.destroy();
       this.conns.delete(host);
       return { up: false, error: (e as Error).message.split('\n')[0] };
-    }
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      const started = performance.now();
-      await this.observeOnce();
-      const wait = this.intervalMs - (performance.now() - started);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
   }
 }

@@ -2,14 +2,14 @@ import type { History, NodeObservation, PollingStats } from './history.js';
 import { hasAddress, parseIpJsonAddr } from './probes/ip-addr.js';
 import { PACEMAKER_CHILDREN, daemonPids, parsePs } from './probes/processes.js';
 import type { Target } from './targets/target.js';
+import { PollLoop } from './util/poll-loop.js';
 
 /**
  * Polls every db host at a fixed interval (≤ 100 ms while a fault is active) and appends an
  * observation to the history whenever what it sees changes. One command per host per tick.
  */
 export class Observer {
-  private timer?: Promise<void>;
-  private running = false;
+  private readonly loop: PollLoop;
   private last = '';
   private readonly tickTimes: number[] = [];
   private readonly clock = new Map<string, { offsetMs: number; rttMs: number }>();
@@ -18,17 +18,19 @@ export class Observer {
     private readonly target: Target,
     private readonly history: History,
     private readonly intervalMs = 100,
-  ) {}
+  ) {
+    this.loop = new PollLoop(async () => {
+      await this.observeOnce();
+    }, this.intervalMs);
+  }
 
   start(): this {
-    this.running = true;
-    this.timer = this.loop();
+    this.loop.start();
     return this;
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    await this.timer;
+    await this.loop.stop();
   }
 
   /**
@@ -83,19 +85,6 @@ export class Observer {
       .sort((a, b) => a - b);
     const at = (q: number) => (gaps.length ? Math.round(gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))]!) : undefined);
     return { polls: ticks.length, intervalMs: this.intervalMs, medianGapMs: at(0.5), p95GapMs: at(0.95), maxGapMs: at(1) };
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running) {
-      const started = performance.now();
-      try {
-        await this.observeOnce();
-      } catch {
-        // a host being torn down mid-poll: the next tick tells
-      }
-      const wait = this.intervalMs - (performance.now() - started);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
   }
 }
 
