@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runMain } from './main.js';
+import { RUN_FLAGS, runOptionsFrom } from './run-flags.js';
 import { runScenarios } from './run-scenarios.js';
 
 const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME | --name NAME --subnet A.B.C.0/24]
@@ -11,11 +12,7 @@ const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile se
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      repeat: { type: 'string' },
-      case: { type: 'string', multiple: true },
-      profile: { type: 'string' },
-      strict: { type: 'boolean' },
-      target: { type: 'string' },
+      ...RUN_FLAGS,
       lab: { type: 'string' },
       name: { type: 'string' },
       subnet: { type: 'string' },
@@ -26,13 +23,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const cases = values.case?.flatMap((c) => c.split(',')).filter(Boolean);
   const { ok, runId } = await runScenarios({
-    cases,
-    repeat: values.repeat,
-    profile: values.profile,
-    strict: values.strict,
-    target: values.target,
+    ...runOptionsFrom(values),
     labAttach: values.lab,
     labName: values.name,
     subnet: values.subnet,

@@ -7,6 +7,7 @@ import { REPORTS_DIR } from '../results.js';
 import { newRunId } from '../run-config.js';
 import { HarnessError } from '../util/errors.js';
 import { runMain } from './main.js';
+import { RUN_FLAGS, runFlagArgs, runOptionsFrom } from './run-flags.js';
 import { checkRun } from './run-scenarios.js';
 
 const USAGE = `usage: npm run ci:local -- --shards N [--profile P] [--case LIST] [--repeat R] [--strict] [--target T] [--previous DIR]
@@ -29,11 +30,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       shards: { type: 'string', default: '2' },
-      profile: { type: 'string' },
-      case: { type: 'string', multiple: true },
-      repeat: { type: 'string' },
-      strict: { type: 'boolean', default: false },
-      target: { type: 'string' },
+      ...RUN_FLAGS,
       previous: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -44,18 +41,9 @@ async function main(): Promise<number> {
   }
   const n = Number(values.shards);
   if (!/^\d+$/.test(values.shards) || n < 1) throw new HarnessError(`--shards "${values.shards}" is not a positive whole number`);
-  const cases = values.case?.flatMap((c) => c.split(',')).filter(Boolean);
   const runId = newRunId();
   // Every shard's options checked once, before any lab comes up (a shard count above the files too).
-  await checkRun({
-    runId,
-    profile: values.profile,
-    cases,
-    repeat: values.repeat,
-    strict: values.strict,
-    target: values.target,
-    shard: { index: n, count: n },
-  });
+  await checkRun({ ...runOptionsFrom(values), runId, shard: { index: n, count: n } });
   const last = join(REPORTS_DIR, 'ci-local', 'last');
   const previous = values.previous ?? (existsSync(last) ? last : undefined);
   if (values.previous && !existsSync(join(values.previous, 'history.jsonl')))
@@ -64,13 +52,7 @@ async function main(): Promise<number> {
       'give a folder ci:merge wrote, or leave --previous out',
     );
   const base = join(REPORTS_DIR, 'ci-local', runId);
-  const shardArgs = [
-    ...(values.profile ? ['--profile', values.profile] : []),
-    ...(cases?.length ? ['--case', cases.join(',')] : []),
-    ...(values.repeat ? ['--repeat', values.repeat] : []),
-    ...(values.strict ? ['--strict'] : []),
-    ...(values.target ? ['--target', values.target] : []),
-  ];
+  const shardArgs = runFlagArgs(values);
   const from: string[] = [];
   for (let i = 1; i <= n; i++) {
     const dir = join(base, `shard-${i}`);

@@ -5,6 +5,7 @@ import { rowOfFile, SHARD_RECORD, type ShardRecord } from '../ci/merge.js';
 import { parseShard } from '../ci/shard.js';
 import { REPORTS_DIR } from '../results.js';
 import { runMain } from './main.js';
+import { RUN_FLAGS, runOptionsFrom } from './run-flags.js';
 import { checkRun, runScenarios } from './run-scenarios.js';
 
 const USAGE = `usage: npm run ci:shard -- --shard I/N [--run-id ID] [--profile P] [--case LIST] [--repeat R] [--strict] [--target T]
@@ -17,11 +18,7 @@ async function main(): Promise<number> {
     options: {
       shard: { type: 'string', default: '1/1' },
       'run-id': { type: 'string' },
-      profile: { type: 'string' },
-      case: { type: 'string', multiple: true },
-      repeat: { type: 'string' },
-      strict: { type: 'boolean' },
-      target: { type: 'string' },
+      ...RUN_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -30,16 +27,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const shard = parseShard(values.shard);
-  const cases = values.case?.flatMap((c) => c.split(',')).filter(Boolean);
-  const opts = {
-    runId: values['run-id'],
-    profile: values.profile,
-    cases,
-    repeat: values.repeat,
-    strict: values.strict,
-    target: values.target,
-    shard,
-  };
+  const opts = { ...runOptionsFrom(values), runId: values['run-id'], shard };
   const checked = await checkRun(opts);
   const record: ShardRecord = {
     shard: values.shard,
