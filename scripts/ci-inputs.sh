@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # The validate job of the nightly workflows (.github/workflows/nightly-chaos.yml, .gitlab-ci.yml):
-# checks a run's inputs before any runner builds a lab, from the environment
+# checks a run's inputs before any runner builds a lab (and gives GitLab's later jobs the inputs
+# normalized, as GitHub's get them from this job's outputs), from the environment
 #   PROFILE (seed)  CASES (case numbers, comma-separated; empty: all)  REPEAT (1)  STRICT (false)  SHARDS (1)
 # A bad input: one line naming it and what is valid (GitHub's ::error:: under Actions), exit 1.
 # Otherwise one summary line, and with --out FILE these lines appended for the jobs after it:
 #   profile= cases= repeat= strict=true|false total=<shards used> shards=<JSON list 1..total> timeout=<minutes per shard>
 set -euo pipefail
 shopt -s nullglob
-cd "$(dirname "$0")/.."
 
 out=""
 case "${1:-}" in
-  --out) out=${2:?--out needs a file} ;;
+  --out)
+    out=${2:?--out needs a file}
+    [[ $out == /* ]] || out=$PWD/$out
+    ;;
   "") ;;
   *)
     echo "usage: bash scripts/ci-inputs.sh [--out FILE]" >&2
     exit 2
     ;;
 esac
+cd "$(dirname "$0")/.."
 
 fail() {
   local m=$1
