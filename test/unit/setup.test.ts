@@ -9,7 +9,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 // scripts/setup.sh --print-packages: the package choice for an os-release, nothing installed.
 // MHC_SKIP_SETUP is cleared so that a CI box that sets it still runs the choice.
 function printPackages(osRelease: string) {
-  const env = { ...process.env, MHC_OS_RELEASE: osRelease };
+  const env: NodeJS.ProcessEnv = { ...process.env, MHC_OS_RELEASE: osRelease };
   delete env.MHC_SKIP_SETUP;
   const r = spawnSync('bash', ['scripts/setup.sh', '--print-packages'], { cwd: ROOT, env, encoding: 'utf8' });
   return { status: r.status, packages: r.stdout.split('\n').filter(Boolean), stderr: r.stderr };
