@@ -6,6 +6,7 @@
 # A bad input: one line naming it and what is valid (GitHub's ::error:: under Actions), exit 1.
 # Otherwise one summary line, and with --out FILE these lines appended for the jobs after it:
 #   profile= cases= repeat= strict=true|false total=<shards used> shards=<JSON list 1..total> timeout=<minutes per shard>
+#   run_id=<the night's run id: RUN_ID, else the time now> (every shard of a night runs as this one run)
 set -euo pipefail
 shopt -s nullglob
 
@@ -93,8 +94,11 @@ per=$(((n + total - 1) / total))
 timeout=$((20 + per * repeat * 3))
 timeout=$((timeout > 360 ? 360 : timeout))
 list=$(seq -s, 1 "$total")
+# The harness's run ids are ISO times with ':' and '.' as '-' (they name reports/runs/<id>).
+run_id=${RUN_ID:-$(date -u +%Y-%m-%dT%H-%M-%S-000Z)}
+[[ $run_id =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || fail "run id \"$run_id\" is not letters, digits, '.', '_' or '-'"
 
 echo "nightly chaos: profile $profile, cases ${cases:-all} ($n), repeat $repeat, strict $strict, $total shard(s) of up to $per case(s), $timeout min per shard"
 if [ -n "$out" ]; then
-  printf '%s\n' "profile=$profile" "cases=$cases" "repeat=$repeat" "strict=$strict" "total=$total" "shards=[$list]" "timeout=$timeout" >>"$out"
+  printf '%s\n' "profile=$profile" "cases=$cases" "repeat=$repeat" "strict=$strict" "total=$total" "shards=[$list]" "timeout=$timeout" "run_id=$run_id" >>"$out"
 fi

@@ -149,7 +149,10 @@ describe('the nightly workflows call the CI steps of lib/ci/steps.ts', () => {
 
   it('each flag they pass is one of SHARD_FLAGS / MERGE_FLAGS, and the required ones are there', () => {
     const allowed: Record<string, readonly string[]> = { [CI_STEPS.shard]: SHARD_FLAGS, [CI_STEPS.merge]: MERGE_FLAGS };
-    const required: Record<string, string[]> = { [CI_STEPS.shard]: ['--shard', '--profile'], [CI_STEPS.merge]: ['--from', '--out'] };
+    const required: Record<string, string[]> = {
+      [CI_STEPS.shard]: ['--shard', '--run-id', '--profile'],
+      [CI_STEPS.merge]: ['--from', '--out'],
+    };
     const runs = nightly().flatMap(npmRuns);
     expect(runs.length).toBeGreaterThanOrEqual(4);
     for (const r of runs) {
@@ -161,43 +164,31 @@ describe('the nightly workflows call the CI steps of lib/ci/steps.ts', () => {
   it('GitHub: the shard and merge steps, run with stand-in npm, pass the inputs as flags', () => {
     const step = (needle: string) => githubScripts(NIGHTLY).find((s) => s.text.includes(needle))!;
     const shard = step('npm run ci:shard');
-    const env = { SHARD: '2', TOTAL: '3', PROFILE: 'seed', CASES: '1,4', REPEAT: '5', STRICT: 'true' };
+    const env = { SHARD: '2', TOTAL: '3', PROFILE: 'seed', CASES: '1,4', REPEAT: '5', STRICT: 'true', RUN_ID: 'r1' };
     expect(Object.keys(shard.env).sort()).toEqual(Object.keys(env).sort());
     let r = runScript(shard.text, env);
     expect(r.status, r.output).toBe(0);
     expect(r.calls).toEqual([
-      ['run', 'ci:shard', '--', '--shard', '2/3', '--profile', 'seed', '--repeat', '5', '--case', '1,4', '--strict'],
+      ['run', 'ci:shard', '--', '--shard', '2/3', '--run-id', 'r1', '--profile', 'seed', '--repeat', '5', '--case', '1,4', '--strict'],
     ]);
     r = runScript(shard.text, { ...env, CASES: '', STRICT: 'false' });
-    expect(r.calls).toEqual([['run', 'ci:shard', '--', '--shard', '2/3', '--profile', 'seed', '--repeat', '5']]);
+    expect(r.calls).toEqual([['run', 'ci:shard', '--', '--shard', '2/3', '--run-id', 'r1', '--profile', 'seed', '--repeat', '5']]);
 
     const merge = step('npm run ci:merge');
     const shards = (dir: string) => {
       for (const s of ['shard-1', 'shard-2']) mkdirSync(join(dir, 'shards', s), { recursive: true });
     };
-    r = runScript(merge.text, { HISTORY: 'prev/history.jsonl', STRICT: 'false' }, shards);
+    r = runScript(merge.text, { PREVIOUS: 'prev', STRICT: 'false' }, shards);
     expect(r.status, r.output).toBe(0);
     expect(r.calls).toEqual([
-      [
-        'run',
-        'ci:merge',
-        '--',
-        '--from',
-        'shards/shard-1',
-        '--from',
-        'shards/shard-2',
-        '--history',
-        'prev/history.jsonl',
-        '--out',
-        'reports/merged',
-      ],
+      ['run', 'ci:merge', '--', '--from', 'shards/shard-1', '--from', 'shards/shard-2', '--previous', 'prev', '--out', 'reports/merged'],
     ]);
     // The first night (no history) and no shard results at all.
-    r = runScript(merge.text, { HISTORY: '', STRICT: 'true' }, shards);
+    r = runScript(merge.text, { PREVIOUS: '', STRICT: 'true' }, shards);
     expect(r.calls).toEqual([
       ['run', 'ci:merge', '--', '--from', 'shards/shard-1', '--from', 'shards/shard-2', '--strict', '--out', 'reports/merged'],
     ]);
-    r = runScript(merge.text, { HISTORY: '', STRICT: 'false' });
+    r = runScript(merge.text, { PREVIOUS: '', STRICT: 'false' });
     expect(r.status).toBe(1);
     expect(r.calls).toEqual([]);
     expect(r.output).toContain('::error::no shard uploaded results');
@@ -206,11 +197,34 @@ describe('the nightly workflows call the CI steps of lib/ci/steps.ts', () => {
   it('GitLab: the shard and report scripts, run with stand-in npm and curl, pass the inputs as flags', () => {
     const item = (needle: string) => gitlabScripts().find((s) => s.text.includes(needle))!;
     const shard = item('npm run ci:shard');
-    const ci = { CI_NODE_INDEX: '1', CI_NODE_TOTAL: '2', PROFILE: 'seed', CASES: '1, 4', REPEAT: '2', STRICT: '1' };
+    const ci = {
+      CI_NODE_INDEX: '1',
+      CI_NODE_TOTAL: '2',
+      PROFILE: 'seed',
+      CASES: '1, 4',
+      REPEAT: '2',
+      STRICT: '1',
+      CI_PIPELINE_CREATED_AT: '2026-11-28T02:17:00Z',
+    };
     let r = runScript(shard.text, ci);
     expect(r.status, r.output).toBe(0);
     expect(r.calls).toEqual([
-      ['run', 'ci:shard', '--', '--shard', '1/2', '--profile', 'seed', '--repeat', '2', '--case', '1,4', '--strict'],
+      [
+        'run',
+        'ci:shard',
+        '--',
+        '--shard',
+        '1/2',
+        '--run-id',
+        '2026-11-28T02-17-00-000Z',
+        '--profile',
+        'seed',
+        '--repeat',
+        '2',
+        '--case',
+        '1,4',
+        '--strict',
+      ],
     ]);
     // One case for two shards: the second has nothing to run and says so.
     r = runScript(shard.text, { ...ci, CI_NODE_INDEX: '2', CASES: '4' });
@@ -299,10 +313,11 @@ describe('workflow hygiene', () => {
     expect(report.when).toBe('always');
     const script = (report.script as string[]).join('\n');
     expect(script).toContain('JOB-TOKEN: $CI_JOB_TOKEN');
-    // The history URL names this job and a file inside its own artifacts.
-    const m = script.match(/jobs\/artifacts\/\$CI_DEFAULT_BRANCH\/raw\/(\S+)\?job=(\w+)/)!;
-    expect(m[2]).toBe('report');
-    expect(((report.artifacts as Yaml).paths as string[]).some((p) => m[1]!.startsWith(p))).toBe(true);
+    // The history comes from this job's own artifacts: the folder it passes to ci:merge --out.
+    const m = script.match(/jobs\/artifacts\/\$CI_DEFAULT_BRANCH\/download\?job=(\w+)/)!;
+    expect(m[1]).toBe('report');
+    expect((report.artifacts as Yaml).paths).toContain('reports/merged/');
+    expect(script).toContain("unzip -q ../prev.zip 'reports/merged/history.jsonl' 'reports/merged/runs/*'");
   });
 });
 
