@@ -27,12 +27,14 @@ export const IPADDR2_AGENT = '/usr/lib/ocf/resource.d/heartbeat/IPaddr2';
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 export async function missingPackages(): Promise<string[]> {
-  const { existsSync } = await import('node:fs');
+  const { existsSync, readFileSync } = await import('node:fs');
   const missing = new Set<string>();
   for (const [bin, pkg] of Object.entries(REQUIRED_BINARIES)) {
     if (!SEARCH_PATH.some((d) => existsSync(`${d}/${bin}`))) missing.add(pkg);
   }
-  if (!existsSync(IPADDR2_AGENT)) missing.add('resource-agents');
+  // Ubuntu splits Debian's resource-agents: IPaddr2 is in resource-agents-base.
+  const ubuntu = existsSync('/etc/os-release') && /^ID=ubuntu$/m.test(readFileSync('/etc/os-release', 'utf8'));
+  if (!existsSync(IPADDR2_AGENT)) missing.add(ubuntu ? 'resource-agents-base' : 'resource-agents');
   return [...missing];
 }
 
