@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The per-host watcher (lib/observe/host-watch.py) in throwaway namespaces of its own (net, pid,
+// mount: no lab, no address outside them): it must report an address added and removed, a cluster
+// daemon started through fork + exec (as pacemakerd's children and `setsid corosync` are) and its
+// exit, each as its own sample, in order.
+const WATCH = resolve(import.meta.dirname, '../../lib/observe/host-watch.py');
+
+interface Sample {
+  t: number;
+  why: string[];
+  ip: { addr_info?: { local: string }[] }[];
+  ps: [number, number, string][];
+}
+
+describe('host watcher', () => {
+  it('reports address and daemon changes as they happen, by the host clock', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
+    copyFileSync('/bin/sleep', join(dir, 'corosync'));
+    // Each act waits (bounded: 20 s) for the watcher's sample of the one before, so that a slow
+    // machine delays the story but never merges two acts into one sample.
+    const script = `
+      seen() { for i in $(seq 200); do [ "$(wc -l < ${dir}/out.jsonl)" -ge "$1" ] && return 0; sleep 0.1; done; echo "no sample $1" >&2; exit 1; }
+      ip link add v0 type veth peer name v1
+      : > ${dir}/out.jsonl
+      python3 -u -c "$(cat ${WATCH})" v0 >> ${dir}/out.jsonl &
+      W=$!
+      seen 1
+      ip addr add 10.99.0.100/24 dev v0; seen 2
+      sh -c 'setsid ${dir}/corosync 30 & echo $! > ${dir}/c.pid'; seen 3
+      kill -9 $(cat ${dir}/c.pid); seen 4
+      ip addr del 10.99.0.100/24 dev v0; seen 5
+      kill $W`;
+    writeFileSync(join(dir, 'run.sh'), script);
+    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'bash', join(dir, 'run.sh')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const samples = readFileSync(join(dir, 'out.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Sample);
+    const vip = (s: Sample) => s.ip.some((i) => i.addr_info?.some((a) => a.local === '10.99.0.100'));
+    const coro = (s: Sample) => s.ps.some((p) => p[2] === 'corosync');
+    const story = samples.map((s) => `${s.why[0]!.replace(/\d+/, 'PID')} vip=${vip(s)} corosync=${coro(s)}`);
+    expect(story).toEqual([
+      'start vip=false corosync=false',
+      'net vip=true corosync=false',
+      'proc vip=true corosync=true',
+      'exit PID vip=true corosync=false',
+      'net vip=false corosync=false',
+    ]);
+    const pid = Number(readFileSync(join(dir, 'c.pid'), 'utf8'));
+    expect(samples[3]!.why).toEqual([`exit ${pid}`]);
+    for (let i = 1; i < samples.length; i++) expect(samples[i]!.t).toBeGreaterThan(samples[i - 1]!.t);
+  });
+});
