@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(pacemaker pacemaker-cli-utils corosync crmsh resource-agents mariadb-server mariadb-client
       openssh-server openssh-client socat tini iproute2 procps util-linux gzip
+      iptables  # the partition and packet-loss faults (lib/faults/partition.ts, degraded-network.ts) run it inside the lab's hosts
       chromium  # headless browser for the report test (test/integration/report.test.ts)
       ruby jq   # ruby, jq: the Vagrantfile and provisioning checks (test/unit/vagrant.test.ts)
       docker.io debootstrap)  # the containers target: dockerd (run in a netns of its own), the node image's build
