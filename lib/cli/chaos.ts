@@ -6,6 +6,8 @@ import { runScenarios } from './run-scenarios.js';
 const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME]
   Runs the recorded failure cases against a lab brought up for the run (or --lab NAME, one already up),
   prints a verdict per act (pass / hazard / fail) and, with --repeat, the outcome distribution.
+  --case 8..12  the faults beyond the notebook (scenarios/beyond/: partition, degraded network, pause,
+                MySQL crash, host crash); --case beyond runs all of them. Not run without --case.
   --strict   hazards fail the run (release gates); also MHC_STRICT=1`;
 
 async function main(): Promise<number> {
