@@ -1,4 +1,4 @@
-import { pidOf, signalDaemon } from '../cluster-ops.js';
+import { pidOf, removeVipByHand, signalDaemon, startCorosync, startMariadb, startPacemaker } from '../cluster-ops.js';
 import type { ClusterDaemon } from '../probes/processes.js';
 import type { Target } from '../targets/target.js';
 import { sleep } from '../util/wait.js';
@@ -14,7 +14,8 @@ export type PausedDaemon = Extract<ClusterDaemon, 'corosync' | 'mariadbd'>;
  * silent, which no kill -9 case shows — corosync misses its token while its peer declares it
  * lost; mariadbd keeps its connections open and answers none. Without holdSeconds the pause lasts
  * twice corosync's token + consensus, + 3 s. Undo sends SIGCONT to the daemon (harmless to a
- * running one), so a pause is never left behind, also when the injection stopped half-way.
+ * running one), so a pause is never left behind, also when the injection stopped half-way; then
+ * it starts what is missing, the notebook's way (no VIP by hand while corosync is down).
  */
 export function pause(host: string, daemon: PausedDaemon, holdSeconds?: number): Fault {
   const name = `pause (SIGSTOP) ${daemon} on ${host}${holdSeconds ? ` for ${holdSeconds}s` : ''}, then SIGCONT`;
@@ -34,6 +35,7 @@ export function pause(host: string, daemon: PausedDaemon, holdSeconds?: number):
     },
     async undo(t) {
       await resume(t, host, daemon, stopped);
+      await restartMissing(t, host, daemon);
     },
   };
 }
@@ -42,4 +44,12 @@ export function pause(host: string, daemon: PausedDaemon, holdSeconds?: number):
 async function resume(t: Target, host: string, daemon: PausedDaemon, stopped?: number): Promise<void> {
   const pids = new Set([stopped, await pidOf(t, host, daemon)].filter((p): p is number => !!p));
   for (const pid of pids) await t.exec(host, ['kill', '-CONT', String(pid)], { check: false });
+}
+
+/** What a resumed node may have lost meanwhile, started again: corosync then pacemaker, or MariaDB. */
+async function restartMissing(t: Target, host: string, daemon: PausedDaemon): Promise<void> {
+  if (daemon === 'mariadbd') return startMariadb(t, host);
+  if (!(await pidOf(t, host, 'corosync'))) await removeVipByHand(t, host);
+  await startCorosync(t, host);
+  await startPacemaker(t, host);
 }
