@@ -47,13 +47,14 @@ async function apply(t: Target, h: History, host: string, d: Degradation): Promi
   h.step('degraded network', `${host}: ${steps.join('; ')}`);
 }
 
-/** Takes both parts away, each whatever state it is in; reports every part that could not be. */
-export async function restoreNetwork(t: Target, host: string): Promise<void> {
+/**
+ * Takes the fault's parts away, each whatever state it is in; reports every part that could not
+ * be. The loss chain is ours by name; a netem root qdisc is taken as ours only by a fault that delays.
+ */
+export async function restoreNetwork(t: Target, host: string, d: Degradation): Promise<void> {
   const errors: string[] = [];
   await removeChain(t, host, LOSS_CHAIN).catch((e: Error) => errors.push(e.message));
-  // No tc on the host: nothing of ours can be there either.
-  const hasTc = (await t.sh(host, 'command -v tc', { check: false })).exitCode === 0;
-  if (hasTc) await removeNetem(t, host, t.profile.nic).catch((e: Error) => errors.push(e.message));
+  if (d.delayMs !== undefined) await removeNetem(t, host, t.profile.nic).catch((e: Error) => errors.push(e.message));
   if (errors.length) throw new HarnessError(errors.join('\n'));
 }
 
@@ -73,9 +74,9 @@ export function degradedNetwork(host: string, d: Degradation, holdSeconds = 20):
       await preflight(t, name, host, d);
       await apply(t, h, host, d);
       await sleep(holdSeconds * 1000);
-      await restoreNetwork(t, host);
+      await restoreNetwork(t, host, d);
       h.step('network restored', host);
     },
-    undo: (t) => restoreNetwork(t, host),
+    undo: (t) => restoreNetwork(t, host, d),
   };
 }

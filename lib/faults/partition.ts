@@ -45,7 +45,7 @@ export function partitionRules(host: string, grudge: Grudge, links: CorosyncLink
   return rules;
 }
 
-/** "db1 ⇹ db2" / "db1 ← db2 dropped": the grudge in a fault's name. */
+/** "db1 ⇹ db2" (both ways) / "db1 drops db2" (one way): the grudge in a fault's name. */
 export function describeGrudge(grudge: Grudge): string {
   const pairs = Object.entries(grudge).flatMap(([h, peers]) => peers.map((p) => [h, p] as const));
   const mutual = pairs.filter(([a, b]) => a < b && pairs.some(([x, y]) => x === b && y === a));
