@@ -12,9 +12,13 @@ export const TOOL_PACKAGES = {
 } as const;
 export type Tool = keyof typeof TOOL_PACKAGES;
 
-/** One line per tool: `ok NAME` or `missing NAME` (POSIX sh, run on the host). */
+/**
+ * One line per tool: `ok NAME` or `missing NAME` (POSIX sh, run on the host). An executable file
+ * on PATH, not `command -v`: `kill` is also a shell builtin, and the targets run commands by
+ * argv, which needs /bin/kill.
+ */
 export const toolProbeScript = (tools: readonly Tool[]) =>
-  `for b in ${tools.join(' ')}; do if command -v "$b" >/dev/null 2>&1; then echo "ok $b"; else echo "missing $b"; fi; done`;
+  `for b in ${tools.join(' ')}; do f=missing; for d in $(echo "$PATH" | tr : ' '); do if [ -x "$d/$b" ]; then f=ok; break; fi; done; echo "$f $b"; done`;
 
 /** The tools the probe's output does not report present (a tool the output does not mention counts as missing). */
 export function missingTools(probeOutput: string, tools: readonly Tool[]): Tool[] {
