@@ -52,7 +52,10 @@ export default defineConfig({
       {
         test: {
           name: 'scenarios',
-          include: ['scenarios/**/*.test.ts'],
+          // scenarios/beyond/: the faults beyond the notebook (issue 12), chaos-only until their
+          // expectations are measured: `npm run chaos -- --case 8` reaches them (run-scenarios.ts
+          // sets MHC_SCENARIOS_BEYOND=1 for that run), `npm test` does not.
+          include: ['scenarios/*.test.ts', ...(process.env.MHC_SCENARIOS_BEYOND === '1' ? ['scenarios/beyond/*.test.ts'] : [])],
           globalSetup: ['lib/vitest/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 600_000,

@@ -1,3 +1,4 @@
+import { connectMysql } from './mysql/connect.js';
 import { clusterDaemons } from './probes/cluster.js';
 import { PACEMAKER_CHILDREN, type ClusterDaemon } from './probes/processes.js';
 import type { Target } from './targets/target.js';
@@ -98,6 +99,34 @@ export async function removeVipByHand(t: Target, host: string): Promise<boolean>
 
 export async function setLink(t: Target, host: string, up: boolean): Promise<void> {
   await t.exec(host, ['ip', 'link', 'set', t.profile.nic, up ? 'up' : 'down']);
+}
+
+/**
+ * corosync's token and consensus timeouts (ms) as the corosync running on `host` uses them
+ * (runtime cmap); corosync 3's defaults (token 3000, consensus 1.2 × token) when it does not answer.
+ */
+export async function corosyncTimeouts(t: Target, host: string): Promise<{ tokenMs: number; consensusMs: number }> {
+  const get = async (k: string) => {
+    const r = await t.exec(host, ['corosync-cmapctl', '-g', k], { check: false, timeoutMs: 3_000 });
+    return Number(r.stdout.match(/= (\d+)/)?.[1] ?? Number.NaN);
+  };
+  const tokenMs = (await get('runtime.config.totem.token')) || 3000;
+  const consensusMs = (await get('runtime.config.totem.consensus')) || tokenMs * 1.2;
+  return { tokenMs, consensusMs };
+}
+
+/** Starts mariadbd on a host unless it runs, and waits (bounded) until it accepts connections from the management host. */
+export async function startMariadb(t: Target, host: string, timeoutMs = 30_000): Promise<void> {
+  if (!(await pidOf(t, host, 'mariadbd'))) await t.startDaemon(host, 'mariadb');
+  await waitFor(
+    `MariaDB on ${host} to accept connections`,
+    async () => {
+      const c = await connectMysql(t, host, undefined, 2_000);
+      await c.end().catch(() => c.destroy());
+      return true;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 export async function crm(t: Target, host: string, args: string[]): Promise<string> {

@@ -1,5 +1,5 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
-import { crm, removeVipByHand, startCorosync, startPacemaker, stopPacemaker } from './cluster-ops.js';
+import { crm, removeVipByHand, startCorosync, startMariadb, startPacemaker, stopPacemaker } from './cluster-ops.js';
 import { clusterDaemons, crmMon } from './probes/cluster.js';
 import { PACEMAKER_CHILDREN, type ClusterDaemon } from './probes/processes.js';
 import { replicationState } from './probes/replication.js';
@@ -246,17 +246,4 @@ async function restartNodes(t: Target, log: Log): Promise<void> {
     [`replication ${primary} → ${replica}`, () => setupReplication(t, primary, replica)],
     ['cleanup', () => cleanUpPacemaker(t, log)],
   ]);
-}
-
-async function startMariadb(t: Target, h: string): Promise<void> {
-  await t.startDaemon(h, 'mariadb');
-  await waitFor(
-    `MariaDB on ${h} to accept connections`,
-    async () => {
-      const c = await connectMysql(t, h, undefined, 2_000);
-      await c.end().catch(() => c.destroy());
-      return true;
-    },
-    { timeoutMs: 30_000, intervalMs: 250 },
-  );
 }

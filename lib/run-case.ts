@@ -12,6 +12,7 @@ import type { Target } from './targets/target.js';
 import { HarnessError } from './util/errors.js';
 import { sleep } from './util/wait.js';
 import { alignVipWithPrimary } from './recovery.js';
+import { corosyncTimeouts } from './cluster-ops.js';
 import { replicationState } from './probes/replication.js';
 import { VipWriter, prepareWorkload } from './workload/writer.js';
 import { ACKED_BEFORE_FAULT_FLOOR, judgeData, readData } from './checks/data.js';
@@ -331,14 +332,8 @@ interface SettleTimes {
  * (token 3 s + consensus 3.6 s): the slack keeps a slow takeover from being judged "stayed".
  */
 async function settleTimes(t: Target): Promise<SettleTimes> {
-  const host = t.profile.dbHosts[0]!.name;
-  const get = async (k: string) => {
-    const r = await t.exec(host, ['corosync-cmapctl', '-g', k], { check: false, timeoutMs: 3_000 });
-    return Number(r.stdout.match(/= (\d+)/)?.[1] ?? NaN);
-  };
-  const token = (await get('runtime.config.totem.token')) || 3000;
-  const consensus = (await get('runtime.config.totem.consensus')) || token * 1.2;
-  return { minMs: token + consensus + 3000, stableMs: 3000, maxMs: 60_000 };
+  const { tokenMs, consensusMs } = await corosyncTimeouts(t, t.profile.dbHosts[0]!.name);
+  return { minMs: tokenMs + consensusMs + 3000, stableMs: 3000, maxMs: 60_000 };
 }
 
 /**

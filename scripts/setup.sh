@@ -52,6 +52,7 @@ packages_for() {
   esac
   local pkgs=(pacemaker pacemaker-cli-utils corosync crmsh "$resource_agents" mariadb-server mariadb-client
     openssh-server openssh-client socat tini iproute2 procps util-linux gzip
+    iptables # the partition and packet-loss faults (lib/faults/partition.ts, degraded-network.ts) run it inside the lab's hosts
     "${browser[@]}"
     ruby jq               # ruby, jq: the Vagrantfile and provisioning checks (test/unit/vagrant.test.ts)
     docker.io debootstrap # the containers target: dockerd (run in a netns of its own), the node image's build

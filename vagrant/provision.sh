@@ -78,9 +78,9 @@ fi
 step "the profile's interface $NIC carries $(j ".hosts.\"$HOST\".address")"
 run sh -c "ip -br addr show dev $NIC | grep -qw $(j ".hosts.\"$HOST\".address")"
 
-step "packages: corosync 3, Pacemaker 2, crmsh, resource-agents, MariaDB"
+step "packages: corosync 3, Pacemaker 2, crmsh, resource-agents, MariaDB; iptables for the partition and packet-loss faults"
 run env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq corosync pacemaker pacemaker-cli-utils crmsh resource-agents mariadb-server mariadb-client
+run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq corosync pacemaker pacemaker-cli-utils crmsh resource-agents mariadb-server mariadb-client iptables
 
 step "MariaDB settings: mysql/common.cnf and mysql/$HOST.cnf of the profile"
 put "$PROFILE/mysql/common.cnf" /etc/mysql/mariadb.conf.d/60-mhc-profile-common.cnf

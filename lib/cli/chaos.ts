@@ -6,6 +6,8 @@ import { runScenarios } from './run-scenarios.js';
 const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME | --name NAME --subnet A.B.C.0/24]
   Runs the recorded failure cases against a lab brought up for the run (or --lab NAME, one already up),
   prints a verdict per act (pass / hazard / fail) and, with --repeat, the outcome distribution.
+  --case 8..12  the faults beyond the notebook (scenarios/beyond/: partition, degraded network, pause,
+                MySQL crash, host crash); --case beyond runs all of them. Not run without --case.
   --strict   hazards fail the run (release gates)
   Options left out come from MHC_PROFILE, MHC_TARGET, MHC_STRICT, MHC_REPEAT, MHC_LAB, MHC_SUBNET (lib/run-config.ts).`;
 

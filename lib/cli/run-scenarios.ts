@@ -14,26 +14,42 @@ import { HarnessError } from '../util/errors.js';
 import { StepLog } from '../util/log.js';
 
 const SCENARIOS = resolve(import.meta.dirname, '../../scenarios');
+/** The faults beyond the notebook: run by --case only, not by default nor by `npm test` (vitest.config.ts). */
+export const BEYOND = 'beyond';
+
+const testFiles = (dir: string) =>
+  readdirSync(join(SCENARIOS, dir))
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => (dir ? `${dir}/${f}` : f));
+
+/**
+ * Scenario files for case numbers like "1", "4", "07" (scenarios/ then scenarios/beyond/), or
+ * "beyond" for every file of scenarios/beyond/. Without cases: the notebook's rows (scenarios/).
+ */
+export function scenarioFiles(cases?: string[]): string[] {
+  const notebook = testFiles('');
+  const beyond = testFiles(BEYOND);
+  if (!cases?.length) return notebook.map((f) => join('scenarios', f));
+  const all = [...notebook, ...beyond];
+  const number = (f: string) => f.split('/').at(-1)!.split('-')[0]!.replace(/^0+/, '');
+  return cases.flatMap((c) => {
+    if (c === BEYOND) return beyond.map((f) => join('scenarios', f));
+    const n = c.replace(/^0+/, '');
+    const f = all.find((x) => number(x) === n);
+    if (!f)
+      throw new HarnessError(
+        `no scenario for case "${c}"`,
+        `cases are ${all.map(number).join(', ')}, or ${BEYOND} for ${beyond.map(number).join(', ')}`,
+      );
+    return [join('scenarios', f)];
+  });
+}
 
 export interface ScenarioRunOptions extends RunOptions {
   cases?: string[];
   /** Only this shard's share of the files (ci:shard). */
   shard?: Shard;
-}
-
-/** Scenario files for case numbers like "1", "4", "07". */
-export function scenarioFiles(cases?: string[]): string[] {
-  const all = readdirSync(SCENARIOS)
-    .filter((f) => f.endsWith('.test.ts'))
-    .sort();
-  if (!cases?.length) return all.map((f) => join('scenarios', f));
-  return cases.map((c) => {
-    const n = c.replace(/^0+/, '');
-    const f = all.find((x) => x.replace(/^0+/, '').startsWith(`${n}-`));
-    if (!f)
-      throw new HarnessError(`no scenario for case "${c}"`, `cases are ${all.map((x) => x.split('-')[0]!.replace(/^0+/, '')).join(', ')}`);
-    return join('scenarios', f);
-  });
 }
 
 export interface CheckedRun {
@@ -103,6 +119,8 @@ export async function runScenarios(o: ScenarioRunOptions, checked?: CheckedRun):
 
 /** The scenarios project of vitest, with the run's configuration provided to its setup and workers. */
 async function runVitest(runConfig: RunConfig, files: string[]): Promise<{ failed: boolean; interrupted: boolean }> {
+  // vitest.config.ts includes scenarios/beyond/ only when asked: `npm test` stays the notebook's rows.
+  if (files.some((f) => f.startsWith(join('scenarios', BEYOND)))) process.env.MHC_SCENARIOS_BEYOND = '1';
   // Ctrl-C: the case in progress undoes its faults (run-case.ts: its worker gets the same signal
   // from the terminal), the cases after it are skipped, the suite's teardown ends what it brought
   // up, and an attached cluster is repaired by the caller. Vitest's own handler would exit this

@@ -165,3 +165,10 @@ export const restartStackKeepingVip = (host: string): Fault => ({
   inject: (t) => restartClusterStack(t, host),
   undo: (t) => restartClusterStack(t, host),
 });
+
+// Faults beyond the notebook (issue 12), each in a module of its own.
+export { degradedNetwork } from './degraded-network.js';
+export { hostCrash } from './host-crash.js';
+export { mysqlCrash } from './mysql-crash.js';
+export { oneWayPartition, partition, twoWayPartition } from './partition.js';
+export { pause } from './pause.js';

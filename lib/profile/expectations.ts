@@ -43,6 +43,8 @@ export const expectationSchema = z.object({
   maxObservationGapMs: z.number().int().positive().optional(),
   /** Where this stack (Pacemaker 2 / Corosync 3) was seen to differ from the notebook. */
   differsFromNotebook: z.string().optional(),
+  /** For the reader, never judged: e.g. "predicted, not yet measured: …" while an expectation is a prediction. */
+  note: z.string().optional(),
 });
 export type Expectation = z.infer<typeof expectationSchema>;
 

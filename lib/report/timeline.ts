@@ -325,12 +325,15 @@ function segment(key: string, n: NodeObs): { state: string; fill: string; label?
   }
 }
 
-/** A db host's MySQL: writable (primary), read_only, the replica's threads when one is not running, or down. */
+/** A db host's MySQL: writable (primary), read_only, the replica's threads when one is not running, its lag, or down. */
 function mysqlSegment(m: MysqlObservation): { state: string; fill: string; label?: string } {
   if (!m.up) return { state: `down (${m.error ?? 'no answer'})`, fill: COLORS.down, label: 'down' };
   const threads = m.replica && (m.replica.io !== 'Yes' || m.replica.sql !== 'Yes') ? ` io=${m.replica.io} sql=${m.replica.sql}` : '';
-  const state = `${m.readOnly ? 'read_only' : 'writable'}${m.replica ? ' replica' : ''}${threads}`;
-  return { state, fill: threads ? COLORS.fail : m.readOnly ? COLORS.replica : COLORS.primary, label: state };
+  const lag = m.replica?.secondsBehind ? ` lag ${m.replica.secondsBehind}s` : '';
+  const state = `${m.readOnly ? 'read_only' : 'writable'}${m.replica ? ' replica' : ''}${threads}${lag}`;
+  // A writable replica (one restarted after a crash: read_only is set at run time) is as wrong as stopped threads.
+  const wrong = threads || (m.replica && !m.readOnly);
+  return { state, fill: wrong ? COLORS.fail : m.readOnly ? COLORS.replica : COLORS.primary, label: state };
 }
 
 function niceStep(raw: number): number {

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { HarnessError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
-import type { Daemon, ExecOptions, ExecResult } from './target.js';
+import { POWER_LOSS_LISTING, parsePowerLossListing, powerLossVictims } from './power-loss.js';
+import type { Daemon, ExecOptions, ExecResult, KilledProcess } from './target.js';
 
 /** How each daemon is started on a host without systemd: the foreground command and its log. */
 export const DAEMONS: Record<Daemon, { argv: string; log: string }> = {
@@ -34,6 +35,27 @@ export abstract class ShellTarget {
 
   async readFile(host: string, path: string): Promise<string> {
     return (await this.exec(host, ['cat', path])).stdout;
+  }
+
+  /** Process names a power loss spares on this target besides its init and the harness's session (none: the lab's hosts are reached without them). */
+  protected readonly spareOnPowerLoss: readonly string[] = [];
+
+  /**
+   * Every process of the host but the spared ones, SIGKILLed by one `kill` (the signals go out
+   * within microseconds of each other). Listed again after each round, at most three: a process
+   * forked between the listing and the kill (a resource agent run by pacemaker-execd) survives
+   * the round that did not know it.
+   */
+  async killAll(host: string): Promise<KilledProcess[]> {
+    const killed: KilledProcess[] = [];
+    for (let round = 0; round < 3; round++) {
+      const { self, rows } = parsePowerLossListing((await this.sh(host, POWER_LOSS_LISTING, { timeoutMs: 10_000 })).stdout);
+      const victims = powerLossVictims(rows, self, this.spareOnPowerLoss);
+      if (!victims.length) break;
+      await this.exec(host, ['kill', '-KILL', ...victims.map((v) => String(v.pid))], { check: false, timeoutMs: 10_000 });
+      killed.push(...victims.map(({ pid, comm }) => ({ pid, comm })));
+    }
+    return killed;
   }
 
   /** Last lines of a log file on a host, for error messages. */

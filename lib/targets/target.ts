@@ -41,8 +41,19 @@ export interface Target {
   startDaemon(host: string, daemon: Daemon): Promise<number>;
   /** Reads a file on a host. */
   readFile(host: string, path: string): Promise<string>;
+  /**
+   * SIGKILL to every process of the host at once, as a power loss ends them, except what the
+   * target cannot lose and still reach the host (lib/targets/power-loss.ts): its init, the
+   * harness's own session, and on the SSH target sshd. Returns what was signalled.
+   */
+  killAll(host: string): Promise<KilledProcess[]>;
   /** Brings the whole cluster back to its freshly-started state (last-resort recovery). */
   restore?(): Promise<void>;
+}
+
+export interface KilledProcess {
+  pid: number;
+  comm: string;
 }
 
 export type Daemon = 'corosync' | 'pacemaker' | 'mariadb' | 'sshd';

@@ -55,6 +55,9 @@ function fakeTarget(): Target & { calls: string[][] } {
     async readFile() {
       return '';
     },
+    async killAll() {
+      return [];
+    },
   };
 }
 

@@ -99,4 +99,26 @@ describe('timeline SVG', () => {
     expect(byClass(elements(svg), 'fault-window')[0]!.attrs['data-fault']).toBe('kill <pid> & "x"');
     expect(svg).not.toContain('kill <pid>');
   });
+  it("the MySQL row: a replica's lag, and a writable replica drawn as wrong (a restarted replica is writable)", () => {
+    const node = { vip: false, linkUp: true, corosync: true, pacemakerd: true, children: [] };
+    const replica = (readOnly: boolean, secondsBehind: number) => ({
+      up: true,
+      readOnly,
+      replica: { io: 'Yes', sql: 'Yes', secondsBehind },
+    });
+    const h: HistoryJson = {
+      startedAt: '2026-11-28T00:00:00.000Z',
+      events: [
+        { t: 0, type: 'observe', nodes: { db2: node } },
+        { t: 0, type: 'mysql', nodes: { db2: replica(true, 3) } },
+        { t: 5000, type: 'mysql', nodes: { db2: replica(false, 0) } },
+        { t: 10_000, type: 'step', step: 'end' },
+      ],
+    };
+    const segs = byClass(elements(timelineSvg(h)), 'seg-mysql');
+    expect(segs.map((e) => [e.attrs['data-state'], e.attrs.fill])).toEqual([
+      ['read_only replica lag 3s', '#9aa5b1'],
+      ['writable replica', '#e0182d'],
+    ]);
+  });
 });

@@ -20,13 +20,13 @@ describe('scripts/setup.sh package choice', () => {
     expect(spawnSync('bash', ['-n', 'scripts/setup.sh'], { cwd: ROOT }).status).toBe(0);
   });
 
-  it("Debian 12: the list the Debian-only script had, in its order (resource-agents, Debian's chromium)", () => {
+  it("Debian 12: the Debian-only script's list in its order (resource-agents, Debian's chromium), and iptables for the faults", () => {
     const r = printPackages(join(ROOT, 'fixtures/os-release/debian-12'));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.packages).toEqual([
       ...['pacemaker', 'pacemaker-cli-utils', 'corosync', 'crmsh', 'resource-agents', 'mariadb-server', 'mariadb-client'],
-      ...['openssh-server', 'openssh-client', 'socat', 'tini', 'iproute2', 'procps', 'util-linux', 'gzip'],
+      ...['openssh-server', 'openssh-client', 'socat', 'tini', 'iproute2', 'procps', 'util-linux', 'gzip', 'iptables'],
       ...['chromium', 'ruby', 'jq', 'docker.io', 'debootstrap'],
     ]);
   });

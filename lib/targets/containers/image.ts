@@ -20,6 +20,8 @@ export const NODE_PACKAGES = [
   'tini',
   'iproute2',
   'procps',
+  // the partition and packet-loss faults (iproute2's tc delays packets)
+  'iptables',
 ];
 export const IMAGE_REPO = 'mysql-ha-chaos/node';
 const BUILD_SCRIPT = join(import.meta.dirname, 'build-rootfs.sh');

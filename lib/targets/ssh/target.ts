@@ -98,6 +98,8 @@ export class SshTarget extends ShellTarget implements Target {
   private readonly conns = new Map<string, Promise<Conn>>();
   private knownHosts?: KnownHostEntry[];
   private closed = false;
+  /** sshd is this target's only way into a host: a power loss here leaves it (and the harness's session) alive. */
+  protected override readonly spareOnPowerLoss = ['sshd'];
 
   constructor(
     readonly config: SshTargetConfig,
