@@ -15,6 +15,8 @@ export interface Judgement {
   hazard?: string;
   /** Why the evidence cannot support a verdict, when the verdict is "inconclusive". */
   inconclusive?: string;
+  /** Budgets the measurement exceeded by less than its own resolution: neither met nor missed. */
+  unproven?: string[];
 }
 
 const ms = (x?: number) => (x === undefined ? '-' : `${(x / 1000).toFixed(2)} s`);
@@ -36,8 +38,11 @@ export function describeOutcome(o: Outcome): string {
   return parts.join('; ');
 }
 
-/** Compares an act's outcome with its expectation: pass, hazard (as expected, and dangerous) or fail. */
-export function judge(e: Expectation, o: Outcome): Judgement {
+/**
+ * Compares an act's outcome with its expectation: pass, hazard (as expected, and dangerous) or fail.
+ * resolutionMs: how far apart the observer's polls were (a failover time is known to that much).
+ */
+export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
   const m: string[] = [];
   if (!e.vipAfter.includes(o.vipAfter)) {
     m.push(
@@ -52,7 +57,8 @@ export function judge(e: Expectation, o: Outcome): Judgement {
   if (e.dualVipDuring === 'never' && o.dualVip.seen)
     m.push(`expected no dual VIP, saw one from +${ms(o.dualVip.firstAtMs)} lasting ${ms(o.dualVip.longestMs)}`);
   if (e.dualVipDuring === 'expected' && !o.dualVip.seen) m.push('expected a dual VIP (the notebook saw one), saw none');
-  m.push(...overBudget(e, o));
+  const budgets = overBudget(e, o, resolutionMs);
+  m.push(...budgets.missed);
   const want = e.faultedDaemonsAfter;
   const have = o.faulted ? o.daemonsAfter[o.faulted] : undefined;
   if (want && have) {
@@ -78,25 +84,42 @@ export function judge(e: Expectation, o: Outcome): Judgement {
     have && have.children < 6 ? e.hazardIf?.childDown : undefined,
   ].filter((x): x is string => !!x);
   const verdict: Verdict = m.length ? 'fail' : hazards.length ? 'hazard' : 'pass';
-  return { verdict, mismatches: m, seen: describeOutcome(o), hazard: hazards.join('; ') || undefined };
+  return {
+    verdict,
+    mismatches: m,
+    seen: describeOutcome(o),
+    hazard: hazards.join('; ') || undefined,
+    ...(budgets.unproven.length ? { unproven: budgets.unproven } : {}),
+  };
 }
 
-/** Budgets of the expectation that the act exceeded, each with the figure measured and the budget. */
-function overBudget(e: Expectation, o: Outcome): string[] {
-  const out: string[] = [];
-  if (e.failoverWithinMs !== undefined && o.timeToFailoverMs !== undefined && o.timeToFailoverMs > e.failoverWithinMs) {
-    out.push(`failover took ${ms(o.timeToFailoverMs)}, over the profile's budget of ${ms(e.failoverWithinMs)} (failoverWithinMs)`);
+/**
+ * Budgets of the expectation that the act exceeded, each with the figure measured and the budget.
+ * The failover is seen at the first poll that shows it, so it happened up to one poll gap earlier:
+ * over the budget by less than that gap is unproven (the act cannot be judged on it), not missed.
+ */
+function overBudget(e: Expectation, o: Outcome, resolutionMs: number): { missed: string[]; unproven: string[] } {
+  const missed: string[] = [];
+  const unproven: string[] = [];
+  const ttf = o.timeToFailoverMs;
+  if (e.failoverWithinMs !== undefined && ttf !== undefined && ttf > e.failoverWithinMs) {
+    if (ttf - resolutionMs > e.failoverWithinMs)
+      missed.push(`failover took ${ms(ttf)}, over the profile's budget of ${ms(e.failoverWithinMs)} (failoverWithinMs)`);
+    else
+      unproven.push(
+        `failover seen at ${ms(ttf)} against a budget of ${ms(e.failoverWithinMs)}, with observer polls up to ${resolutionMs} ms apart: it may have been within the budget`,
+      );
   }
   if (
     e.writesUnavailableWithinMs !== undefined &&
     o.writesUnavailableMs !== undefined &&
     o.writesUnavailableMs > e.writesUnavailableWithinMs
   ) {
-    out.push(
+    missed.push(
       `writes through the VIP were unavailable for ${ms(o.writesUnavailableMs)}, over the profile's budget of ${ms(e.writesUnavailableWithinMs)} (writesUnavailableWithinMs)`,
     );
   }
-  return out;
+  return { missed, unproven };
 }
 
 /**
@@ -134,8 +157,8 @@ export function judgeAct(h: History, end: ActEnd, e: Expectation): Judgement & {
   } catch (err) {
     return { verdict: 'inconclusive', mismatches: [], seen: 'nothing observed', inconclusive: (err as Error).message };
   }
-  const j = judge(e, outcome);
-  const missing = missingEvidence(e, end);
-  if (j.verdict === 'fail' || !missing) return { ...j, outcome };
-  return { ...j, verdict: 'inconclusive', inconclusive: missing, outcome };
+  const j = judge(e, outcome, end.polling.maxGapMs ?? Number.POSITIVE_INFINITY);
+  const missing = [missingEvidence(e, end), ...(j.unproven ?? [])].filter((x): x is string => !!x);
+  if (j.verdict === 'fail' || !missing.length) return { ...j, outcome };
+  return { ...j, verdict: 'inconclusive', inconclusive: missing.join('; '), outcome };
 }
