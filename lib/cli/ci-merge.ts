@@ -14,6 +14,9 @@ const USAGE = `usage: npm run ci:merge -- --from DIR [--from DIR ...] [--previou
   regression diff (regression.md), merged JUnit (junit.xml) and the verdict (verdict.md).
   Exit 1 on any fail or inconclusive, or a shard without results; hazards too with --strict.`;
 
+const REDIRECT =
+  '<!doctype html><meta http-equiv="refresh" content="0; url=allure-report/index.html"><a href="allure-report/index.html">report</a>\n';
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -44,6 +47,8 @@ async function main(): Promise<number> {
   writeFileSync(join(out, 'verdict.md'), verdictText(runId, shards.length, records.length, problems, values.strict));
   if (records.length) {
     const r = await buildReport({ reportsDir: out, log: (l) => console.error(l) });
+    // The folder is published as it is (gh-pages): its root leads to the report.
+    writeFileSync(join(out, 'index.html'), REDIRECT);
     console.log(
       `report: ${relative(process.cwd(), r.output)}/index.html (run ${runId}, ${shards.length} shard(s); history ${r.previous ? `since ${r.previous}` : 'starts here'})`,
     );
