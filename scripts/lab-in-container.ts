@@ -11,11 +11,29 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { runMain } from '../lib/cli/main.js';
+import { fullCapabilities } from '../lib/targets/containers/cluster.js';
 import { DockerEngine } from '../lib/targets/containers/engine.js';
 import { ensureImage } from '../lib/targets/containers/image.js';
 import { StepLog } from '../lib/util/log.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
+// GitHub's `options: --privileged`; a machine whose capability bounding set lacks one (this one has
+// no CAP_SYS_RESOURCE) cannot grant it, so the container gets every capability the machine has and
+// no confinement, as the containers target does.
+const PRIVILEGES = fullCapabilities()
+  ? ['--privileged']
+  : [
+      '--cap-add',
+      'ALL',
+      '--cap-drop',
+      'SYS_RESOURCE',
+      '--security-opt',
+      'seccomp=unconfined',
+      '--security-opt',
+      'apparmor=unconfined',
+      '--security-opt',
+      'systempaths=unconfined',
+    ];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { case: { type: 'string', default: '2' }, name: { type: 'string', default: 'ghjob' } } });
@@ -29,7 +47,7 @@ async function main(): Promise<number> {
       [
         'run',
         '--rm',
-        '--privileged',
+        ...PRIVILEGES,
         '--network',
         'none',
         '--name',

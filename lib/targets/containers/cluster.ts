@@ -38,7 +38,7 @@ interface ClusterState {
 const stateFile = (engine: DockerEngine) => join(engine.runDir, 'cluster.json');
 
 /** This machine's capability bounding set lacks some capability (e.g. a sandbox without CAP_SYS_RESOURCE): --privileged cannot work there. */
-function fullCapabilities(): boolean {
+export function fullCapabilities(): boolean {
   try {
     const bnd = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
     const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
