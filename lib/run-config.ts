@@ -17,6 +17,13 @@ export const runConfigSchema = z.object({
   strict: z.boolean(),
   /** Repetitions of every case. */
   repeat: z.number('a positive whole number').int('a positive whole number').positive('a positive whole number'),
+  /** A random schedule instead of the notebook's rows: count faults drawn from the catalogue by seed. */
+  random: z
+    .object({
+      count: z.number('a positive whole number').int('a positive whole number').positive('a positive whole number'),
+      seed: z.number('a whole number ≥ 0').int('a whole number ≥ 0').nonnegative('a whole number ≥ 0'),
+    })
+    .optional(),
   lab: z.object({
     /** The lab (or container cluster) the suite brings up, or the one it attaches to. */
     name: z.string().regex(/^[a-z][a-z0-9-]{0,11}$/, 'a lab name is 1–12 characters: a–z, 0–9, -, starting with a letter'),
@@ -40,6 +47,9 @@ export interface RunOptions {
   strict?: boolean;
   /** A number, or the text the user typed (checked here). */
   repeat?: number | string;
+  /** --random N and its --seed S (texts as typed; the seed defaults to the time). */
+  random?: string;
+  seed?: string;
   /** Attach to this lab instead of bringing one up. */
   labAttach?: string;
   labName?: string;
@@ -66,6 +76,7 @@ export function resolveRunConfig(o: RunOptions = {}, env: NodeJS.ProcessEnv = pr
     target,
     strict: o.strict ?? truthy(env.MHC_STRICT),
     repeat: /^\d+$/.test(repeatText) ? Number(repeatText) : repeatText,
+    random: randomSchedule(o),
     lab: {
       name: attach || o.labName || defaultName,
       attach: Boolean(attach),
@@ -83,10 +94,22 @@ export function resolveRunConfig(o: RunOptions = {}, env: NodeJS.ProcessEnv = pr
   return parsed.data;
 }
 
+/** --random N [--seed S]: the seed defaults to the time, printed with the run so it can be replayed. */
+function randomSchedule(o: RunOptions): { count: number | string; seed: number | string } | undefined {
+  if (o.random === undefined) {
+    if (o.seed !== undefined) throw new HarnessError('--seed goes with --random N');
+    return undefined;
+  }
+  const whole = (t: string) => (/^\d+$/.test(t.trim()) ? Number(t) : t);
+  return { count: whole(o.random), seed: o.seed === undefined ? Date.now() % 1_000_000 : whole(o.seed) };
+}
+
 /** The flag a user would have written for a config path. */
 function optionName(path: PropertyKey[]): string {
   const key = path.map(String).join('.');
   const flags: Record<string, string> = {
+    'random.count': '--random',
+    'random.seed': '--seed',
     'lab.name': '--lab',
     'lab.subnet': '--subnet',
     repeat: '--repeat',

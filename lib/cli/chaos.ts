@@ -8,6 +8,8 @@ const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile se
   prints a verdict per act (pass / hazard / fail) and, with --repeat, the outcome distribution.
   --case 8..12  the faults beyond the notebook (scenarios/beyond/: partition, degraded network, pause,
                 MySQL crash, host crash); --case beyond runs all of them. Not run without --case.
+  --random N [--seed S]  N faults drawn from the catalogue (lib/faults/catalogue.ts), each a case of
+                its own, the same for the same seed (printed with the run)
   --strict   hazards fail the run (release gates)
   Options left out come from MHC_PROFILE, MHC_TARGET, MHC_STRICT, MHC_REPEAT, MHC_LAB, MHC_SUBNET (lib/run-config.ts).`;
 
@@ -16,6 +18,8 @@ async function main(): Promise<number> {
     options: {
       ...RUN_FLAGS,
       lab: { type: 'string' },
+      random: { type: 'string' },
+      seed: { type: 'string' },
       name: { type: 'string' },
       subnet: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -28,6 +32,8 @@ async function main(): Promise<number> {
   const { ok, runId } = await runScenarios({
     ...runOptionsFrom(values),
     labAttach: values.lab,
+    random: values.random,
+    seed: values.seed,
     labName: values.name,
     subnet: values.subnet,
   });

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createVitest } from 'vitest/node';
 import { type Shard, shardFiles } from '../ci/shard.js';
+import { drawSchedule } from '../faults/catalogue.js';
 import { heal } from '../heal.js';
 import { Profile } from '../profile/load.js';
 import { markInterrupted } from '../results.js';
@@ -16,10 +17,13 @@ import { StepLog } from '../util/log.js';
 const SCENARIOS = resolve(import.meta.dirname, '../../scenarios');
 /** The faults beyond the notebook: run by --case only, not by default nor by `npm test` (vitest.config.ts). */
 export const BEYOND = 'beyond';
+/** The random schedule's scenario file (--random N --seed S). */
+export const RANDOM_FILE = join('scenarios', BEYOND, 'random.test.ts');
 
+/** The scenario files of a folder: a row number each (scenarios/beyond/random.test.ts is --random's own). */
 const testFiles = (dir: string) =>
   readdirSync(join(SCENARIOS, dir))
-    .filter((f) => f.endsWith('.test.ts'))
+    .filter((f) => /^\d+-.*\.test\.ts$/.test(f))
     .sort()
     .map((f) => (dir ? `${dir}/${f}` : f));
 
@@ -67,7 +71,8 @@ export async function checkRun(o: ScenarioRunOptions): Promise<CheckedRun> {
   Profile.load(config.profile);
   const provider = providerFor(config.target);
   await provider.preflight(config);
-  const files = scenarioFiles(o.cases);
+  if (config.random && o.cases?.length) throw new HarnessError('--random draws its own cases: give either --random or --case');
+  const files = config.random ? [RANDOM_FILE] : scenarioFiles(o.cases);
   return { config, provider, files: o.shard ? shardFiles(files, o.shard) : files };
 }
 
@@ -90,6 +95,11 @@ async function bringUpRunLab(c: RunConfig): Promise<RunConfig> {
 /** Runs the scenario suite through vitest (one target for the run); returns the run id and whether it passed. */
 export async function runScenarios(o: ScenarioRunOptions, checked?: CheckedRun): Promise<{ runId: string; ok: boolean }> {
   const { config, provider, files } = checked ?? (await checkRun(o));
+  if (config.random) {
+    const { count, seed } = config.random;
+    const drawn = drawSchedule(count, seed).map((e, i) => `R${i + 1} ${e.act}`);
+    process.stderr.write(`random schedule, seed ${seed} (replay: --random ${count} --seed ${seed}): ${drawn.join(', ')}\n`);
+  }
   const ownLab = provider.kind === 'netns' && !config.lab.attach;
   try {
     const runConfig = ownLab ? await bringUpRunLab(config) : config;
