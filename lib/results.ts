@@ -53,6 +53,8 @@ export interface CaseRunRecord {
   heal?: HealReport;
   wallMs: number;
   recoveryErrors: string[];
+  /** The act that could not be played to its judgement, and why (its injection or observation threw). */
+  actError?: string;
   /** The workload's key for this case run (run/case/repetition): its rows and its data-read event. */
   runKey?: string;
   /** Writes through the VIP and what became of them. */
@@ -174,29 +176,55 @@ export function regressionSincePrevious(runId: string, reportsDir = REPORTS_DIR)
   return regressionLines(diffLatest(runs.slice(0, i + 1)));
 }
 
-/** Per act across repetitions: how outcomes were distributed (a varying case is a finding). */
+/**
+ * Per act across repetitions: how outcomes were distributed (a varying case is a finding) — final
+ * holder, dual VIP, failover and write-unavailability ranges, verdicts, and the acknowledged writes
+ * lost in the case runs that played the act.
+ */
 export function distribution(runs: CaseRunRecord[]): string {
-  const byAct = new Map<string, ActResult[]>();
-  for (const a of runs.flatMap((r) => r.acts)) byAct.set(`${a.caseId}: ${a.act}`, [...(byAct.get(`${a.caseId}: ${a.act}`) ?? []), a]);
+  const byAct = new Map<string, { a: ActResult; r: CaseRunRecord }[]>();
+  for (const r of runs)
+    for (const a of r.acts) byAct.set(`${a.caseId}: ${a.act}`, [...(byAct.get(`${a.caseId}: ${a.act}`) ?? []), { a, r }]);
   const out: string[] = [];
-  for (const [act, rs] of byAct) {
-    if (rs.length < 2) continue;
+  for (const [act, played] of byAct) {
+    if (played.length < 2) continue;
+    const rs = played.map((p) => p.a);
     const n = rs.length;
     const finals = tally(rs.map((r) => r.outcome.finalHolders.join('+') || 'none'));
     const dual = rs.filter((r) => r.outcome.dualVip.seen);
-    const longest = Math.max(0, ...dual.map((r) => r.outcome.dualVip.longestMs));
     const verdicts = tally(rs.map((r) => r.verdict));
-    const ttf = rs
-      .map((r) => r.outcome.timeToFailoverMs)
-      .filter((x): x is number => x !== undefined)
-      .sort((a, b) => a - b);
+    const lost = played.reduce((sum, p) => sum + (p.r.data?.lost.length ?? 0), 0);
     const varies = Object.keys(finals).length > 1 || (dual.length > 0 && dual.length < n) || Object.keys(verdicts).length > 1;
-    out.push(
-      `${act}: final holder ${fmtTally(finals, n)}; dual VIP seen ${dual.length}/${n}${dual.length ? `, longest ${s(longest)}` : ''}; verdicts ${fmtTally(verdicts, n)}${ttf.length ? `; failover median ${s(ttf[Math.floor(ttf.length / 2)])}` : ''}${varies ? '  ← FINDING: outcome varies' : ''}`,
-    );
+    const parts = [
+      `final holder ${fmtTally(finals, n)}`,
+      `dual VIP seen ${dual.length}/${n}${dual.length ? ` (${spread(dual.map((r) => r.outcome.dualVip.longestMs))})` : ''}`,
+      ...optional(
+        'failover',
+        rs.map((r) => r.outcome.timeToFailoverMs),
+      ),
+      ...optional(
+        'writes unavailable',
+        rs.map((r) => r.outcome.writesUnavailableMs),
+      ),
+      `verdicts ${fmtTally(verdicts, n)}`,
+      `acknowledged writes lost ${lost}`,
+    ];
+    out.push(`${act}: ${parts.join('; ')}${varies ? '  ← FINDING: outcome varies' : ''}`);
   }
   return out.join('\n');
 }
+
+/** "8.45 s" for one figure, "8.45 / 8.61 / 9.02 s (min / median / max)" for several. */
+function spread(xs: number[]): string {
+  const v = [...xs].sort((a, b) => a - b);
+  if (v.length === 1 || v[0] === v.at(-1)) return s(v[0]!);
+  return `${(v[0]! / 1000).toFixed(2)} / ${(v[Math.floor(v.length / 2)]! / 1000).toFixed(2)} / ${s(v.at(-1)!)} (min / median / max)`;
+}
+
+const optional = (name: string, xs: (number | undefined)[]) => {
+  const v = xs.filter((x): x is number => x !== undefined);
+  return v.length ? [`${name} ${v.length < xs.length ? `${v.length}/${xs.length} runs, ` : ''}${spread(v)}`] : [];
+};
 
 const tally = (xs: string[]) => {
   const m: Record<string, number> = {};

@@ -78,6 +78,9 @@ interface CaseRun {
   results: ActResult[];
   recoveryErrors: string[];
   interrupt: CaseInterrupt;
+  /** The act being played (the one to blame when playing throws). */
+  playing?: string;
+  actError?: string;
 }
 
 interface Recovery {
@@ -99,17 +102,17 @@ export async function runCase(
   opts: RunOptions,
 ): Promise<{ record: CaseRunRecord; expectations: Expectation[] }> {
   const run = await prepare(t, def, opts);
-  let actError: unknown;
   try {
     await playActs(run);
   } catch (e) {
-    actError = e;
+    // Recorded, not thrown: the case's checks fail it with this line ("an act could not be
+    // played"), in the live test and in every report built from the saved record alike.
+    run.actError = `${run.playing ?? 'before the first act'}: ${(e as Error).message.split('\n')[0]}`;
     run.history.step('act failed', (e as Error).message);
   }
   const recovery = await recover(run);
   const record = caseRecord(run, recovery);
   writeCaseRun(record, run.history, opts.resultsDir);
-  if (actError) throw actError;
   return { record, expectations: run.expectations };
 }
 
@@ -186,6 +189,7 @@ async function playActs(run: CaseRun): Promise<void> {
   for (const [i, act] of run.acts.entries()) {
     const e = run.expectations[i]!;
     if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted before ${act.id}`);
+    run.playing = act.id;
     run.log(`case ${def.id} act ${act.id}: ${act.fault.name}`);
     history.add({ type: 'act', phase: 'start', act: act.id, fault: act.fault.name, faulted: act.fault.host });
     const from = history.now();
@@ -312,6 +316,7 @@ function caseRecord(run: CaseRun, r: Recovery): CaseRunRecord {
     labsRunning: run.labsRunning,
     wallMs: Math.round(performance.now() - run.started),
     recoveryErrors: run.recoveryErrors,
+    ...(run.actError ? { actError: run.actError } : {}),
     data,
     polling,
     clockOffsets: clocks,

@@ -39,6 +39,15 @@ export function caseChecks(records: CaseRunRecord[]): CaseCheck[] {
       r.acts.filter((a) => a.verdict === verdict).map((a) => `${a.act}${multi ? ` #${r.repetition}` : ''}: ${why(a)}`),
     );
   return [
+    // A case whose act could not be played has nothing to judge: that is a failure, never a pass.
+    {
+      name: 'check: every act was played to its judgement',
+      failure: 'an act could not be played',
+      kind: 'fail',
+      problems: records.flatMap((r) =>
+        r.actError ? [`${rep(r)}${r.actError}`] : r.acts.length ? [] : [`${rep(r)}no act was played (the record holds none)`],
+      ),
+    },
     {
       name: 'check: no act differs from its expectation',
       failure: "outcome differs from the profile's expectation",

@@ -1,4 +1,5 @@
 import type { ActEnd, History, HistoryEvent, NodeObservation } from '../history.js';
+import { detectGtidFlavor, errantGtids, gtidMissingCount } from '../replication/gtid.js';
 import { longestWriteGap } from './writes.js';
 
 /** What happened during one act, derived from the history alone. */
@@ -21,6 +22,29 @@ export interface Outcome {
   vipHolderRoles?: Record<string, 'writable' | 'read_only' | 'unreachable'>;
   /** Longest stretch in the window with no write acknowledged through the VIP (when a workload ran). */
   writesUnavailableMs?: number;
+  /**
+   * For each final VIP holder that is a replica, its GTID position against the other servers at
+   * the act's close: transactions they have that it lacks (stale), and transactions it has that
+   * none of them has (errant: written on it directly).
+   */
+  vipHolderGtid?: Record<string, { missing: number; errant: string[]; gtid: string; sql?: string }>;
+  /** What the MySQL observations between the fault start and the act's close showed (when MySQL was watched). */
+  mysql?: MysqlDuring;
+}
+
+/** A dangerous MySQL state seen on a host during an act: the first reading that showed it (ms after the fault start). */
+export interface MysqlSighting {
+  host: string;
+  atMs: number;
+}
+
+export interface MysqlDuring {
+  /** Replicas (replica threads configured) seen writable: a client that reaches one writes past replication. */
+  writableReplicas: MysqlSighting[];
+  /** Hosts seen answering on the VIP while their MySQL did not answer: writes through the VIP fail. */
+  vipOnDownServer: MysqlSighting[];
+  /** Replicas seen with a replication thread not running: they fall behind, and nothing in the cluster notices. */
+  replicationStopped: MysqlSighting[];
 }
 
 export type VipAfter = 'stayed' | 'moved' | 'both' | 'none';
@@ -28,6 +52,17 @@ export type VipAfter = 'stayed' | 'moved' | 'both' | 'none';
 const holdersOf = (nodes: Record<string, NodeObservation>) =>
   Object.entries(nodes)
     .filter(([, o]) => o.vip)
+    .map(([n]) => n)
+    .sort();
+
+/**
+ * The holders that can answer on the VIP: the address on a link that is up. A host whose power or
+ * network is gone keeps the address on its down link, yet nobody reaches it there: that is not a
+ * split brain, and the VIP on it and on its peer is not a dual VIP.
+ */
+const answeringHoldersOf = (nodes: Record<string, NodeObservation>) =>
+  Object.entries(nodes)
+    .filter(([, o]) => o.vip && o.linkUp)
     .map(([n]) => n)
     .sort();
 
@@ -61,7 +96,7 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
   // A stretch spans several observations when other fields (daemons, link) change inside it.
   const dualLongest = longestStretch(all, from, to, isDual);
   const noneLongest = longestStretch(all, from, to, (o) => holdersOf(o.nodes).length === 0);
-  const unprovenPolls = all.filter((o) => holdersOf(o.nodes).length > 1 && !isDual(o)).length;
+  const unprovenPolls = all.filter((o) => answeringHoldersOf(o.nodes).length > 1 && !isDual(o)).length;
 
   return {
     faulted,
@@ -83,14 +118,45 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
     observations: obs.length,
     windowMs: round(to - from),
     vipHolderRoles: rolesAt(h, closedAt, finalHolders),
+    vipHolderGtid: replicaHoldersGtid(h, closedAt, finalHolders),
     writesUnavailableMs: longestWriteGap(h, from, to),
+    mysql: mysqlDuring(h, from, closedAt),
   };
 }
+
+/**
+ * The dangerous MySQL states in the MySQL observations from the fault start to the act's close,
+ * each host with the first reading that showed it. A reading counts against the VIP holders of
+ * the last observer poll before it. Undefined when MySQL was not watched in that window.
+ */
+export function mysqlDuring(h: History, from: number, closedAt: number): MysqlDuring | undefined {
+  const reads = h.events.filter((e): e is MysqlEvent => e.type === 'mysql' && e.t >= from && e.t <= closedAt);
+  if (!reads.length) return undefined;
+  const polls = h.observations(0, closedAt);
+  const writable = new Map<string, number>();
+  const down = new Map<string, number>();
+  const stopped = new Map<string, number>();
+  let p = 0;
+  for (const r of reads) {
+    while (p < polls.length && polls[p]!.t <= r.t) p++;
+    const answering = p ? answeringHoldersOf(polls[p - 1]!.nodes) : [];
+    for (const [host, m] of Object.entries(r.nodes)) {
+      if (m.up && m.replica && m.readOnly === false && !writable.has(host)) writable.set(host, round(r.t - from));
+      if (!m.up && answering.includes(host) && !down.has(host)) down.set(host, round(r.t - from));
+      if (m.up && m.replica && (m.replica.io !== 'Yes' || m.replica.sql !== 'Yes') && !stopped.has(host))
+        stopped.set(host, round(r.t - from));
+    }
+  }
+  const list = (m: Map<string, number>) => [...m].map(([host, atMs]) => ({ host, atMs }));
+  return { writableReplicas: list(writable), vipOnDownServer: list(down), replicationStopped: list(stopped) };
+}
+
+type MysqlEvent = Extract<HistoryEvent, { type: 'mysql' }>;
 
 type Obs = Extract<HistoryEvent, { type: 'observe' }>;
 
 /**
- * The polls whose VIP-on-several-nodes is proven. The nodes of one poll are sampled at different
+ * The polls whose VIP-on-several-nodes is proven (on several hosts that can answer on it). The nodes of one poll are sampled at different
  * moments (hundreds of ms apart over SSH), so one node read before it dropped the VIP and the
  * other after it took it look like a dual VIP that never was. Proven: the node sampled first still
  * held the VIP at the next poll, or the node sampled last already held it at the poll before.
@@ -100,8 +166,9 @@ type Obs = Extract<HistoryEvent, { type: 'observe' }>;
 export function provenDualPolls(h: History): Set<Obs> {
   const all = h.observations();
   const out = new Set<Obs>();
+  const answersAt = (o: Obs | undefined, host: string) => o?.nodes[host]?.vip === true && o.nodes[host]?.linkUp === true;
   all.forEach((o, i) => {
-    const holders = holdersOf(o.nodes);
+    const holders = answeringHoldersOf(o.nodes);
     if (holders.length < 2) return;
     const at = o.at;
     if (!at || holders.some((x) => at[x] === undefined)) {
@@ -109,8 +176,8 @@ export function provenDualPolls(h: History): Set<Obs> {
       return;
     }
     const byTime = [...holders].sort((a, b) => at[a]! - at[b]!);
-    const firstStillHeld = all[i + 1] ? all[i + 1]!.nodes[byTime[0]!]?.vip === true : true;
-    const lastHeldBefore = all[i - 1]?.nodes[byTime.at(-1)!]?.vip === true;
+    const firstStillHeld = all[i + 1] ? answersAt(all[i + 1], byTime[0]!) : true;
+    const lastHeldBefore = answersAt(all[i - 1], byTime.at(-1)!);
     if (firstStillHeld || lastHeldBefore) out.add(o);
   });
   return out;
@@ -137,6 +204,26 @@ function rolesAt(h: History, closedAt: number, holders: string[]): Outcome['vipH
       return [x, !o?.up ? 'unreachable' : o.readOnly ? 'read_only' : 'writable'] as const;
     }),
   );
+}
+
+/** The GTID comparison of each final VIP holder that is a replica, from the closing MySQL observation. */
+function replicaHoldersGtid(h: History, closedAt: number, holders: string[]): Outcome['vipHolderGtid'] {
+  const m = h.mysqlAt(closedAt);
+  if (!m) return undefined;
+  const out: NonNullable<Outcome['vipHolderGtid']> = {};
+  for (const x of holders) {
+    const me = m.nodes[x];
+    const others = Object.entries(m.nodes).flatMap(([n, o]) => (n !== x && o.up && o.gtid !== undefined ? [o.gtid] : []));
+    const flavor = detectGtidFlavor(me?.gtid ?? '') ?? detectGtidFlavor(others[0] ?? '');
+    if (!me?.up || !me.replica || me.gtid === undefined || !flavor || !others.length) continue;
+    out[x] = {
+      missing: Math.max(...others.map((o) => gtidMissingCount(me.gtid!, o, flavor))),
+      errant: errantGtids(me.gtid, me.serverId, others, flavor),
+      gtid: me.gtid,
+      sql: me.replica.sql,
+    };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 function longestStretch(all: Obs[], from: number, to: number, pred: (o: Obs) => boolean): number {

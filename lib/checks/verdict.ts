@@ -1,6 +1,6 @@
 import type { Expectation } from '../profile/expectations.js';
 import type { ActEnd, History } from '../history.js';
-import { actOutcome, type Outcome } from './outcome.js';
+import { actOutcome, type MysqlSighting, type Outcome } from './outcome.js';
 
 /** inconclusive: the evidence cannot support a verdict (Jepsen's :unknown); only pass is green. */
 export type Verdict = 'pass' | 'hazard' | 'inconclusive' | 'fail';
@@ -28,6 +28,8 @@ export function describeOutcome(o: Outcome): string {
   if (o.dualVip.seen)
     parts.push(`dual VIP from +${ms(o.dualVip.firstAtMs)} for ${ms(o.dualVip.longestMs)}${o.dualVip.stillAtEnd ? ', still at end' : ''}`);
   if (o.timeToFailoverMs !== undefined) parts.push(`failover ${ms(o.timeToFailoverMs)}`);
+  if (o.mysql?.writableReplicas.length) parts.push(`writable replica: ${sightings(o.mysql.writableReplicas)}`);
+  if (o.mysql?.vipOnDownServer.length) parts.push(`VIP on a host whose MySQL did not answer: ${sightings(o.mysql.vipOnDownServer)}`);
   if (o.faulted) {
     const d = o.daemonsAfter[o.faulted];
     if (d)
@@ -37,6 +39,12 @@ export function describeOutcome(o: Outcome): string {
   }
   return parts.join('; ');
 }
+
+const sightings = (l: MysqlSighting[]) => l.map((x) => `${x.host} from +${ms(x.atMs)}`).join(', ');
+
+/** A conditional hazard's text, with what was seen that makes it one. */
+const sightedHazard = (text: string | undefined, l: MysqlSighting[] | undefined) =>
+  text && l?.length ? `${text} (seen: ${sightings(l)})` : undefined;
 
 /**
  * Compares an act's outcome with its expectation: pass, hazard (as expected, and dangerous) or fail.
@@ -76,12 +84,16 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
   const writableHolders = roles.filter(([, r]) => r === 'writable').map(([h]) => h);
   const hazards = [
     onReplica.length ? `the VIP is on ${onReplica.join(' and ')}, a read_only replica: writes through the VIP fail` : undefined,
+    ...replicaHolderHazards(o),
     writableHolders.length > 1 ? `the VIP is on ${writableHolders.join(' and ')}, all writable: writes can land on both sides` : undefined,
     e.hazard,
     o.dualVip.seen ? e.hazardIf?.dualVip : undefined,
     o.vipAfter === 'moved' ? e.hazardIf?.vipMoved : undefined,
     o.vipAfter === 'both' ? e.hazardIf?.vipBoth : undefined,
     have && have.children < 6 ? e.hazardIf?.childDown : undefined,
+    sightedHazard(e.hazardIf?.writableReplica, o.mysql?.writableReplicas),
+    sightedHazard(e.hazardIf?.vipOnDownServer, o.mysql?.vipOnDownServer),
+    sightedHazard(e.hazardIf?.replicationStopped, o.mysql?.replicationStopped),
   ].filter((x): x is string => !!x);
   const verdict: Verdict = m.length ? 'fail' : hazards.length ? 'hazard' : 'pass';
   return {
@@ -91,6 +103,27 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
     hazard: hazards.join('; ') || undefined,
     ...(budgets.unproven.length ? { unproven: budgets.unproven } : {}),
   };
+}
+
+/**
+ * The VIP on a replica whose data is not the primary's, at the act's close: stale (its SQL thread
+ * stopped short of transactions another server has: reads through the VIP miss them, and promoting
+ * it loses them) or errant (it holds transactions no other server has: written past the primary).
+ */
+function replicaHolderHazards(o: Outcome): string[] {
+  return Object.entries(o.vipHolderGtid ?? {}).flatMap(([host, g]) => [
+    // A running SQL thread a transaction behind is async replication catching up, not a state.
+    ...(g.missing > 0 && g.sql !== 'Yes'
+      ? [
+          `the VIP is on ${host}, ${g.missing} transaction${g.missing > 1 ? 's' : ''} behind the primary by GTID with its SQL thread stopped: reads through the VIP are stale, and promoting it before it applies them loses them`,
+        ]
+      : []),
+    ...(g.errant.length
+      ? [
+          `the VIP is on ${host}, which holds transactions no other server has (errant: ${g.errant.join(', ')}): written past the primary, they stay if it is promoted and stop replication from it`,
+        ]
+      : []),
+  ]);
 }
 
 /**

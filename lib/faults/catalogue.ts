@@ -16,6 +16,7 @@ import {
   pause,
   twoWayPartition,
 } from './index.js';
+import { errantTransaction, replicaSqlThreadStopped } from './replication-at-failover.js';
 
 /** One fault the harness can inject on its own, under the key of its expectation (expectations.json). */
 export interface CatalogueEntry {
@@ -26,8 +27,8 @@ export interface CatalogueEntry {
 
 /**
  * The single-fault acts of the notebook's rows and beyond, as their scenarios inject them: what a
- * random schedule draws from. Left out: the notebook's chained rows (3's follow-on, 7's forced move
- * and clear), whose acts mean something only in their order, and the delay faults, which need a
+ * random schedule draws from. Left out: the chained acts (3's follow-on, 7's forced move and clear,
+ * 13's failovers to the spoiled replica), which mean something only in their order, and the delay faults, which need a
  * kernel with sch_netem (this machine has none).
  */
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -64,6 +65,16 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   { act: '11-kill-mariadbd-replica', title: 'kill -9 mariadbd on the replica', fault: ({ other }) => mysqlCrash(other, 'replica') },
   { act: '12-power-loss-vip-holder', title: 'power loss of the VIP holder for 20 s', fault: ({ holder }) => hostCrash(holder, 20) },
   { act: '12-power-loss-replica', title: 'power loss of the replica for 20 s', fault: ({ other }) => hostCrash(other, 20) },
+  {
+    act: '13-replica-sql-thread-stopped',
+    title: "the replica's SQL thread stopped",
+    fault: ({ holder, other }) => replicaSqlThreadStopped(holder, other),
+  },
+  {
+    act: '13-errant-transaction-on-replica',
+    title: 'an errant transaction on the replica',
+    fault: ({ holder, other }) => errantTransaction(holder, other),
+  },
 ];
 
 /** mulberry32: a small seeded generator, so that a schedule is the same from the same seed anywhere. */

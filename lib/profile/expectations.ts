@@ -33,6 +33,12 @@ export const expectationSchema = z.object({
       /** The VIP is still on both nodes when the act has settled. */
       vipBoth: z.string().optional(),
       childDown: z.string().optional(),
+      /** A replica (replica threads configured) was seen writable during the act (MySQL observations). */
+      writableReplica: z.string().optional(),
+      /** A host answering on the VIP was seen with its MySQL not answering during the act. */
+      vipOnDownServer: z.string().optional(),
+      /** A replica was seen with a replication thread not running during the act. */
+      replicationStopped: z.string().optional(),
     })
     .optional(),
   /** Budget: fault start → the VIP seen on another node; slower is a fail naming both figures. */

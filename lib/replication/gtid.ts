@@ -151,6 +151,38 @@ export function gtidMissing(have: string, want: string, flavor: GtidFlavor): Gti
   return gaps;
 }
 
+/**
+ * How many transactions `want` holds that `have` lacks. MariaDB positions name only the last seq
+ * of a domain, so this counts seqs (a write on each side at the same seq counts one).
+ */
+export function gtidMissingCount(have: string, want: string, flavor: GtidFlavor): number {
+  let n = 0n;
+  if (flavor === 'mysql') {
+    for (const ivs of subtractMysql(parseMysqlGtidSet(want), parseMysqlGtidSet(have)).values()) for (const [a, b] of ivs) n += b - a + 1n;
+    return Number(n);
+  }
+  const h = parseMariaGtidPos(have);
+  for (const w of parseMariaGtidPos(want).values()) {
+    const g = h.get(w.domain);
+    const from = g ? g.seq + 1n : 1n;
+    if (from <= w.seq) n += w.seq - from + 1n;
+    else if (g && g.seq === w.seq && g.server !== w.server) n += 1n;
+  }
+  return Number(n);
+}
+
+/**
+ * What a replica executed that no other server has. A MariaDB position names only the last
+ * transaction of each domain, so once a primary's seq passes an errant one a comparison no longer
+ * shows it: a write of the replica's own is its own server id in its position. MySQL sets compare
+ * exactly (what the replica has that the closest other server lacks).
+ */
+export function errantGtids(gtid: string, serverId: number | undefined, others: string[], flavor: GtidFlavor): string[] {
+  if (flavor === 'mariadb') return split(gtid).filter((g) => serverId !== undefined && g.split('-')[1] === String(serverId));
+  const gaps = others.map((o) => describeGaps(gtidMissing(o, gtid, flavor), flavor));
+  return gaps.length ? gaps.reduce((a, b) => (a.length <= b.length ? a : b)) : [];
+}
+
 export const gtidContains = (have: string, want: string, flavor: GtidFlavor) => gtidMissing(have, want, flavor).length === 0;
 
 /** One line per gap, for errors and reports. */

@@ -96,6 +96,14 @@ describe('case status: only pass is green', () => {
     expect(fail).toMatchObject({ status: 'failed' });
     expect(fail.message).toMatch(/^outcome differs from the profile's expectation:\n {2}4-1: expected no dual VIP\nknown dangerous state:/);
     expect(statusOf(caseChecks([record('5', [{}], { recoveryErrors: ['undo failed'] })])).status).toBe('failed');
+    // An act that could not be injected leaves no act result: never a pass (a 9-delay run on a kernel without sch_netem recorded acts: []).
+    expect(statusOf(caseChecks([record('9', [], { actError: '9-delay-100ms: cannot inject "delay": kernel lacks sch_netem' })]))).toEqual({
+      status: 'failed',
+      message: 'an act could not be played:\n  9-delay-100ms: cannot inject "delay": kernel lacks sch_netem',
+    });
+    expect(statusOf(caseChecks([record('9', [])])).message).toBe(
+      'an act could not be played:\n  no act was played (the record holds none)',
+    );
     expect(
       statusOf(
         caseChecks([
@@ -107,6 +115,7 @@ describe('case status: only pass is green', () => {
 
   it('names every check (the live test shows them as steps, not as anonymous matcher steps)', () => {
     expect(caseChecks([record('1', [{}])]).map((c) => c.name)).toEqual([
+      'check: every act was played to its judgement',
       'check: no act differs from its expectation',
       'check: the cluster is healthy after the case (audits)',
       "check: the notebook's recovery steps succeeded",

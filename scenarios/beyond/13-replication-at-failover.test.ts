@@ -1,0 +1,24 @@
+import { pacemakerStop } from '../../lib/faults/index.js';
+import { errantTransaction, replicaSqlThreadStopped } from '../../lib/faults/replication-at-failover.js';
+import { scenario } from '../../lib/scenario.js';
+
+// Beyond the notebook (issue 12), after Percona PRM's slave-lag and broken-replication tests and
+// orchestrator's lagging candidate and errant GTID: the replica is spoiled, then `service pacemaker
+// stop` on the VIP holder (the primary) moves the VIP to it, as in row 2.
+scenario({
+  id: '13-lagging',
+  title: "the replica's SQL thread stopped, then pacemaker stop on the VIP holder",
+  acts: ({ holder, other }) => [
+    { id: '13-replica-sql-thread-stopped', fault: replicaSqlThreadStopped(holder, other) },
+    { id: '13-failover-to-lagging-replica', fault: pacemakerStop(holder) },
+  ],
+});
+
+scenario({
+  id: '13-errant',
+  title: 'an errant transaction on the replica (its replication breaks), then pacemaker stop on the VIP holder',
+  acts: ({ holder, other }) => [
+    { id: '13-errant-transaction-on-replica', fault: errantTransaction(holder, other) },
+    { id: '13-failover-to-errant-replica', fault: pacemakerStop(holder) },
+  ],
+});
