@@ -3,12 +3,26 @@ import { hasAddress, parseIpJsonAddr } from './probes/ip-addr.js';
 import { PACEMAKER_CHILDREN, daemonPids, parsePs } from './probes/processes.js';
 import type { Target } from './targets/target.js';
 import { PollLoop } from './util/poll-loop.js';
+import { gapStats } from './observe/gaps.js';
+
+/** What a case's runner needs of whatever watches the cluster: the polling Observer or the EventObserver (lib/observe/). */
+export interface ClusterObserver {
+  /** One observation now, before the observer starts (the case's initial state). */
+  observeOnce(): Promise<Record<string, NodeObservation>>;
+  start(): this;
+  stop(): Promise<void>;
+  /** The resolution achieved over a window of the history. */
+  polling(from?: number, to?: number): PollingStats;
+  clockOffsets(): Record<string, { offsetMs: number; rttMs: number }>;
+  /** The observation's own CPU per host, as a share of one core (watchers that can tell). */
+  cost?(): Record<string, { cpuPercent: number; overS: number }>;
+}
 
 /**
  * Polls every db host at a fixed interval (≤ 100 ms while a fault is active) and appends an
  * observation to the history whenever what it sees changes. One command per host per tick.
  */
-export class Observer {
+export class Observer implements ClusterObserver {
   private readonly loop: PollLoop;
   private last = '';
   private readonly tickTimes: number[] = [];
@@ -65,7 +79,13 @@ export class Observer {
     const offset = clockMs - (this.history.startedAt.getTime() + (sent + received) / 2);
     const prev = this.clock.get(host);
     if (!prev || received - sent <= prev.rttMs) this.clock.set(host, { offsetMs: offset, rttMs: received - sent });
-    return { node, at: Math.round((clockMs - this.clock.get(host)!.offsetMs - this.history.startedAt.getTime()) * 10) / 10 };
+    return { node, at: this.toHistoryTime(host, clockMs) };
+  }
+
+  /** A reading of host's clock (ms since the epoch) on the history's time, by the offset estimated so far; undefined before any estimate. */
+  toHistoryTime(host: string, clockMs: number): number | undefined {
+    const c = this.clock.get(host);
+    return c ? Math.round((clockMs - c.offsetMs - this.history.startedAt.getTime()) * 10) / 10 : undefined;
   }
 
   /** Each host's clock offset from this machine's as estimated (ms, with the round trip it came from). */
@@ -79,12 +99,7 @@ export class Observer {
    */
   polling(from = 0, to = Infinity): PollingStats {
     const ticks = this.tickTimes.filter((t) => t >= from && t <= to);
-    const gaps = ticks
-      .slice(1)
-      .map((t, i) => t - ticks[i]!)
-      .sort((a, b) => a - b);
-    const at = (q: number) => (gaps.length ? Math.round(gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))]!) : undefined);
-    return { polls: ticks.length, intervalMs: this.intervalMs, medianGapMs: at(0.5), p95GapMs: at(0.95), maxGapMs: at(1) };
+    return { polls: ticks.length, intervalMs: this.intervalMs, ...gapStats(ticks.slice(1).map((t, i) => t - ticks[i]!)) };
   }
 }
 

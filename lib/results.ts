@@ -63,6 +63,8 @@ export interface CaseRunRecord {
   labsRunning?: string[];
   /** Each db host's clock minus this machine's, as the observer estimated it (and the round trip of the estimate). */
   clockOffsets?: Record<string, { offsetMs: number; rttMs: number }>;
+  /** The event observer's watchers' own CPU per db host (share of one core). */
+  observerCost?: Record<string, { cpuPercent: number; overS: number }>;
   /** The observer's achieved polling: the resolution of this run's timings. */
   polling?: PollingStats;
 }

@@ -15,6 +15,8 @@ export const runConfigSchema = z.object({
   target: z.string().min(1),
   /** Hazards fail the run (release gates). */
   strict: z.boolean(),
+  /** How the cluster is watched: poll (every db host every 100 ms) or events (a watcher inside each db host, lib/observe/). */
+  observer: z.enum(['poll', 'events'], 'poll or events'),
   /** Repetitions of every case. */
   repeat: z.number('a positive whole number').int('a positive whole number').positive('a positive whole number'),
   /** A random schedule instead of the notebook's rows: count faults drawn from the catalogue by seed. */
@@ -45,6 +47,7 @@ export interface RunOptions {
   profile?: string;
   target?: string;
   strict?: boolean;
+  observer?: string;
   /** A number, or the text the user typed (checked here). */
   repeat?: number | string;
   /** --random N and its --seed S (texts as typed; the seed defaults to the time). */
@@ -75,6 +78,7 @@ export function resolveRunConfig(o: RunOptions = {}, env: NodeJS.ProcessEnv = pr
     profile: o.profile ?? (env.MHC_PROFILE || 'seed'),
     target,
     strict: o.strict ?? truthy(env.MHC_STRICT),
+    observer: o.observer ?? (env.MHC_OBSERVER?.trim() || 'poll'),
     repeat: /^\d+$/.test(repeatText) ? Number(repeatText) : repeatText,
     random: randomSchedule(o),
     lab: {
@@ -116,6 +120,7 @@ function optionName(path: PropertyKey[]): string {
     runId: 'run id',
     profile: '--profile',
     target: '--target',
+    observer: '--observer',
   };
   return flags[key] ?? key;
 }

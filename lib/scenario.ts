@@ -43,7 +43,7 @@ async function recordEnvironment(t: Target, runId: string): Promise<void> {
  */
 export function scenario(def: CaseDefinition): void {
   it(`case ${def.id}: ${def.title}`, async ({ annotate, skip }) => {
-    const { runId, repeat, strict } = inject('runConfig');
+    const { runId, repeat, strict, observer } = inject('runConfig');
     const interrupted = () => interruptedHere() || runInterrupted(runId);
     if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
     const t = await suiteTarget();
@@ -56,6 +56,7 @@ export function scenario(def: CaseDefinition): void {
         runCase(t, def, {
           runId,
           repetition: rep,
+          observer,
           log: (l) => process.stderr.write(`${l}\n`),
           step: report.step,
           onEvidence: report.onEvidence,

@@ -12,7 +12,9 @@ const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile se
   --random N [--seed S]  N faults drawn from the catalogue (lib/faults/catalogue.ts), each a case of
                 its own, the same for the same seed (printed with the run)
   --strict   hazards fail the run (release gates)
-  Options left out come from MHC_PROFILE, MHC_TARGET, MHC_STRICT, MHC_REPEAT, MHC_LAB, MHC_SUBNET (lib/run-config.ts).`;
+  --observer events  a watcher inside each db host reports changes as they happen, by the host's
+                clock (lib/observe/), instead of the default poll of every host every 100 ms
+  Options left out come from MHC_PROFILE, MHC_TARGET, MHC_STRICT, MHC_REPEAT, MHC_OBSERVER, MHC_LAB, MHC_SUBNET (lib/run-config.ts).`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

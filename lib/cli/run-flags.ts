@@ -7,6 +7,7 @@ export const RUN_FLAGS = {
   repeat: { type: 'string' },
   strict: { type: 'boolean' },
   target: { type: 'string' },
+  observer: { type: 'string' },
 } as const;
 
 export interface RunFlagValues {
@@ -15,6 +16,7 @@ export interface RunFlagValues {
   repeat?: string;
   strict?: boolean;
   target?: string;
+  observer?: string;
 }
 
 /** --case 1,5 --case 7 → ["1", "5", "7"]. */
@@ -26,6 +28,7 @@ export const runOptionsFrom = (v: RunFlagValues): ScenarioRunOptions => ({
   repeat: v.repeat,
   strict: v.strict,
   target: v.target,
+  observer: v.observer,
 });
 
 /** The same options again as flags, for a child CLI (ci:local → ci:shard). */
@@ -37,5 +40,6 @@ export function runFlagArgs(v: RunFlagValues): string[] {
     ...(v.repeat ? ['--repeat', v.repeat] : []),
     ...(v.strict ? ['--strict'] : []),
     ...(v.target ? ['--target', v.target] : []),
+    ...(v.observer ? ['--observer', v.observer] : []),
   ];
 }

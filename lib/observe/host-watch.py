@@ -1,7 +1,7 @@
 # One db host's cluster state as it changes, by that host's own clock: run inside the host (python3
 # is there wherever crmsh is) as `python3 -u -c "<this file>" NIC`. It prints one JSON line per
 # sample: {"t": ns since the epoch, "why": [...], "ip": <`ip -j addr show dev NIC`>, "ps": [[pid, ppid,
-# comm], ...], "cpu": seconds of CPU this watcher used so far}.
+# comm], ...], "cpu": seconds of CPU this watcher and its `ip` calls used so far}.
 #
 # What wakes it, instead of a poll of everything every 100 ms:
 # - rtnetlink (link and IPv4 address groups): an address or link change, as the kernel reports it;
@@ -12,6 +12,11 @@
 #   default 5).
 # A full sample every TICK_S whatever happened ("tick"): the harness checks it against the last
 # event's state, so a missed event shows.
+#
+# Options after those two: --stdin (exit when standard input ends: the harness stops a watcher by
+# closing its input, which works the same through nsenter, docker exec and an SSH channel), and
+# --beat-ms=N (a line {"t": ns, "beat": true} whenever nothing was printed for N ms: proof that the
+# watcher is alive and the state unchanged, which is what an event-driven observer's resolution is).
 import json
 import os
 import select
@@ -20,8 +25,12 @@ import subprocess
 import sys
 import time
 
-NIC = sys.argv[1]
-PROC_POLL_S = (float(sys.argv[2]) if len(sys.argv) > 2 else 5.0) / 1000
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+FLAGS = [a for a in sys.argv[1:] if a.startswith("--")]
+NIC = ARGS[0]
+PROC_POLL_S = (float(ARGS[1]) if len(ARGS) > 1 else 5.0) / 1000
+UNTIL_STDIN_EOF = "--stdin" in FLAGS
+BEAT_S = next((float(f.split("=", 1)[1]) / 1000 for f in FLAGS if f.startswith("--beat-ms=")), None)
 # comm as the kernel keeps it: 15 characters at most.
 DAEMONS = {d[:15] for d in ("corosync", "pacemakerd", "pacemaker-based", "pacemaker-fenced", "pacemaker-execd",
                             "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld", "mariadbd", "sshd")}
@@ -112,19 +121,26 @@ def main():
     procs = Processes()
     procs.update(True)
     last_nlink = os.stat("/proc").st_nlink
-    last_tick = time.monotonic()
+    last_tick = last_print = time.monotonic()
     why = ["start"]
+    stdin = [sys.stdin.buffer] if UNTIL_STDIN_EOF else []
     while True:
         if not why and time.monotonic() - last_tick >= TICK_S:
             why = ["tick"]
         if why:
-            last_tick = time.monotonic()
-            sample = {"t": time.time_ns(), "why": why, "ip": addresses(), "ps": procs.daemons(), "cpu": round(sum(os.times()[:2]), 3)}
+            last_tick = last_print = time.monotonic()
+            sample = {"t": time.time_ns(), "why": why, "ip": addresses(), "ps": procs.daemons(), "cpu": round(sum(os.times()[:4]), 3)}
             print(json.dumps(sample, separators=(",", ":")), flush=True)
             why = []
-        ready, _, _ = select.select([nl, *procs.pidfds], [], [], PROC_POLL_S)
+        elif BEAT_S is not None and time.monotonic() - last_print >= BEAT_S:
+            last_print = time.monotonic()
+            print(json.dumps({"t": time.time_ns(), "beat": True}), flush=True)
+        ready, _, _ = select.select([nl, *procs.pidfds, *stdin], [], [], PROC_POLL_S)
         for fd in ready:
-            if fd is nl:
+            if stdin and fd is stdin[0]:
+                if not os.read(fd.fileno(), 4096):
+                    return
+            elif fd is nl:
                 try:
                     while nl.recv(65536):
                         pass

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Profile } from '../profile/load.js';
+import type { HostStream } from './host-stream.js';
 
 export interface ExecResult {
   stdout: string;
@@ -41,6 +42,12 @@ export interface Target {
   startDaemon(host: string, daemon: Daemon): Promise<number>;
   /** Reads a file on a host. */
   readFile(host: string, path: string): Promise<string>;
+  /**
+   * Starts argv on `host` as root and hands each line of its standard output to onLine until it
+   * ends or is stopped (by closing its input: the command must end then). For watchers that run
+   * as long as a case; a one-off command is exec's.
+   */
+  watch(host: string, argv: string[], onLine: (line: string) => void): HostStream;
   /**
    * SIGKILL to every process of the host at once, as a power loss ends them, except what the
    * target cannot lose and still reach the host (lib/targets/power-loss.ts): its init, the

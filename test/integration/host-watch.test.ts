@@ -60,3 +60,39 @@ describe('host watcher', () => {
     for (let i = 1; i < samples.length; i++) expect(samples[i]!.t).toBeGreaterThan(samples[i - 1]!.t);
   });
 });
+
+describe('host watcher as the event observer runs it (a HostStream, --stdin, --beat-ms)', () => {
+  it('beats while nothing changes, reports a change at once, and ends when its input closes', async () => {
+    const { processHostStream } = await import('../../lib/targets/host-stream.js');
+    const { nodeOfSample } = await import('../../lib/observe/event-observer.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
+    // A namespace of its own with one veth; a helper adds the VIP after 1 s.
+    const script = `ip link add v0 type veth peer name v1; ip link set v0 up; ip link set v1 up
+      (sleep 1; ip addr add 10.99.0.100/24 dev v0) &
+      exec python3 -u -c "$(cat ${WATCH})" v0 5 --stdin --beat-ms=100`;
+    writeFileSync(join(dir, 'run.sh'), script);
+    const lines: { t: number; beat?: true; why?: string[]; ip?: unknown[]; ps?: [number, number, string][]; cpu?: number }[] = [];
+    const s = processHostStream('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'bash', join(dir, 'run.sh')], undefined, (l) =>
+      lines.push(JSON.parse(l)),
+    );
+    const deadline = Date.now() + 20_000;
+    while (!lines.some((l) => l.why?.[0] === 'net') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    await s.stop();
+    const e = await s.ended;
+    // Exit 0: it ended by its input closing (the kill after STREAM_STOP_MS would leave no exit code).
+    expect(e.exitCode, e.stderr).toBe(0);
+    const samples = lines.filter((l) => l.why);
+    expect(samples.map((l) => l.why![0])).toEqual(['start', 'net']);
+    const vip = samples.map((l) => nodeOfSample(l as Parameters<typeof nodeOfSample>[0], '10.99.0.100', 'v0'));
+    expect(vip.map((n) => [n.vip, n.linkUp])).toEqual([
+      [false, true],
+      [true, true],
+    ]);
+    // Beats fill the quiet second between the two samples.
+    const start = lines.findIndex((l) => l.why?.[0] === 'start');
+    const net = lines.findIndex((l) => l.why?.[0] === 'net');
+    expect(lines.slice(start + 1, net).every((l) => l.beat)).toBe(true);
+    expect(net - start - 1).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -58,6 +58,9 @@ function fakeTarget(): Target & { calls: string[][] } {
     async killAll() {
       return [];
     },
+    watch() {
+      return { ended: Promise.resolve({ exitCode: 1, stderr: 'no lab in unit tests' }), async stop() {} };
+    },
   };
 }
 

@@ -5,13 +5,14 @@ import { PROVIDERS, providerFor } from '../../lib/targets/providers.js';
 
 describe('run configuration', () => {
   it('takes the CLI over the environment over the defaults', () => {
-    const env = { MHC_PROFILE: 'seed', MHC_STRICT: '1', MHC_REPEAT: '3', MHC_SUBNET: '10.11.40.0/24' };
+    const env = { MHC_PROFILE: 'seed', MHC_STRICT: '1', MHC_REPEAT: '3', MHC_SUBNET: '10.11.40.0/24', MHC_OBSERVER: 'events' };
     const c = resolveRunConfig({ repeat: 2, runId: 'r1' }, env);
     expect(c).toEqual({
       runId: 'r1',
       profile: 'seed',
       target: 'netns',
       strict: true,
+      observer: 'events',
       repeat: 2,
       lab: { name: 'suite', attach: false, subnet: '10.11.40.0/24', faithfulTimings: false },
     });
@@ -25,6 +26,10 @@ describe('run configuration', () => {
       /^bad run options:\n {2}--repeat: a positive whole number \(got 0\)\n {2}--lab: .*\(got "Big_Lab"\)\n {2}--subnet: a \/24 like 10\.11\.22\.0\/24 \(got "10\.1\.2\.3\/16"\)$/,
     );
     expect(() => resolveRunConfig({ labAttach: 'lab', target: 'containers' }, {})).toThrow(/--lab lab is for the netns target/);
+    expect(() => resolveRunConfig({ observer: 'sometimes' }, {})).toThrow(
+      /^bad run option --observer: poll or events \(got "sometimes"\)$/,
+    );
+    expect(resolveRunConfig({}, {}).observer).toBe('poll');
   });
 
   it('checks the profile and the case numbers before vitest starts', async () => {

@@ -10,6 +10,7 @@ import { isSameProcess, procStart } from '../netns/state.js';
 import { SSHD_CONFIG, hostsFile, labMyCnf } from '../netns/host-files.js';
 import { labOverrides } from '../netns/lab.js';
 import { bootCluster } from '../netns/boot-cluster.js';
+import { processHostStream, type HostStream } from '../host-stream.js';
 import { bootMysql } from '../netns/boot-mysql.js';
 import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-target.js';
 import type { ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
@@ -329,35 +330,31 @@ chown -R mysql:mysql /var/lib/mysql /var/log/mysql`,
     );
   }
 
+  /** `docker exec` of argv in a host's container, as root, with the environment every command gets. */
+  private dockerExec(host: string, argv: string[], stdin: boolean): string[] {
+    const env = ['-e', 'HOME=/root', '-e', 'LANG=C.UTF-8', '-e', 'TERM=dumb'];
+    return ['-H', this.engine.host, 'exec', ...(stdin ? ['-i'] : []), '-w', '/', ...env, this.container(host), ...argv];
+  }
+
+  watch(host: string, argv: string[], onLine: (line: string) => void): HostStream {
+    return processHostStream(
+      this.engine.bin.docker,
+      this.dockerExec(host, argv, true),
+      { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      onLine,
+    );
+  }
+
   async exec(host: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const r = await execa(
-      this.engine.bin.docker,
-      [
-        '-H',
-        this.engine.host,
-        'exec',
-        ...(opts.input !== undefined ? ['-i'] : []),
-        '-w',
-        '/',
-        '-e',
-        'HOME=/root',
-        '-e',
-        'LANG=C.UTF-8',
-        '-e',
-        'TERM=dumb',
-        this.container(host),
-        ...argv,
-      ],
-      {
-        reject: false,
-        timeout: timeoutMs,
-        input: opts.input,
-        stripFinalNewline: false,
-        extendEnv: false,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      },
-    );
+    const r = await execa(this.engine.bin.docker, this.dockerExec(host, argv, opts.input !== undefined), {
+      reject: false,
+      timeout: timeoutMs,
+      input: opts.input,
+      stripFinalNewline: false,
+      extendEnv: false,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
     const res = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode ?? (r.timedOut ? 124 : 1) };
     if ((opts.check ?? true) && res.exitCode !== 0) throw commandFailed(host, argv, res, r.timedOut ? timeoutMs : undefined);
     return res;

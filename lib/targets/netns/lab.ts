@@ -9,6 +9,7 @@ import { HarnessError } from '../../util/errors.js';
 import { StepLog } from '../../util/log.js';
 import { waitFor } from '../../util/wait.js';
 import type { ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
+import { processHostStream, type HostStream } from '../host-stream.js';
 import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-target.js';
 import { preflight } from './preflight.js';
 import { writeHostFiles } from './host-files.js';
@@ -274,6 +275,10 @@ export class StartedNetnsLab extends ShellTarget implements Target {
     if ((opts.check ?? true) && res.exitCode !== 0)
       throw commandFailed(host, argv, res, r.timedOut ? (opts.timeoutMs ?? 30_000) : undefined);
     return res;
+  }
+
+  watch(host: string, argv: string[], onLine: (line: string) => void): HostStream {
+    return processHostStream('nsenter', [...this.nsenterArgs(host), '--', ...argv], CLEAN_ENV, onLine);
   }
 
   /** socat inside the management host's network namespace: the lab's ProxyJump. */

@@ -9,6 +9,7 @@ import { Profile } from '../../profile/load.js';
 import { HarnessError } from '../../util/errors.js';
 import { redact } from '../../util/redact.js';
 import type { Daemon, ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
+import { STREAM_STOP_MS, splitLines, type HostStream } from '../host-stream.js';
 import type { SshTargetConfig } from './config.js';
 import { checkHostKey, knownHostsNames, loadKnownHosts, type KnownHostEntry } from './known-hosts.js';
 import { LazyDuplex } from './lazy-duplex.js';
@@ -28,6 +29,10 @@ const CHANNELS_PER_HOST = 6;
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: OpenSSH's answer when a connection has MaxSessions open. */
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 const SESSION_REOPEN_MS = 50;
+/** The longest a watcher runs on a host (timeout(1) there): far longer than a case; a harness that died leaves none behind past it. */
+const WATCH_LIMIT_MS = 6 * 3_600_000;
+/** Bound on getting a watcher's channel: connection, sudo check, a session slot. */
+const WATCH_OPEN_MS = 30_000;
 
 /** Where a connection starts: a byte stream to address:port (e.g. one opened inside the lab's batch1). */
 export type FirstHop = (address: string, port: number) => Duplex;
@@ -343,6 +348,45 @@ export class SshTarget extends ShellTarget implements Target {
   }
 
   /**
+   * A watcher in a session channel of its own, holding one of the connection's slots while it
+   * runs; stopped by the channel's EOF (its input closes), then closed if it does not end.
+   */
+  watch(host: string, argv: string[], onLine: (line: string) => void): HostStream {
+    let ch: ClientChannel | undefined;
+    let stopped = false;
+    const ended = (async () => {
+      const c = await this.live(host);
+      await this.checkSudo(c);
+      if (!(await c.channels.acquire(WATCH_OPEN_MS)))
+        return { exitCode: null, stderr: `no free session slot on ${host} within ${WATCH_OPEN_MS} ms for a watcher` };
+      try {
+        return await this.openSession(c, this.commandLine(argv, WATCH_LIMIT_MS), performance.now() + WATCH_OPEN_MS, (channel) => {
+          ch = channel;
+          const end = channelLines(channel, onLine);
+          if (stopped) channel.end();
+          return end;
+        });
+      } finally {
+        c.channels.release();
+      }
+    })().catch((e: Error) => ({ exitCode: null, stderr: redact(e.message) }));
+    return {
+      ended,
+      async stop() {
+        stopped = true;
+        ch?.end();
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((r) => {
+          timer = setTimeout(() => r('late'), STREAM_STOP_MS);
+        });
+        if ((await Promise.race([ended, late])) === 'late') ch?.close();
+        clearTimeout(timer);
+        await ended;
+      },
+    };
+  }
+
+  /**
    * A stream to address:port from where the operator's connections started: a forwardOut channel
    * of the jump host's session (returned at once, wired up when the channel opens), else the first hop.
    */
@@ -418,6 +462,21 @@ function collect(
       resolve({ stdout, stderr, exitCode: timedOut ? 124 : (code ?? 255), timedOut });
     });
     ch.end(input ?? undefined);
+  });
+}
+
+/** Lines of a watcher's channel as they come; settles at its close with its exit code and last stderr. */
+function channelLines(ch: ClientChannel, onLine: (line: string) => void): Promise<{ exitCode: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    let stderr = '';
+    let code: number | null = null;
+    splitLines(ch, onLine);
+    ch.stderr.setEncoding('utf8');
+    ch.stderr.on('data', (d: string) => {
+      stderr = (stderr + d).slice(-2000);
+    });
+    ch.on('exit', (c2: number | null) => (code = c2));
+    ch.on('close', () => resolve({ exitCode: code, stderr: stderr.trim() }));
   });
 }
 
