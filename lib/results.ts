@@ -113,6 +113,15 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
         r.auditsOk ? 'ok' : r.healed ? 'FAILED (healed)' : 'FAILED',
       ]);
     }
+    // A case run whose act could not be played has no act row of its own: it gets one, as a failure.
+    if (r.actError)
+      rows.push([
+        `${r.actError.split(':')[0]}${r.repetition > 1 || runs.some((x) => x.caseId === r.caseId && x.repetition > 1) ? ` #${r.repetition}` : ''}`,
+        'NOT PLAYED',
+        r.actError.slice(r.actError.indexOf(':') + 2),
+        '-',
+        r.auditsOk ? 'ok' : 'FAILED',
+      ]);
   }
   const w = rows[0]!.map((_, i) => Math.min(i === 2 ? 90 : 40, Math.max(...rows.map((r) => r[i]!.length))));
   const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? `${c.slice(0, w[i]! - 1)}…` : c.padEnd(w[i]!))).join('  ');
@@ -122,7 +131,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
     line(w.map((n) => '-'.repeat(n))),
     ...rows.slice(1).map(line),
     '',
-    `${count('pass')} pass, ${count('hazard')} hazard, ${count('inconclusive')} inconclusive, ${count('fail')} fail; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
+    `${count('pass')} pass, ${count('hazard')} hazard, ${count('inconclusive')} inconclusive, ${count('fail')} fail${notPlayed(runs)}; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
     ...dataLine(runs),
     ...pollingLine(runs),
     ...labsLine(runs),
@@ -130,6 +139,11 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
     ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : []),
   ].join('\n');
 }
+
+const notPlayed = (runs: CaseRunRecord[]) => {
+  const n = runs.filter((r) => r.actError).length;
+  return n ? `, ${n} case run${n > 1 ? 's' : ''} with an act that could not be played (a failure)` : '';
+};
 
 /** Timings the lab set that the profile does not contain (start-up only; shown with every result). */
 function overrideLines(runs: CaseRunRecord[]): string[] {

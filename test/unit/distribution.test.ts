@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CaseRunRecord, distribution } from '../../lib/results.js';
+import { type CaseRunRecord, distribution, summaryTable } from '../../lib/results.js';
 
 // Case 2-stop of a recorded run, repeated with the figures of other runs put in (what --repeat prints).
 const REC = join(import.meta.dirname, '../../fixtures/judge/2026-11-28T03-29-32-853Z/2-stop.rep1.result.json');
@@ -27,5 +27,16 @@ describe('the outcome distribution of an act over repetitions', () => {
     r.acts[0]!.outcome.timeToFailoverMs = undefined;
     expect(distribution([rep(1, 2100, 9000), r])).toContain('failover 1/2 runs, 2.10s;');
     expect(distribution([rep(1, 2100, 9000)])).toBe('');
+  });
+});
+
+describe('the run summary', () => {
+  it('counts a case run whose act could not be played as a failure, with a row saying why', () => {
+    const r = rep(1, 2100, 9000);
+    r.acts = [];
+    r.actError = '9-delay-100ms: on db1: kernel lacks sch_netem (CONFIG_NET_SCH_NETEM): delay faults need it; loss faults still work';
+    const t = summaryTable([rep(1, 2100, 9000), r]);
+    expect(t).toMatch(/^9-delay-100ms +NOT PLAYED +on db1: kernel lacks sch_netem/m);
+    expect(t).toContain('0 pass, 1 hazard, 0 inconclusive, 0 fail, 1 case run with an act that could not be played (a failure);');
   });
 });
