@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 // The per-host watcher (lib/observe/host-watch.py) in throwaway namespaces of its own (net, pid,
 // mount: no lab, no address outside them): it must report an address added and removed, a cluster
@@ -20,6 +20,7 @@ interface Sample {
 describe('host watcher', () => {
   it('reports address and daemon changes as they happen, by the host clock', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     copyFileSync('/bin/sleep', join(dir, 'corosync'));
     // Each act waits (bounded: 20 s) for the watcher's sample of the one before, so that a slow
     // machine delays the story but never merges two acts into one sample.
@@ -66,6 +67,7 @@ describe('host watcher as the event observer runs it (a HostStream, --stdin, --b
     const { processHostStream } = await import('../../lib/targets/host-stream.js');
     const { nodeOfSample } = await import('../../lib/observe/event-observer.js');
     const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     // A namespace of its own with one veth; a helper adds the VIP after 1 s.
     const script = `ip link add v0 type veth peer name v1; ip link set v0 up; ip link set v1 up
       (sleep 1; ip addr add 10.99.0.100/24 dev v0) &

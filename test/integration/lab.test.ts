@@ -1,8 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Profile } from '../../lib/profile/load.js';
 import { clusterStatus } from '../../lib/probes/status.js';
 import { NetnsLab, destroyLab, leftovers, type StartedNetnsLab } from '../../lib/targets/netns/lab.js';
@@ -104,6 +104,7 @@ describe('netns lab', () => {
 
   it('a profile Pacemaker rejects is an error naming the file and line, and leaves nothing', async () => {
     const d = mkdtempSync(join(tmpdir(), 'mhc-bad-'));
+    onTestFinished(() => rmSync(d, { recursive: true, force: true }));
     cpSync(Profile.load('seed').dir, d, { recursive: true });
     const crm = join(d, 'cluster.crm');
     // The notebook's own property, which Pacemaker 2 no longer accepts.
@@ -124,6 +125,7 @@ describe('netns lab', () => {
   it('MariaDB settings it rejects are named at once with the lines that say why, and leave nothing', async () => {
     const badProfile = (edit: (cnf: string) => string) => {
       const d = mkdtempSync(join(tmpdir(), 'mhc-bad-'));
+      onTestFinished(() => rmSync(d, { recursive: true, force: true }));
       cpSync(Profile.load('seed').dir, d, { recursive: true });
       const cnf = join(d, 'mysql/common.cnf');
       writeFileSync(cnf, edit(readFileSync(cnf, 'utf8')));
