@@ -49,22 +49,17 @@ export interface MysqlDuring {
 
 export type VipAfter = 'stayed' | 'moved' | 'both' | 'none';
 
-const holdersOf = (nodes: Record<string, NodeObservation>) =>
-  Object.entries(nodes)
-    .filter(([, o]) => o.vip)
-    .map(([n]) => n)
-    .sort();
-
 /**
- * The holders that can answer on the VIP: the address on a link that is up. A host whose power or
- * network is gone keeps the address on its down link, yet nobody reaches it there: that is not a
- * split brain, and the VIP on it and on its peer is not a dual VIP.
+ * The nodes holding the VIP. answering: only those that can answer on it, the address on a link
+ * that is up — a host whose power or network is gone keeps the address on its down link, yet
+ * nobody reaches it there: that is not a split brain, and the VIP on it and its peer is not a dual VIP.
  */
-const answeringHoldersOf = (nodes: Record<string, NodeObservation>) =>
+const holdersOf = (nodes: Record<string, NodeObservation>, answering = false) =>
   Object.entries(nodes)
-    .filter(([, o]) => o.vip && o.linkUp)
+    .filter(([, o]) => o.vip && (!answering || o.linkUp))
     .map(([n]) => n)
     .sort();
+const answeringHoldersOf = (nodes: Record<string, NodeObservation>) => holdersOf(nodes, true);
 
 export function classify(initial: string[], final: string[]): VipAfter {
   if (final.length === 0) return 'none';

@@ -1,6 +1,6 @@
 import type { History } from '../history.js';
 import { query } from '../mysql/connect.js';
-import { waitForGtids } from '../replication/catchup.js';
+import { flavorOf, waitForGtids } from '../replication/catchup.js';
 import { errantGtids, gtidMissingCount, type GtidFlavor } from '../replication/gtid.js';
 import { readFacts, withServers, type Server, type ServerFacts } from '../replication/server.js';
 import type { Target } from '../targets/target.js';
@@ -12,8 +12,6 @@ const BREAK_WAIT_MS = 15_000;
 const CATCH_UP_MS = 60_000;
 /** The errant write: a schema of its own, so that taking it back touches nothing else. */
 const ERRANT_SCHEMA = 'mhc_errant';
-
-const flavorOf = (s: Server): GtidFlavor => (s.dialect.name === 'mariadb' ? 'mariadb' : 'mysql');
 
 /**
  * Percona PRM's slave-lag test and orchestrator's lagging candidate: the replica's SQL thread

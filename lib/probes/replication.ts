@@ -1,6 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import { connectMysql, query } from '../mysql/connect.js';
 import { dialectFor, parseReplicaStatus, type Dialect, type ReplicaStatus } from '../mysql/dialect.js';
+import { errantGtids } from '../replication/gtid.js';
 import type { Target } from '../targets/target.js';
 
 /** One server's replication-relevant state. */
@@ -57,9 +58,6 @@ export const replicaRunning = (s: ServerState) => s.replica?.ioRunning === 'Yes'
  * replication, i.e. a split brain. MariaDB positions are domain-server-seq per domain.
  */
 export function localGtidsOnReplica(s: ServerState): string[] {
-  if (!s.replica || s.dialect !== 'mariadb' || !s.gtidExecuted || s.serverId === undefined) return [];
-  return s.gtidExecuted
-    .split(',')
-    .map((x) => x.trim())
-    .filter((g) => g.split('-')[1] === String(s.serverId));
+  if (!s.replica || s.dialect !== 'mariadb' || !s.gtidExecuted) return [];
+  return errantGtids(s.gtidExecuted, s.serverId, [], 'mariadb');
 }
