@@ -1,6 +1,6 @@
 import type { ActEnd, History, HistoryEvent, NodeObservation } from '../history.js';
 import { detectGtidFlavor, errantGtids, gtidMissingCount } from '../replication/gtid.js';
-import { longestWriteGap } from './writes.js';
+import { longestWriteGap, writeGaps } from './writes.js';
 
 /** What happened during one act, derived from the history alone. */
 export interface Outcome {
@@ -45,7 +45,21 @@ export interface MysqlDuring {
   vipOnDownServer: MysqlSighting[];
   /** Replicas seen with a replication thread not running: they fall behind, and nothing in the cluster notices. */
   replicationStopped: MysqlSighting[];
+  /**
+   * Hosts seen answering on the VIP, their MySQL up and writable, while no write through the VIP had
+   * been acknowledged for STALL_MS: a server that answers but does not commit (a full disk, a lock).
+   */
+  vipOnStalledServer: MysqlSighting[];
+  /** Hosts whose MySQL did not answer a reading (down, paused, or hung): told in what was seen, whether or not a hazard. */
+  notAnswering: MysqlSighting[];
 }
+
+/**
+ * How long writes through the VIP must have gone unacknowledged before a writable, answering VIP
+ * holder counts as stalled: over two of the writer's 2 s timeouts, longer than the moment a failing
+ * holder still shows the VIP before it goes.
+ */
+export const STALL_MS = 5_000;
 
 export type VipAfter = 'stayed' | 'moved' | 'both' | 'none';
 
@@ -131,19 +145,55 @@ export function mysqlDuring(h: History, from: number, closedAt: number): MysqlDu
   const writable = new Map<string, number>();
   const down = new Map<string, number>();
   const stopped = new Map<string, number>();
+  const silent = new Map<string, number>();
   let p = 0;
   for (const r of reads) {
     while (p < polls.length && polls[p]!.t <= r.t) p++;
     const answering = p ? answeringHoldersOf(polls[p - 1]!.nodes) : [];
     for (const [host, m] of Object.entries(r.nodes)) {
       if (m.up && m.replica && m.readOnly === false && !writable.has(host)) writable.set(host, round(r.t - from));
+      if (!m.up && !silent.has(host)) silent.set(host, round(r.t - from));
       if (!m.up && answering.includes(host) && !down.has(host)) down.set(host, round(r.t - from));
       if (m.up && m.replica && (m.replica.io !== 'Yes' || m.replica.sql !== 'Yes') && !stopped.has(host))
         stopped.set(host, round(r.t - from));
     }
   }
   const list = (m: Map<string, number>) => [...m].map(([host, atMs]) => ({ host, atMs }));
-  return { writableReplicas: list(writable), vipOnDownServer: list(down), replicationStopped: list(stopped) };
+  return {
+    writableReplicas: list(writable),
+    vipOnDownServer: list(down),
+    replicationStopped: list(stopped),
+    vipOnStalledServer: list(stalledHolders(h, from, closedAt, polls)),
+    notAnswering: list(silent),
+  };
+}
+
+/**
+ * Hosts answering on the VIP with their MySQL up and writable at a moment STALL_MS or more into a
+ * stretch without an acknowledged write, each at the first such moment. Readings and polls are
+ * recorded on change, so each one's state holds until the next: a server that answers the same
+ * reading every second during the stall has one reading, from before it.
+ */
+function stalledHolders(h: History, from: number, closedAt: number, polls: Obs[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const reads = h.events.filter((e): e is MysqlEvent => e.type === 'mysql' && e.t <= closedAt);
+  const lastAt = <T extends { t: number }>(l: T[], t: number) => l.filter((e) => e.t <= t).at(-1);
+  for (const g of writeGaps(h, from, closedAt)) {
+    const start = g.from + STALL_MS;
+    const moments = [start, ...reads.map((r) => r.t), ...polls.map((o) => o.t)]
+      .filter((t) => t >= start && t <= g.to)
+      .sort((a, b) => a - b);
+    for (const t of moments) {
+      const r = lastAt(reads, t);
+      const poll = lastAt(polls, t);
+      if (!r || !poll) continue;
+      for (const host of answeringHoldersOf(poll.nodes)) {
+        const m = r.nodes[host];
+        if (m?.up && m.readOnly === false && !out.has(host)) out.set(host, round(t - from));
+      }
+    }
+  }
+  return out;
 }
 
 type MysqlEvent = Extract<HistoryEvent, { type: 'mysql' }>;

@@ -30,6 +30,10 @@ export function describeOutcome(o: Outcome): string {
   if (o.timeToFailoverMs !== undefined) parts.push(`failover ${ms(o.timeToFailoverMs)}`);
   if (o.mysql?.writableReplicas.length) parts.push(`writable replica: ${sightings(o.mysql.writableReplicas)}`);
   if (o.mysql?.vipOnDownServer.length) parts.push(`VIP on a host whose MySQL did not answer: ${sightings(o.mysql.vipOnDownServer)}`);
+  const silent = (o.mysql?.notAnswering ?? []).filter((x) => !o.mysql?.vipOnDownServer.some((d) => d.host === x.host));
+  if (silent.length) parts.push(`MySQL not answering: ${sightings(silent)}`);
+  if (o.mysql?.vipOnStalledServer?.length)
+    parts.push(`VIP on a host whose MySQL answered but took no write: ${sightings(o.mysql.vipOnStalledServer)}`);
   if (o.faulted) {
     const d = o.daemonsAfter[o.faulted];
     if (d)
@@ -94,6 +98,7 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
     sightedHazard(e.hazardIf?.writableReplica, o.mysql?.writableReplicas),
     sightedHazard(e.hazardIf?.vipOnDownServer, o.mysql?.vipOnDownServer),
     sightedHazard(e.hazardIf?.replicationStopped, o.mysql?.replicationStopped),
+    sightedHazard(e.hazardIf?.vipOnStalledServer, o.mysql?.vipOnStalledServer),
   ].filter((x): x is string => !!x);
   const verdict: Verdict = m.length ? 'fail' : hazards.length ? 'hazard' : 'pass';
   return {

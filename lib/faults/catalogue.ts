@@ -16,6 +16,7 @@ import {
   pause,
   twoWayPartition,
 } from './index.js';
+import { diskFull } from './disk-full.js';
 import { errantTransaction, replicaSqlThreadStopped } from './replication-at-failover.js';
 
 /** One fault the harness can inject on its own, under the key of its expectation (expectations.json). */
@@ -28,8 +29,7 @@ export interface CatalogueEntry {
 /**
  * The single-fault acts of the notebook's rows and beyond, as their scenarios inject them: what a
  * random schedule draws from. Left out: the chained acts (3's follow-on, 7's forced move and clear,
- * 13's failovers to the spoiled replica), which mean something only in their order, and the delay faults, which need a
- * kernel with sch_netem (this machine has none).
+ * 13's failovers to the spoiled replica), which mean something only in their order.
  */
 export const CATALOGUE: readonly CatalogueEntry[] = [
   { act: '1-network-down', title: 'link down 10 s on the VIP holder', fault: ({ holder }) => linkDown(holder, 10) },
@@ -55,6 +55,12 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   },
   { act: '9-loss-2pct', title: '2 % packet loss on the holder', fault: ({ holder }) => degradedNetwork(holder, { lossPercent: 2 }, 20) },
   { act: '9-loss-60pct', title: '60 % packet loss on the holder', fault: ({ holder }) => degradedNetwork(holder, { lossPercent: 60 }, 20) },
+  {
+    act: '9-delay-100ms',
+    title: 'delay 100 ± 20 ms on the holder',
+    fault: ({ holder }) => degradedNetwork(holder, { delayMs: 100, jitterMs: 20 }, 20),
+  },
+  { act: '9-delay-2000ms', title: 'delay 2000 ms on the holder', fault: ({ holder }) => degradedNetwork(holder, { delayMs: 2000 }, 20) },
   { act: '10-pause-corosync', title: 'SIGSTOP of corosync on the holder', fault: ({ holder }) => pause(holder, 'corosync') },
   {
     act: '10-pause-mariadbd-primary',
@@ -75,6 +81,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     title: 'an errant transaction on the replica',
     fault: ({ holder, other }) => errantTransaction(holder, other),
   },
+  { act: '14-disk-full-primary', title: "the primary's datadir full for 20 s", fault: ({ holder }) => diskFull(holder, 'primary') },
+  { act: '14-disk-full-replica', title: "the replica's datadir full for 20 s", fault: ({ other }) => diskFull(other, 'replica') },
 ];
 
 /** mulberry32: a small seeded generator, so that a schedule is the same from the same seed anywhere. */

@@ -4,7 +4,7 @@ import { HarnessError } from '../util/errors.js';
 /**
  * A degraded link, Jepsen's :packet nemesis in the parts this harness can apply: loss of incoming
  * packets (iptables' statistic match, in every kernel with xt_statistic) and delay with jitter of
- * outgoing ones (tc netem, only where the kernel has sch_netem).
+ * outgoing ones (tc netem where the kernel has sch_netem, else the NFQUEUE delayer of queue-delay.ts).
  */
 export interface Degradation {
   /** Percent of the packets arriving on the interface that are dropped (0 < x ≤ 100). */
@@ -65,6 +65,7 @@ export function netemDelayArgv(nic: string, delayMs: number, jitterMs?: number):
   return ['tc', 'qdisc', 'replace', 'dev', nic, 'root', 'netem', 'delay', `${delayMs}ms`, ...(jitterMs ? [`${jitterMs}ms`] : [])];
 }
 
+/** Part of the error when a delay can be had neither by netem nor by the NFQUEUE delayer (queue-delay.ts). */
 export const NETEM_MISSING = 'kernel lacks sch_netem (CONFIG_NET_SCH_NETEM): delay faults need it; loss faults still work';
 
 /**
@@ -79,19 +80,16 @@ export function netemProbeVerdict(exitCode: number, stderr: string): 'ok' | 'mis
 }
 
 /**
- * Whether `host` can delay packets: a netem qdisc with no delay is put on `nic` and removed at
- * once (the kernel loads sch_netem on demand; only trying tells). Throws the one clear error when
- * it cannot, before anything is injected.
+ * Whether `host`'s kernel has netem: a netem qdisc with no delay is put on `nic` and removed at
+ * once (the kernel loads sch_netem on demand; only trying tells). 'missing' is an answer (the
+ * delay faults then use the NFQUEUE delayer); any other failure of tc is thrown.
  */
-export async function requireNetem(t: Target, host: string, nic: string): Promise<void> {
+export async function probeNetem(t: Target, host: string, nic: string): Promise<'ok' | 'missing'> {
   const r = await t.exec(host, netemDelayArgv(nic, 0), { check: false, timeoutMs: 10_000 });
   const v = netemProbeVerdict(r.exitCode, r.stderr);
-  if (v === 'ok') {
-    await t.exec(host, ['tc', 'qdisc', 'del', 'dev', nic, 'root'], { timeoutMs: 10_000 });
-    return;
-  }
-  if (v === 'missing') throw new HarnessError(`on ${host}: ${NETEM_MISSING}`, 'run the delay faults on a kernel with sch_netem');
-  throw new HarnessError(`on ${host}: cannot put a netem qdisc on ${nic}: ${v.error}`);
+  if (v === 'ok') await t.exec(host, ['tc', 'qdisc', 'del', 'dev', nic, 'root'], { timeoutMs: 10_000 });
+  if (typeof v === 'object') throw new HarnessError(`on ${host}: cannot put a netem qdisc on ${nic}: ${v.error}`);
+  return v;
 }
 
 /** Removes the root qdisc of `nic` if it is a netem one (ours); a kernel default root qdisc is left alone. */

@@ -9,6 +9,11 @@ export const TOOL_PACKAGES = {
   ps: 'procps',
   kill: 'procps',
   setsid: 'util-linux',
+  fallocate: 'util-linux',
+  findmnt: 'util-linux',
+  dd: 'coreutils',
+  // the NFQUEUE packet delayer (queue-delay.py) where the kernel has no sch_netem
+  python3: 'python3',
 } as const;
 export type Tool = keyof typeof TOOL_PACKAGES;
 
@@ -27,7 +32,7 @@ export function missingTools(probeOutput: string, tools: readonly Tool[]): Tool[
 }
 
 /** Where the missing package has to go, which depends on where the host's binaries come from. */
-function installHint(kind: Target['kind'], host: string, packages: string[]): string {
+export function installHint(kind: Target['kind'], host: string, packages: string[]): string {
   const list = packages.join(' ');
   switch (kind) {
     case 'netns':
@@ -52,11 +57,16 @@ export function missingToolsError(fault: string, host: string, kind: Target['kin
  */
 export async function requireTools(t: Target, fault: string, hosts: readonly string[], tools: readonly Tool[]): Promise<void> {
   for (const host of hosts) {
-    const r = await t.sh(host, toolProbeScript(tools), { check: false, timeoutMs: 10_000 });
-    // No answer at all is not "everything missing": the host could not be asked.
-    if (!/^(ok|missing) /m.test(r.stdout))
-      throw new HarnessError(`cannot check the tools of "${fault}" on ${host}: ${(r.stderr || `exit ${r.exitCode}`).trim()}`);
-    const missing = missingTools(r.stdout, tools);
+    const missing = await toolsMissingOn(t, fault, host, tools);
     if (missing.length) throw missingToolsError(fault, host, t.kind, missing);
   }
+}
+
+/** Which of the tools `host` lacks (for a fault that has another way when some are missing). */
+export async function toolsMissingOn(t: Target, fault: string, host: string, tools: readonly Tool[]): Promise<Tool[]> {
+  const r = await t.sh(host, toolProbeScript(tools), { check: false, timeoutMs: 10_000 });
+  // No answer at all is not "everything missing": the host could not be asked.
+  if (!/^(ok|missing) /m.test(r.stdout))
+    throw new HarnessError(`cannot check the tools of "${fault}" on ${host}: ${(r.stderr || `exit ${r.exitCode}`).trim()}`);
+  return missingTools(r.stdout, tools);
 }

@@ -39,6 +39,8 @@ export const expectationSchema = z.object({
       vipOnDownServer: z.string().optional(),
       /** A replica was seen with a replication thread not running during the act. */
       replicationStopped: z.string().optional(),
+      /** A host answering on the VIP, its MySQL up and writable, was seen while no write through the VIP had been acknowledged for 5 s (STALL_MS). */
+      vipOnStalledServer: z.string().optional(),
     })
     .optional(),
   /** Budget: fault start → the VIP seen on another node; slower is a fail naming both figures. */

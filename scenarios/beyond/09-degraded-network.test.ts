@@ -20,9 +20,8 @@ scenario({
   acts: ({ holder }) => [{ id: '9-loss-60pct', fault: degradedNetwork(holder, { lossPercent: 60 }, 20) }],
 });
 
-// Delay of outgoing packets (tc netem: only on a kernel with sch_netem; elsewhere the act fails
-// with that one error before anything is injected): 100 ± 20 ms is far below knet's ping timeout,
-// 2000 ms above it.
+// Delay of outgoing packets (tc netem on a kernel with sch_netem; elsewhere the NFQUEUE delayer,
+// lib/faults/queue-delay.ts): 100 ± 20 ms is far below knet's ping timeout, 2000 ms above it.
 scenario({
   id: '9-delay-light',
   title: 'delay 100 ± 20 ms on the VIP holder for 20 s',

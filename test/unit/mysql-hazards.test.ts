@@ -70,6 +70,37 @@ describe('hazards of MySQL state are judged from the MySQL observations of the a
   });
 });
 
+describe('a VIP holder that answers but does not commit (a full disk) is judged from the writes and the readings', () => {
+  it("the primary's datadir full: MariaDB waits for space, the VIP stays on it; hazard from the moment writes stalled 5 s", () => {
+    const j = judged('14-disk-full-primary');
+    expect(j).toMatchObject({ verdict: 'hazard', mismatches: [] });
+    expect(j.hazard).toMatch(/^the cluster does not watch MySQL: .* \(seen: db1 from \+6\.32 s\)$/);
+    expect(j.seen).toContain('VIP on a host whose MySQL answered but took no write: db1 from +6.32 s');
+    expect(j.outcome?.writesUnavailableMs).toBeGreaterThan(50_000);
+  });
+
+  it('the same act with every write acknowledged (a doctored history) passes', () => {
+    const j = judged('14-disk-full-primary', (e) => (e.type === 'write' ? { ...e, result: 'ok' } : e));
+    expect(j).toMatchObject({ verdict: 'pass', mismatches: [] });
+    expect(j.outcome?.mysql?.vipOnStalledServer).toEqual([]);
+  });
+
+  it('the same stall with the VIP holder read_only is the read_only holder, not a stalled one', () => {
+    const j = judged(
+      '14-disk-full-primary',
+      mysqlOf('db1', () => ({ readOnly: true })),
+    );
+    expect(j.outcome?.mysql?.vipOnStalledServer).toEqual([]);
+    expect(j.hazard).toBe('the VIP is on db1, a read_only replica: writes through the VIP fail');
+  });
+
+  it("the replica's datadir full: its status hangs (not answering), writes go on, no hazard; told in what was seen", () => {
+    const j = judged('14-disk-full-replica');
+    expect(j).toMatchObject({ verdict: 'pass', mismatches: [] });
+    expect(j.seen).toContain('MySQL not answering: db2 from +3.08 s');
+  });
+});
+
 describe('a dual VIP needs two hosts that can answer on it (link up)', () => {
   it('power loss: the dead host keeps the address on its down link; not a dual VIP, the move to the read_only replica is the hazard', () => {
     const j = judged('12-power-loss-vip-holder');

@@ -7,7 +7,7 @@ import { Profile } from '../../profile/load.js';
 import { HarnessError } from '../../util/errors.js';
 import { StepLog } from '../../util/log.js';
 import { isSameProcess, procStart } from '../netns/state.js';
-import { SSHD_CONFIG, hostsFile, labMyCnf } from '../netns/host-files.js';
+import { DATADIR_MIB, SSHD_CONFIG, hostsFile, labMyCnf } from '../netns/host-files.js';
 import { labOverrides } from '../netns/lab.js';
 import { bootCluster } from '../netns/boot-cluster.js';
 import { processHostStream, type HostStream } from '../host-stream.js';
@@ -241,7 +241,7 @@ export class StartedContainersCluster extends ShellTarget implements Target {
               .withNetworkMode(state.network)
               .withLabels({ [LABEL]: this.name })
               .withSharedMemorySize(256 * 1024 * 1024)
-              .withTmpFs({ '/tmp': 'rw,mode=1777,size=64m' })
+              .withTmpFs({ '/tmp': 'rw,mode=1777,size=64m', '/var/lib/mysql': `rw,mode=750,size=${DATADIR_MIB}m` })
               .withCommand(['sh', '-c', nodeInit(profile.nic)])
               .withWaitStrategy(Wait.forLogMessage(READY))
               .withStartupTimeout(60_000);

@@ -14,7 +14,6 @@ const HOST_DIRS = [
   'var/lib/pacemaker/blackbox',
   'var/lib/pacemaker/cores',
   'var/lib/corosync',
-  'var/lib/mysql',
   'var/log/pacemaker',
   'var/log/corosync',
   'var/log/mysql',
@@ -30,6 +29,13 @@ function ids(user: string): { uid: number; gid: number } {
   const f = line.split(':');
   return { uid: Number(f[2]), gid: Number(f[3]) };
 }
+
+/**
+ * The size of a db host's datadir filesystem (a tmpfs of its own on the netns lab and containers):
+ * room for a long run's binlogs (a whole suite writes a few tens of MiB), small enough that the
+ * disk-full fault fills it in an instant.
+ */
+export const DATADIR_MIB = 512;
 
 /** The MariaDB server file of a lab host: lab plumbing first, then the profile's settings, which win. */
 export function labMyCnf(): string {
@@ -138,7 +144,7 @@ export async function writeHostFiles(labName: string, profile: Profile, cibProps
         chownSync(join(d, sub), hacluster.uid, hacluster.gid);
       }
       if (cib) chownSync(join(d, 'var/lib/pacemaker/cib/cib.xml'), hacluster.uid, hacluster.gid);
-      for (const sub of ['var/lib/mysql', 'var/log/mysql']) chownSync(join(d, sub), mysql.uid, mysql.gid);
+      chownSync(join(d, 'var/log/mysql'), mysql.uid, mysql.gid);
     }),
   );
 }

@@ -12,7 +12,7 @@ import type { ExecOptions, ExecResult, LabOverride, Target } from '../target.js'
 import { processHostStream, type HostStream } from '../host-stream.js';
 import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-target.js';
 import { preflight } from './preflight.js';
-import { writeHostFiles } from './host-files.js';
+import { DATADIR_MIB, writeHostFiles } from './host-files.js';
 import {
   type HostProcess,
   type LabState,
@@ -163,6 +163,7 @@ async function startHostNamespace(lab: string, host: string, fqdn: string): Prom
       HOST_INIT,
       hostDir(lab, host),
       fqdn,
+      String(DATADIR_MIB),
     ],
     {
       detached: true,
