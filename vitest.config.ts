@@ -1,15 +1,19 @@
 import { defineConfig } from 'vitest/config';
 import FileOrderSequencer from './lib/vitest/file-order-sequencer.js';
 import { CATEGORIES, honestStatus } from './lib/report/allure-status.js';
+import { scenarioWorkers } from './lib/run-config.js';
 
 // Three projects, run one group after the other (sequence.groupOrder):
 //   unit         parsers, checker, report and config tests — fast, no root, no lab
 //   integration  tests that each bring up a lab of their own name and subnet (lab, replication, SSH
 //                target, report in Chromium) — one file at a time
-//   scenarios    the recorded failure cases, against one lab brought up for the suite
-// Labs share one machine's namespaces and two cores, so nothing of theirs runs in parallel.
+//   scenarios    the recorded failure cases, against one lab brought up for the suite (or one per
+//                worker with --parallel N / MHC_PARALLEL: lib/parallel-labs.ts)
+// Labs share one machine's cores: the default is one lab at a time on 2 cores (defaultParallel).
 // MHC_REPORTS_DIR: where a run's reports go (default reports/); lib/results.ts reads it too.
 const REPORTS = process.env.MHC_REPORTS_DIR ?? 'reports';
+// The run's labs at once (the CLI sets MHC_PARALLEL from --parallel; else the run config's default).
+const SCENARIO_WORKERS = scenarioWorkers();
 
 export default defineConfig({
   test: {
@@ -57,7 +61,9 @@ export default defineConfig({
           // sets MHC_SCENARIOS_BEYOND=1 for that run), `npm test` does not.
           include: ['scenarios/*.test.ts', ...(process.env.MHC_SCENARIOS_BEYOND === '1' ? ['scenarios/beyond/*.test.ts'] : [])],
           globalSetup: ['lib/vitest/global-setup.ts'],
-          fileParallelism: false,
+          // One worker per lab: --parallel N (lib/parallel-labs.ts) spreads the files over N labs.
+          fileParallelism: SCENARIO_WORKERS > 1,
+          maxWorkers: SCENARIO_WORKERS,
           testTimeout: 600_000,
           hookTimeout: 180_000,
           sequence: { groupOrder: 2, concurrent: false },

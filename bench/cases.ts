@@ -1,39 +1,86 @@
 /**
- * Wall time per case and time-to-failover per act, median of N runs, from a real chaos run.
- * usage: npm run bench:cases -- [--runs 1] [--case 1,5]
- * Run it alone: figures taken while another lab runs on 2 cores are worthless.
+ * The notebook's rows, serial and on parallel labs, in one run (issue 15): wall time of each, the
+ * per-act floor (corosync's token + consensus), the harness's own CPU, the observer's achieved
+ * resolution, and whether the verdicts stayed the same.
+ * usage: npm run bench:cases -- [--runs 1] [--case 1,5] [--parallel 2] [--only serial|parallel]
+ * Run it alone: figures taken beside another lab on 2 cores are worthless.
  */
 import { parseArgs } from 'node:util';
 import { runScenarios } from '../lib/cli/run-scenarios.js';
-import { readRun } from '../lib/results.js';
+import { type CaseRunRecord, readRun } from '../lib/results.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, case: { type: 'string', multiple: true } } });
-const t0 = performance.now();
-const { runId } = await runScenarios({ repeat: Number(values.runs), cases: values.case?.flatMap((c) => c.split(',')) });
-const totalMs = performance.now() - t0;
-const runs = readRun(runId);
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '1' },
+    case: { type: 'string', multiple: true },
+    parallel: { type: 'string', default: '2' },
+    only: { type: 'string' },
+  },
+});
+const cases = values.case?.flatMap((c) => c.split(','));
 const med = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : undefined);
 const s = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
-const byCase = new Map<string, number[]>();
-for (const r of runs) byCase.set(r.caseId, [...(byCase.get(r.caseId) ?? []), r.wallMs]);
-console.log(`\ncases bench: run ${runId}, ${values.runs} repetition(s); whole run ${s(totalMs)} (includes lab up/down)`);
-console.log('  wall time per case (median; inject + observe + recovery + audits + data check):');
-let sum = 0;
-for (const [c, xs] of byCase) {
-  sum += med(xs)!;
-  console.log(`    ${s(med(xs)).padStart(9)}  case ${c}`);
+
+interface Leg {
+  name: string;
+  parallel: number;
+  runId: string;
+  wallMs: number;
+  runs: CaseRunRecord[];
 }
-// The notebook's seven rows once each: per row its plain case (3, not 3-follow-on), else the first
-// of its variants (2-stop, 4-pacemaker-based); the rest (restart, follow-on, other children) are extras.
-const rows = [1, 2, 3, 4, 5, 6, 7].map(
-  (n) => [...byCase.keys()].find((c) => c === String(n)) ?? [...byCase.keys()].find((c) => c.startsWith(`${n}-`)),
-);
-const rowSum = rows.reduce((acc, c) => acc + (c ? med(byCase.get(c)!)! : 0), 0);
-console.log(`  the seven notebook rows once each (${rows.map((c) => c ?? '?').join(', ')}): ${s(rowSum)}   target ≤ 180 s`);
-console.log(`  every scenario once (with 2-restart, 3-follow-on and all six children of case 4): ${s(sum)}`);
-console.log('  time to failover per act (fault start → VIP up on a new node; median, 100 ms resolution):');
-const byAct = new Map<string, number[]>();
-for (const a of runs.flatMap((r) => r.acts))
-  if (a.outcome.timeToFailoverMs !== undefined)
-    byAct.set(`${a.caseId}: ${a.act}`, [...(byAct.get(`${a.caseId}: ${a.act}`) ?? []), a.outcome.timeToFailoverMs]);
-for (const [a, xs] of byAct) console.log(`    ${s(med(xs)).padStart(9)}  ${a} (n=${xs.length})`);
+
+async function leg(name: string, parallel: number): Promise<Leg> {
+  const t0 = performance.now();
+  const { runId } = await runScenarios({ repeat: values.runs, cases, parallel });
+  return { name, parallel, runId, wallMs: performance.now() - t0, runs: readRun(runId) };
+}
+
+function report(l: Leg): void {
+  const acts = l.runs.flatMap((r) => r.acts);
+  const floor = l.runs.find((r) => r.actFloorMs)?.actFloorMs;
+  const gaps = l.runs.map((r) => r.polling).filter((p) => p?.medianGapMs);
+  const cpu = l.runs.map((r) => r.harnessCpu?.percent).filter((x): x is number => x !== undefined);
+  const caseSum = l.runs.reduce((a, r) => a + r.wallMs, 0);
+  console.log(`\n${l.name} (--parallel ${l.parallel}): run ${l.runId}`);
+  console.log(`  whole run ${s(l.wallMs)} (with lab up and down); the cases' own wall time summed ${s(caseSum)}`);
+  if (floor)
+    console.log(
+      `  floor: ${acts.length} acts × corosync token + consensus ${s(floor.membership)} = ${s(acts.length * floor.membership)}; with the watch after each fault (+3 s) ${s(acts.length * floor.watched)}`,
+    );
+  if (gaps.length)
+    console.log(
+      `  observer resolution while faults were active: gap median ${med(gaps.map((p) => p!.medianGapMs!))} ms, p95 up to ${Math.max(...gaps.map((p) => p!.p95GapMs ?? 0))} ms, worst ${Math.max(...gaps.map((p) => p!.maxGapMs ?? 0))} ms`,
+    );
+  if (cpu.length)
+    console.log(
+      `  harness CPU (worker, observer, writer, faults): median ${med(cpu)} %, max ${Math.max(...cpu)} % of one core per case run`,
+    );
+  const most = Math.max(0, ...l.runs.map((r) => r.labsRunning?.length ?? 0));
+  console.log(`  labs running at once: at most ${most}`);
+}
+
+/** Per act: the verdicts of each leg, and whether they differ (the same cases, the same cluster). */
+function compare(a: Leg, b: Leg): void {
+  const tally = (l: Leg) => {
+    const m = new Map<string, string[]>();
+    for (const x of l.runs.flatMap((r) => r.acts)) m.set(x.act, [...(m.get(x.act) ?? []), x.verdict]);
+    return m;
+  };
+  const ta = tally(a);
+  const tb = tally(b);
+  console.log(`\nverdicts, ${a.name} vs ${b.name}:`);
+  let differ = 0;
+  for (const act of new Set([...ta.keys(), ...tb.keys()])) {
+    const va = (ta.get(act) ?? []).sort().join(',');
+    const vb = (tb.get(act) ?? []).sort().join(',');
+    if (va !== vb) differ++;
+    console.log(`  ${va === vb ? 'same   ' : 'DIFFERS'}  ${act}: ${va || '-'} | ${vb || '-'}`);
+  }
+  console.log(`  ${differ} of ${new Set([...ta.keys(), ...tb.keys()]).size} acts differ; wall ${s(a.wallMs)} → ${s(b.wallMs)}`);
+}
+
+const n = Number(values.parallel);
+const serial = values.only === 'parallel' ? undefined : await leg('serial', 1);
+const parallel = values.only === 'serial' ? undefined : await leg('parallel', n);
+for (const l of [serial, parallel]) if (l) report(l);
+if (serial && parallel) compare(serial, parallel);

@@ -67,6 +67,17 @@ export interface CaseRunRecord {
   observerCost?: Record<string, { cpuPercent: number; overS: number }>;
   /** The observer's achieved polling: the resolution of this run's timings. */
   polling?: PollingStats;
+  /**
+   * The harness's own CPU during the case: its worker process and the commands it ran (observer
+   * polls, writer, faults), as a share of one core over the case's wall time. Left out when the
+   * heal ladder rebuilt the lab (the old lab's reaped processes would count).
+   */
+  harnessCpu?: { cpuMs: number; percent: number };
+  /**
+   * What every act waits at least, whatever the harness does: corosync's token + consensus (no
+   * membership change is seen sooner), and the watch after a fault's end (that + 3 s for Pacemaker).
+   */
+  actFloorMs?: { membership: number; watched: number };
 }
 
 export const runDir = (runId: string) => join(REPORTS_DIR, 'runs', runId);
@@ -134,6 +145,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
     `${count('pass')} pass, ${count('hazard')} hazard, ${count('inconclusive')} inconclusive, ${count('fail')} fail${notPlayed(runs)}; ${runs.filter((r) => !r.auditsOk).length} case runs left the cluster unhealthy`,
     ...dataLine(runs),
     ...pollingLine(runs),
+    ...harnessCpuLine(runs),
     ...labsLine(runs),
     ...overrideLines(runs),
     ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : []),
@@ -177,6 +189,15 @@ function pollingLine(runs: CaseRunRecord[]): string[] {
   if (!p.length) return [];
   return [
     `observer while faults were active: poll gap median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`,
+  ];
+}
+
+/** What watching and writing cost this machine: the harness's worker and its commands, per case run. */
+function harnessCpuLine(runs: CaseRunRecord[]): string[] {
+  const c = runs.map((r) => r.harnessCpu?.percent).filter((x): x is number => x !== undefined);
+  if (!c.length) return [];
+  return [
+    `harness CPU (its worker and the commands it ran: observer, writer, faults): median ${median(c)} %, max ${Math.max(...c)} % of one core per case run`,
   ];
 }
 

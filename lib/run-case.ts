@@ -10,6 +10,7 @@ import { expectationFor, loadExpectations, type Expectation } from './profile/ex
 import { failedAudits, heal, type HealReport } from './heal.js';
 import { type ActResult, type CaseRunRecord, writeCaseRun } from './results.js';
 import type { Target } from './targets/target.js';
+import { selfAndChildrenCpuMs } from './util/cpu.js';
 import { HarnessError } from './util/errors.js';
 import { sleep } from './util/wait.js';
 import { alignVipWithPrimary } from './recovery.js';
@@ -77,6 +78,8 @@ interface CaseRun {
   runKey: string;
   labsRunning: string[];
   started: number;
+  /** The harness's CPU (this worker and its commands) and the moment it was read, after any heal before the case. */
+  cpuAtStart: { ms: number; at: number };
   injected: Fault[];
   results: ActResult[];
   recoveryErrors: string[];
@@ -133,6 +136,7 @@ async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promis
         `case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${h.rungs.map((r) => `${r.rung}: ${r.detail}`).join(' → ')}`,
       );
   }
+  const cpuAtStart = { ms: selfAndChildrenCpuMs(), at: performance.now() };
   await alignVipWithPrimary(t, log);
   const primary =
     (await replicationState(t)).find((x) => x.reachable && !x.replica && !x.readOnly)?.host ?? t.profile.config.mysql.replication.primary;
@@ -163,6 +167,7 @@ async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promis
     runKey: `${opts.runId}/${def.id}/${opts.repetition}`,
     labsRunning,
     started,
+    cpuAtStart,
     injected: [],
     results: [],
     recoveryErrors: [],
@@ -323,9 +328,16 @@ function caseRecord(run: CaseRun, r: Recovery): CaseRunRecord {
     data,
     polling,
     ...(run.observer.cost ? { observerCost: run.observer.cost() } : {}),
+    ...(r.healReport ? {} : { harnessCpu: harnessCpu(run) }),
+    actFloorMs: { membership: run.settle.membershipMs, watched: run.settle.minMs },
     clockOffsets: clocks,
     runKey: run.runKey,
   };
+}
+
+function harnessCpu({ cpuAtStart }: CaseRun): { cpuMs: number; percent: number } {
+  const cpuMs = Math.round(selfAndChildrenCpuMs() - cpuAtStart.ms);
+  return { cpuMs, percent: Math.round((cpuMs / (performance.now() - cpuAtStart.at)) * 1000) / 10 };
 }
 
 /** "; watchers' CPU: db1 0.9 %, db2 0.8 % of one core" when the observer can tell. */
@@ -338,6 +350,8 @@ function costLine(o: ClusterObserver): string {
 }
 
 interface SettleTimes {
+  /** corosync's token + consensus: no membership change can be seen sooner (the act's floor). */
+  membershipMs: number;
   minMs: number;
   stableMs: number;
   maxMs: number;
@@ -351,7 +365,7 @@ interface SettleTimes {
  */
 async function settleTimes(t: Target): Promise<SettleTimes> {
   const { tokenMs, consensusMs } = await corosyncTimeouts(t, t.profile.dbHosts[0]!.name);
-  return { minMs: tokenMs + consensusMs + 3000, stableMs: 3000, maxMs: 60_000 };
+  return { membershipMs: tokenMs + consensusMs, minMs: tokenMs + consensusMs + 3000, stableMs: 3000, maxMs: 60_000 };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultParallel, MAX_PARALLEL } from './parallel-labs.js';
 import { HarnessError } from './util/errors.js';
 
 /**
@@ -17,6 +18,8 @@ export const runConfigSchema = z.object({
   strict: z.boolean(),
   /** How the cluster is watched: poll (every db host every 100 ms) or events (a watcher inside each db host, lib/observe/). */
   observer: z.enum(['poll', 'events'], 'poll or events'),
+  /** Labs at once: the scenario files spread over this many workers, each with a lab of its own (lib/parallel-labs.ts). */
+  parallel: z.number('a whole number 1–8').int('a whole number 1–8').min(1, 'a whole number 1–8').max(8, 'a whole number 1–8'),
   /** Repetitions of every case. */
   repeat: z.number('a positive whole number').int('a positive whole number').positive('a positive whole number'),
   /** A random schedule instead of the notebook's rows: count faults drawn from the catalogue by seed. */
@@ -50,6 +53,7 @@ export interface RunOptions {
   observer?: string;
   /** A number, or the text the user typed (checked here). */
   repeat?: number | string;
+  parallel?: number | string;
   /** --random N and its --seed S (texts as typed; the seed defaults to the time). */
   random?: string;
   seed?: string;
@@ -73,6 +77,7 @@ export function resolveRunConfig(o: RunOptions = {}, env: NodeJS.ProcessEnv = pr
   const attach = o.labAttach ?? env.MHC_LAB_ATTACH;
   const defaultName = target === 'containers' ? env.MHC_CONTAINERS_NAME || 'ctr' : env.MHC_LAB || 'suite';
   const repeatText = String(o.repeat ?? (env.MHC_REPEAT || 1)).trim();
+  const parallelText = String(o.parallel ?? (env.MHC_PARALLEL || defaultParallelFor(target, Boolean(attach)))).trim();
   const raw = {
     runId: o.runId ?? (env.MHC_RUN_ID || newRunId()),
     profile: o.profile ?? (env.MHC_PROFILE || 'seed'),
@@ -80,6 +85,7 @@ export function resolveRunConfig(o: RunOptions = {}, env: NodeJS.ProcessEnv = pr
     strict: o.strict ?? truthy(env.MHC_STRICT),
     observer: o.observer ?? (env.MHC_OBSERVER?.trim() || 'poll'),
     repeat: /^\d+$/.test(repeatText) ? Number(repeatText) : repeatText,
+    parallel: /^\d+$/.test(parallelText) ? Number(parallelText) : parallelText,
     random: randomSchedule(o),
     lab: {
       name: attach || o.labName || defaultName,
@@ -93,9 +99,31 @@ export function resolveRunConfig(o: RunOptions = {}, env: NodeJS.ProcessEnv = pr
     const lines = parsed.error.issues.map((i) => `${optionName(i.path)}: ${i.message}${givenValue(raw, i.path)}`);
     throw new HarnessError(lines.length === 1 ? `bad run option ${lines[0]}` : `bad run options:\n  ${lines.join('\n  ')}`);
   }
-  if (parsed.data.lab.attach && parsed.data.target !== 'netns')
-    throw new HarnessError(`--lab ${parsed.data.lab.name} is for the netns target, not --target ${parsed.data.target}`);
-  return parsed.data;
+  const d = parsed.data;
+  if (d.lab.attach && d.target !== 'netns') throw new HarnessError(`--lab ${d.lab.name} is for the netns target, not --target ${d.target}`);
+  if (d.parallel > 1 && (d.target !== 'netns' || d.lab.attach))
+    throw new HarnessError(
+      `--parallel ${d.parallel} brings up labs of its own on the netns target: not with ${d.lab.attach ? `--lab ${d.lab.name}` : `--target ${d.target}`}`,
+    );
+  if (d.parallel > 1 && d.lab.name.length + 1 + String(d.parallel).length > 12)
+    throw new HarnessError(
+      `--parallel ${d.parallel} names its labs ${d.lab.name}-1…: a lab name of at most ${11 - String(d.parallel).length} characters is needed`,
+    );
+  return d;
+}
+
+/** Several labs only where the run brings up its own netns labs; elsewhere one target. */
+const defaultParallelFor = (target: string, attach: boolean) => (target === 'netns' && !attach ? defaultParallel() : 1);
+
+/**
+ * The scenario workers vitest.config.ts gives the run: MHC_PARALLEL (the CLI sets it from
+ * --parallel), else the run's default. Lenient: the options are checked by resolveRunConfig, and a
+ * bad one must not stop the unit or integration projects from loading.
+ */
+export function scenarioWorkers(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.MHC_PARALLEL);
+  if (Number.isInteger(n) && n >= 1) return Math.min(n, MAX_PARALLEL);
+  return defaultParallelFor(env.MHC_TARGET?.trim() || 'netns', Boolean(env.MHC_LAB_ATTACH));
 }
 
 /** --random N [--seed S]: the seed defaults to the time, printed with the run so it can be replayed. */
@@ -117,6 +145,7 @@ function optionName(path: PropertyKey[]): string {
     'lab.name': '--lab',
     'lab.subnet': '--subnet',
     repeat: '--repeat',
+    parallel: '--parallel',
     runId: 'run id',
     profile: '--profile',
     target: '--target',

@@ -179,7 +179,8 @@ function stalledHolders(h: History, from: number, closedAt: number, polls: Obs[]
   const reads = h.events.filter((e): e is MysqlEvent => e.type === 'mysql' && e.t <= closedAt);
   const lastAt = <T extends { t: number }>(l: T[], t: number) => l.filter((e) => e.t <= t).at(-1);
   for (const g of writeGaps(h, from, closedAt)) {
-    const start = g.from + STALL_MS;
+    // A stall that began before the fault is counted from the fault on.
+    const start = Math.max(g.from + STALL_MS, from);
     const moments = [start, ...reads.map((r) => r.t), ...polls.map((o) => o.t)]
       .filter((t) => t >= start && t <= g.to)
       .sort((a, b) => a - b);

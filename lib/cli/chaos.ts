@@ -3,7 +3,7 @@ import { runMain } from './main.js';
 import { RUN_FLAGS, runOptionsFrom } from './run-flags.js';
 import { runScenarios } from './run-scenarios.js';
 
-const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME | --name NAME --subnet A.B.C.0/24]
+const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--parallel N] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME | --name NAME --subnet A.B.C.0/24]
   Runs the recorded failure cases against a lab brought up for the run (or --lab NAME, one already up),
   prints a verdict per act (pass / hazard / fail) and, with --repeat, the outcome distribution.
   --case 8..14  the faults beyond the notebook (scenarios/beyond/: partition, degraded network, pause,
@@ -12,9 +12,11 @@ const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--profile se
   --random N [--seed S]  N faults drawn from the catalogue (lib/faults/catalogue.ts), each a case of
                 its own, the same for the same seed (printed with the run)
   --strict   hazards fail the run (release gates)
+  --parallel N  the scenario files spread over N labs at once (netns), lab NAME-k on the subnet's
+                third octet + k - 1; default: what the machine's cores and memory hold (2 cores: 1)
   --observer events  a watcher inside each db host reports changes as they happen, by the host's
                 clock (lib/observe/), instead of the default poll of every host every 100 ms
-  Options left out come from MHC_PROFILE, MHC_TARGET, MHC_STRICT, MHC_REPEAT, MHC_OBSERVER, MHC_LAB, MHC_SUBNET (lib/run-config.ts).`;
+  Options left out come from MHC_PROFILE, MHC_TARGET, MHC_STRICT, MHC_REPEAT, MHC_OBSERVER, MHC_PARALLEL, MHC_LAB, MHC_SUBNET (lib/run-config.ts).`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -8,6 +8,7 @@ export const RUN_FLAGS = {
   strict: { type: 'boolean' },
   target: { type: 'string' },
   observer: { type: 'string' },
+  parallel: { type: 'string' },
 } as const;
 
 export interface RunFlagValues {
@@ -17,6 +18,7 @@ export interface RunFlagValues {
   strict?: boolean;
   target?: string;
   observer?: string;
+  parallel?: string;
 }
 
 /** --case 1,5 --case 7 → ["1", "5", "7"]. */
@@ -29,6 +31,7 @@ export const runOptionsFrom = (v: RunFlagValues): ScenarioRunOptions => ({
   strict: v.strict,
   target: v.target,
   observer: v.observer,
+  parallel: v.parallel,
 });
 
 /** The same options again as flags, for a child CLI (ci:local → ci:shard). */
@@ -41,5 +44,6 @@ export function runFlagArgs(v: RunFlagValues): string[] {
     ...(v.strict ? ['--strict'] : []),
     ...(v.target ? ['--target', v.target] : []),
     ...(v.observer ? ['--observer', v.observer] : []),
+    ...(v.parallel ? ['--parallel', v.parallel] : []),
   ];
 }

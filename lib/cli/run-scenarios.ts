@@ -11,6 +11,7 @@ import { destroyLab, NetnsLab } from '../targets/netns/lab.js';
 import { readState } from '../targets/netns/state.js';
 import type { TargetProvider } from '../targets/provider.js';
 import { providerFor } from '../targets/providers.js';
+import { runLabs } from '../parallel-labs.js';
 import { HarnessError } from '../util/errors.js';
 import { StepLog } from '../util/log.js';
 
@@ -72,8 +73,10 @@ export async function checkRun(o: ScenarioRunOptions): Promise<CheckedRun> {
   const provider = providerFor(config.target);
   await provider.preflight(config);
   if (config.random && o.cases?.length) throw new HarnessError('--random draws its own cases: give either --random or --case');
-  const files = config.random ? [RANDOM_FILE] : scenarioFiles(o.cases);
-  return { config, provider, files: o.shard ? shardFiles(files, o.shard) : files };
+  const all = config.random ? [RANDOM_FILE] : scenarioFiles(o.cases);
+  const files = o.shard ? shardFiles(all, o.shard) : all;
+  // No more labs than files: a lab with no file to run would only take the others' CPU.
+  return { config: { ...config, parallel: Math.min(config.parallel, Math.max(1, files.length)) }, provider, files };
 }
 
 /**
@@ -82,13 +85,22 @@ export async function checkRun(o: ScenarioRunOptions): Promise<CheckedRun> {
  * attach to it.
  */
 async function bringUpRunLab(c: RunConfig): Promise<RunConfig> {
-  let b = new NetnsLab(Profile.load(c.profile))
-    .withName(c.lab.name)
-    .withOwner()
-    .withLog(new StepLog())
-    .withFaithfulTimings(c.lab.faithfulTimings);
-  if (c.lab.subnet) b = b.withSubnet(c.lab.subnet);
-  await b.start();
+  const profile = Profile.load(c.profile);
+  // Several labs come up together; each is waited for before a failure is reported, so that the
+  // caller's finally finds every one of them complete or gone (a lab failing its start tears itself down).
+  const started = await Promise.allSettled(
+    runLabs(c.lab, profile.subnet, c.parallel).map(async (l) => {
+      let b = new NetnsLab(profile)
+        .withName(l.name)
+        .withOwner()
+        .withLog(new StepLog(c.parallel > 1 ? (line) => process.stderr.write(`[${l.name}] ${line}\n`) : undefined))
+        .withFaithfulTimings(c.lab.faithfulTimings);
+      if (l.subnet) b = b.withSubnet(l.subnet);
+      await b.start();
+    }),
+  );
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return { ...c, lab: { ...c.lab, attach: true } };
 }
 
@@ -120,10 +132,14 @@ export async function runScenarios(o: ScenarioRunOptions, checked?: CheckedRun):
     }
     return { runId: config.runId, ok: !failed && !interrupted };
   } finally {
-    if (ownLab && readState(config.lab.name)) {
-      await destroyLab(config.lab.name);
-      process.stderr.write(`lab "${config.lab.name}" is down\n`);
-    }
+    if (ownLab)
+      for (const { name } of runLabs(config.lab, Profile.load(config.profile).subnet, config.parallel)) {
+        if (!readState(name)) continue;
+        await destroyLab(name).then(
+          () => process.stderr.write(`lab "${name}" is down\n`),
+          (e: Error) => process.stderr.write(`lab "${name}" was not fully torn down: ${e.message}\n`),
+        );
+      }
   }
 }
 
@@ -131,6 +147,8 @@ export async function runScenarios(o: ScenarioRunOptions, checked?: CheckedRun):
 async function runVitest(runConfig: RunConfig, files: string[]): Promise<{ failed: boolean; interrupted: boolean }> {
   // vitest.config.ts includes scenarios/beyond/ only when asked: `npm test` stays the notebook's rows.
   if (files.some((f) => f.startsWith(join('scenarios', BEYOND)))) process.env.MHC_SCENARIOS_BEYOND = '1';
+  // vitest.config.ts gives the scenarios project one worker per lab.
+  process.env.MHC_PARALLEL = String(runConfig.parallel);
   // Ctrl-C: the case in progress undoes its faults (run-case.ts: its worker gets the same signal
   // from the terminal), the cases after it are skipped, the suite's teardown ends what it brought
   // up, and an attached cluster is repaired by the caller. Vitest's own handler would exit this

@@ -2,7 +2,7 @@ import type { History } from '../history.js';
 import { query, withMysql } from '../mysql/connect.js';
 import type { Target } from '../targets/target.js';
 import { HarnessError } from '../util/errors.js';
-import { sleep, waitFor } from '../util/wait.js';
+import { sleep, waitFor, withTimeout } from '../util/wait.js';
 import type { Fault } from './fault.js';
 import type { MysqlRole } from './mysql-crash.js';
 import { requireTools } from './tools.js';
@@ -25,14 +25,16 @@ export function parseFindmnt(json: string): DatadirFs {
   return fs;
 }
 
+const withoutSlash = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
+
 /**
- * Why filling `fs` is refused (undefined: it may be filled). A datadir on the root filesystem
- * shares it with the system: filling it would fill journald's, Pacemaker's and the package
- * manager's disk too, a different fault, and one nobody could undo from a dead host.
+ * Why filling `fs` is refused (undefined: it may be filled). Only a filesystem that is the datadir
+ * itself: one that holds more (/, /var) is shared with the system — journald, Pacemaker's CIB,
+ * corosync — and filling it would be a different fault, and one nobody could undo from a dead host.
  */
 export function fillRefusal(host: string, datadir: string, fs: DatadirFs): string | undefined {
-  if (fs.target === '/')
-    return `the datadir ${datadir} of ${host} is on the root filesystem (${fs.source}): filling it would fill the system's disk, not the database's`;
+  if (withoutSlash(fs.target) !== withoutSlash(datadir))
+    return `the datadir ${datadir} of ${host} is on ${fs.target} (${fs.source}), a filesystem it shares with the rest of the system: filling it would fill more than the database's disk`;
   return undefined;
 }
 
@@ -40,15 +42,24 @@ export function fillRefusal(host: string, datadir: string, fs: DatadirFs): strin
 export const ballastPath = (fs: DatadirFs) => `${fs.target.replace(/\/$/, '')}/.mhc-disk-full-ballast`;
 
 /**
- * Fills the filesystem: fallocate takes what df calls available at once, dd the rest (the root's
- * reserved blocks, a partial page) until ENOSPC, so that nothing is left for anyone.
+ * Fills the filesystem in up to 8 rounds, each taking what df then calls available: fallocate for
+ * all but 4 MiB of it (a server writing meanwhile would make an exact fallocate fail whole with
+ * ENOSPC), dd for the last few MiB. Each round a ballast file of its own (BALLAST.0, .1, …). On
+ * ext4 the blocks reserved for root stay free: MariaDB, not root, cannot use them either.
  */
 export const fillScript = (ballast: string) =>
-  `set -e; f='${ballast}'; a=$(df -B1 --output=avail "$(dirname "$f")" | tail -1); ` +
-  `[ "$a" -gt 0 ] && fallocate -l "$a" "$f" || true; dd if=/dev/zero of="$f.tail" bs=4096 2>/dev/null || true`;
+  `f='${ballast}'; d=$(dirname "$f"); i=0; while [ $i -lt 8 ]; do ` +
+  `a=$(df -B1 --output=avail "$d" | tail -1); [ "$a" -le 0 ] && break; ` +
+  `if [ "$a" -gt 8388608 ]; then fallocate -l $((a - 4194304)) "$f.$i" || true; ` +
+  `else dd if=/dev/zero of="$f.$i" bs=4096 count=$((a / 4096 + 1)) 2>/dev/null || true; fi; i=$((i + 1)); done`;
+
+/** Removes every ballast file of fillScript (a glob: argv alone cannot). */
+export const emptyScript = (ballast: string) => `rm -f '${ballast}'.*`;
 
 /** How long MariaDB can take to write again once space is back: it retries a full disk every 60 s. */
 const RESUME_MS = 90_000;
+/** One question to a server that may be stalled. */
+const PROBE_MS = 5_000;
 
 /**
  * The datadir's filesystem on `host` full for holdSeconds, then freed (inject returns once MariaDB
@@ -60,21 +71,26 @@ const RESUME_MS = 90_000;
  */
 export function diskFull(host: string, role: MysqlRole, holdSeconds = 20): Fault {
   const name = `datadir of ${host} (the ${role}) full for ${holdSeconds}s`;
+  /** Set just before the fill: what undo has to free (nothing when the fill never started). */
+  let filled: DatadirFs | undefined;
   return {
     name,
     host,
     destructive: true,
     async inject(t, h) {
       const fs = await datadirFs(t, name, host);
+      filled = fs;
       await t.exec(host, ['sh', '-c', fillScript(ballastPath(fs))], { timeoutMs: 30_000 });
       const full = await readFs(t, host, fs.target);
       h.step('disk full', `${host}: ${fs.target} (${fs.fstype}, ${mib(full.size)}) has ${full.avail} bytes free`);
       if (full.avail > 0) throw new HarnessError(`on ${host}: ${fs.target} still has ${full.avail} bytes free after filling it`);
       await sleep(holdSeconds * 1000);
       await freeAndResume(t, h, host, fs);
+      filled = undefined;
     },
     async undo(t, h) {
-      await freeAndResume(t, h, host, await datadirFs(t, name, host));
+      if (filled) await freeAndResume(t, h, host, filled);
+      filled = undefined;
     },
   };
 }
@@ -82,7 +98,11 @@ export function diskFull(host: string, role: MysqlRole, holdSeconds = 20): Fault
 /** The datadir's filesystem, after the checks that can fail before anything is filled. */
 async function datadirFs(t: Target, fault: string, host: string): Promise<DatadirFs> {
   await requireTools(t, fault, [host], ['findmnt', 'fallocate', 'dd']);
-  const datadir = await withMysql(t, host, async (c) => String((await query(c, 'SELECT @@datadir AS d'))[0]?.d ?? ''));
+  const datadir = await withTimeout(
+    withMysql(t, host, async (c) => String((await query(c, 'SELECT @@datadir AS d'))[0]?.d ?? '')),
+    PROBE_MS,
+    `asking MariaDB on ${host} where its datadir is`,
+  );
   if (!datadir) throw new HarnessError(`cannot inject "${fault}": MariaDB on ${host} did not say where its datadir is`);
   const fs = await readFs(t, host, datadir);
   const refusal = fillRefusal(host, datadir, fs);
@@ -97,10 +117,14 @@ async function readFs(t: Target, host: string, dir: string): Promise<DatadirFs> 
 
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
 
-/** Removes the ballast (whatever is left of it), then waits for MariaDB to write again, both in the history. */
+/**
+ * Removes the ballast by its path (nothing of MariaDB's is needed for that), then waits for MariaDB
+ * to write again, both in the history. A server that does not answer at all is left to the audits
+ * and the heal ladder: the space it needs is back.
+ */
 async function freeAndResume(t: Target, h: History, host: string, fs: DatadirFs): Promise<void> {
   const ballast = ballastPath(fs);
-  await t.exec(host, ['rm', '-f', ballast, `${ballast}.tail`], { timeoutMs: 10_000 });
+  await t.exec(host, ['sh', '-c', emptyScript(ballast)], { timeoutMs: 10_000 });
   const freedAt = performance.now();
   h.step('disk space freed', `${host}: ${fs.target} has ${mib((await readFs(t, host, fs.target)).avail)} free`);
   await waitFor(
@@ -111,13 +135,14 @@ async function freeAndResume(t: Target, h: History, host: string, fs: DatadirFs)
   h.step('MariaDB writing again', `${host}: ${((performance.now() - freedAt) / 1000).toFixed(1)} s after the space was freed`);
 }
 
-/** Threads of the server waiting for disk space (MariaDB's processlist state while a write hits ENOSPC). */
+/** Threads of the server waiting for disk space (MariaDB's processlist state while a write hits ENOSPC); each question bounded. */
 async function diskWaiters(t: Target, host: string): Promise<number> {
-  return withMysql(t, host, async (c) => {
+  const ask = withMysql(t, host, async (c) => {
     const rows = await query(
       c,
       "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE STATE = 'Waiting for someone to free space'",
     );
     return Number(rows[0]?.n ?? 0);
   });
+  return withTimeout(ask, PROBE_MS, `asking MariaDB on ${host} for threads waiting for disk space`);
 }

@@ -195,7 +195,14 @@ export function diffActs(prev: ActSummary, cur: ActSummary, tol: Tolerance = DEF
 }
 
 /** A run's records of one profile on one target: only these are compared with each other. */
-const scopeOf = (r: CaseRunRecord) => JSON.stringify([r.profile ?? '?', r.target ?? '?']);
+const scopeOf = (r: CaseRunRecord) => JSON.stringify([r.profile ?? '?', targetScope(r.target ?? '?')]);
+
+/**
+ * A target as a baseline: the labs and container clusters the harness builds from a profile are
+ * the same cluster whatever their name and subnet (--parallel gives each worker its own); an SSH
+ * target is the cluster its config names.
+ */
+export const targetScope = (label: string) => label.match(/^(netns lab|containers) /)?.[1] ?? label;
 
 /**
  * The latest run against its predecessors (see the module comment), per (profile, target): the

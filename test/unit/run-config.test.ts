@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkRun } from '../../lib/cli/run-scenarios.js';
+import { defaultParallel } from '../../lib/parallel-labs.js';
 import { resolveRunConfig } from '../../lib/run-config.js';
 import { PROVIDERS, providerFor } from '../../lib/targets/providers.js';
 
@@ -14,6 +15,7 @@ describe('run configuration', () => {
       strict: true,
       observer: 'events',
       repeat: 2,
+      parallel: defaultParallel(),
       lab: { name: 'suite', attach: false, subnet: '10.11.40.0/24', faithfulTimings: false },
     });
     expect(resolveRunConfig({ target: 'containers' }, {}).lab.name).toBe('ctr');

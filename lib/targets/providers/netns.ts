@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { currentWorker, runLabs, workerLab } from '../../parallel-labs.js';
 import { Profile } from '../../profile/load.js';
 import type { RunConfig } from '../../run-config.js';
 import { HarnessError } from '../../util/errors.js';
@@ -36,7 +37,8 @@ export const netnsProvider: TargetProvider = {
 
   async setUpSuite(c, log) {
     if (c.lab.attach) {
-      attachLab(c);
+      // The run's labs, up already: the user's --lab, or the CLI's own (one per worker with --parallel).
+      for (const l of runLabs(c.lab, Profile.load(c.profile).subnet, c.parallel)) attachLab(c, l.name);
       return { context: { labName: c.lab.name }, teardown: async () => {} };
     }
     // Vitest runs every project's global setup before the first test of any project: a lab
@@ -48,29 +50,38 @@ export const netnsProvider: TargetProvider = {
       labName: name,
       lazyLab: { name, subnet: c.lab.subnet, profile: Profile.load(c.profile).dir, faithful: c.lab.faithfulTimings, owner },
     };
+    // Each worker's lab (one unless --parallel), brought up by that worker's first scenario.
+    const names = runLabs(c.lab, Profile.load(c.profile).subnet, c.parallel).map((l) => l.name);
     // Ctrl-C on `vitest`/`npm test` exits this process at once (vitest's own handler), so the
-    // teardown never runs: a detached `lab down` then ends the lab by PID instead.
+    // teardown never runs: a detached `lab down` then ends the labs by PID instead.
     const onExit = () => {
-      spawn(process.execPath, ['--import', 'tsx', 'lib/cli/lab.ts', 'down', '--name', name], {
-        cwd: ROOT,
-        detached: true,
-        stdio: 'ignore',
-      }).unref();
+      for (const n of names)
+        spawn(process.execPath, ['--import', 'tsx', 'lib/cli/lab.ts', 'down', '--name', n], {
+          cwd: ROOT,
+          detached: true,
+          stdio: 'ignore',
+        }).unref();
     };
     process.once('exit', onExit);
     return {
       context,
       async teardown() {
         process.off('exit', onExit);
-        if (!readState(name)) return;
-        await destroyLab(name);
-        log(`lab "${name}" is down`);
+        for (const n of names) {
+          if (!readState(n)) continue;
+          await destroyLab(n).then(
+            () => log(`lab "${n}" is down`),
+            (e: Error) => log(`lab "${n}" was not fully torn down: ${e.message}`),
+          );
+        }
       },
     };
   },
 
   async suiteTarget(c, s) {
-    const lazy = s.lazyLab;
+    // This worker's own lab: the run's lab, or with --parallel the k-th of them.
+    const own = workerLab({ name: s.labName, subnet: c.lab.subnet }, Profile.load(c.profile).subnet, c.parallel, currentWorker());
+    const lazy = s.lazyLab && { ...s.lazyLab, ...own };
     if (lazy && !readState(lazy.name)?.complete) {
       process.stderr.write(`bringing up lab "${lazy.name}" for the scenarios\n`);
       let b = new NetnsLab(Profile.load(lazy.profile))
@@ -81,7 +92,7 @@ export const netnsProvider: TargetProvider = {
       if (lazy.subnet) b = b.withSubnet(lazy.subnet);
       await b.start();
     }
-    return attachLab(c, s.labName);
+    return attachLab(c, own.name);
   },
 
   async clusterToRepair(c) {
