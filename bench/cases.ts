@@ -2,7 +2,7 @@
  * The notebook's rows, serial and on parallel labs, in one run (issue 15): wall time of each, the
  * per-act floor (corosync's token + consensus), the harness's own CPU, the observer's achieved
  * resolution, and whether the verdicts stayed the same.
- * usage: npm run bench:cases -- [--runs 1] [--case 1,5] [--parallel 2] [--only serial|parallel]
+ * usage: npm run bench:cases -- [--runs 1] [--case 1,5] [--parallel 2] [--only serial|parallel] [--observer poll|events]
  * Run it alone: figures taken beside another lab on 2 cores are worthless.
  */
 import { parseArgs } from 'node:util';
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     case: { type: 'string', multiple: true },
     parallel: { type: 'string', default: '2' },
     only: { type: 'string' },
+    observer: { type: 'string' },
   },
 });
 const cases = values.case?.flatMap((c) => c.split(','));
@@ -31,7 +32,7 @@ interface Leg {
 
 async function leg(name: string, parallel: number): Promise<Leg> {
   const t0 = performance.now();
-  const { runId } = await runScenarios({ repeat: values.runs, cases, parallel });
+  const { runId } = await runScenarios({ repeat: values.runs, cases, parallel, observer: values.observer });
   return { name, parallel, runId, wallMs: performance.now() - t0, runs: readRun(runId) };
 }
 
@@ -41,7 +42,7 @@ function report(l: Leg): void {
   const gaps = l.runs.map((r) => r.polling).filter((p) => p?.medianGapMs);
   const cpu = l.runs.map((r) => r.harnessCpu?.percent).filter((x): x is number => x !== undefined);
   const caseSum = l.runs.reduce((a, r) => a + r.wallMs, 0);
-  console.log(`\n${l.name} (--parallel ${l.parallel}): run ${l.runId}`);
+  console.log(`\n${l.name} (--parallel ${l.parallel}, observer ${values.observer ?? 'poll'}): run ${l.runId}`);
   console.log(`  whole run ${s(l.wallMs)} (with lab up and down); the cases' own wall time summed ${s(caseSum)}`);
   if (floor)
     console.log(

@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { Target } from '../targets/target.js';
+import { redact } from '../util/redact.js';
 
 export interface Credentials {
   user: string;
@@ -40,7 +41,22 @@ export async function withMysql<T>(t: Target, host: string, fn: (c: mysql.Connec
 
 export type Row = Record<string, unknown>;
 
-export async function query(c: mysql.Connection, sql: string, params: unknown[] = []): Promise<Row[]> {
-  const [rows] = await c.query(sql, params);
-  return Array.isArray(rows) ? (rows as Row[]) : [];
+/**
+ * Every question to a server is bounded (mysql2's query timeout): a connection whose peer vanished
+ * mid-answer (a VIP that moved, a lossy link) would otherwise wait for TCP's whole retry time.
+ */
+export const QUERY_TIMEOUT_MS = 60_000;
+
+export async function query(c: mysql.Connection, sql: string, params: unknown[] = [], timeoutMs = QUERY_TIMEOUT_MS): Promise<Row[]> {
+  try {
+    const [rows] = await c.query({ sql, timeout: timeoutMs }, params);
+    return Array.isArray(rows) ? (rows as Row[]) : [];
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (err.code !== 'PROTOCOL_SEQUENCE_TIMEOUT') throw e;
+    throw Object.assign(new Error(`MySQL did not answer within ${timeoutMs / 1000} s: ${redact(sql.replace(/\s+/g, ' ')).slice(0, 80)}`), {
+      code: err.code,
+      fatal: true,
+    });
+  }
 }

@@ -116,7 +116,9 @@ export class VipWriter {
     if (!this.conn) {
       try {
         this.conn = await withTimeout(connectMysql(this.t, this.t.profile.vip.ip, APP_ACCOUNT, this.timeoutMs), this.timeoutMs, 'connect');
-        const [r] = await query(this.conn, 'SELECT @@hostname AS h');
+        // Bounded like the insert: a connection made just before its peer vanished (a VIP that
+        // moved, a lossy link) can leave this answer unanswered for TCP's whole retry time (~15 min).
+        const [r] = await withTimeout(query(this.conn, 'SELECT @@hostname AS h'), this.timeoutMs, 'which server answers');
         this.connNode = String(r?.h ?? '').split('.')[0];
       } catch (e) {
         this.drop();

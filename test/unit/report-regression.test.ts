@@ -125,6 +125,20 @@ describe('regression diff', () => {
     }
   });
 
+  it('takes every lab the harness builds from the profile as one target, whatever its name and subnet (--parallel)', () => {
+    const lab = (name: string, subnet: string) => ({ profile: 'seed', target: `netns lab '${name}' on ${subnet}` });
+    const a = run('A2', '2026-01-01T00:00:00Z', [
+      rec('A2', '2026-01-01T00:00:00Z', [act('2', '2-stop', {})], true, lab('suite', '10.11.22.0/24')),
+    ]);
+    const d = diffLatest([a, worse('B2', '2026-01-02T00:00:00Z', lab('suite-2', '10.11.23.0/24'))]);
+    expect(d.previous).toBe('A2');
+    expect(regressionLines(d)).toContain('REGRESSION 2 / 2-stop: verdict pass → fail');
+    // An SSH target stays the cluster its config names.
+    expect(
+      diffLatest([a, worse('B3', '2026-01-02T00:00:00Z', { profile: 'seed', target: 'ssh target vagrant: root@db1,db2' })]).previous,
+    ).toBeUndefined();
+  });
+
   it('compares with the last run of the same profile and target, past runs of another profile', () => {
     const other = worse('B', '2026-01-02T00:00:00Z', { profile: 'my-profile', target: 't' });
     const d = diffLatest([prev, other, worse('C', '2026-01-03T00:00:00Z', { profile: 'seed', target: 't' })]);
