@@ -9,6 +9,7 @@ import { clusterVersions } from './probes/versions.js';
 import { readRunEnvironment, writeAllureEnvironment, writeRunEnvironment } from './report/environment.js';
 import { REPORTS_DIR, runDir, runInterrupted, type CaseRunRecord } from './results.js';
 import { AllureCase } from './report/allure-case.js';
+import { currentWorker } from './parallel-labs.js';
 import { providerFor } from './targets/providers.js';
 
 export type { Act, CaseContext } from './run-case.js';
@@ -43,7 +44,9 @@ async function recordEnvironment(t: Target, runId: string): Promise<void> {
  */
 export function scenario(def: CaseDefinition): void {
   it(`case ${def.id}: ${def.title}`, async ({ annotate, skip }) => {
-    const { runId, repeat, strict, observer } = inject('runConfig');
+    const { runId, repeat, strict, observer, parallel } = inject('runConfig');
+    // Labs at once write to one terminal: each line says whose it is.
+    const tag = parallel > 1 ? `[worker ${currentWorker()}] ` : '';
     const interrupted = () => interruptedHere() || runInterrupted(runId);
     if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
     const t = await suiteTarget();
@@ -57,7 +60,7 @@ export function scenario(def: CaseDefinition): void {
           runId,
           repetition: rep,
           observer,
-          log: (l) => process.stderr.write(`${l}\n`),
+          log: (l) => process.stderr.write(`${tag}${l}\n`),
           step: report.step,
           onEvidence: report.onEvidence,
         }),

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { mergeJunit, nightProblems, rowOfFile, type ShardRecord } from '../../lib/ci/merge.js';
 import { parseShard, shardFiles } from '../../lib/ci/shard.js';
 import type { CaseRunRecord } from '../../lib/results.js';
@@ -76,6 +76,7 @@ describe("the night's verdict", () => {
 describe('merged JUnit', () => {
   it("keeps every shard's suites and sums the counts", () => {
     const d = mkdtempSync(join(tmpdir(), 'mhc-junit-'));
+    onTestFinished(() => rmSync(d, { recursive: true, force: true }));
     const suite = (name: string, failures: number) =>
       `<?xml version="1.0" encoding="UTF-8" ?>\n<testsuites name="vitest tests" tests="2" failures="${failures}" errors="0" time="1">\n<testsuite name="${name}" tests="2" failures="${failures}"><testcase name="a"/></testsuite>\n</testsuites>\n`;
     writeFileSync(join(d, 'a.xml'), suite('scenarios/01-network-down.test.ts', 0));

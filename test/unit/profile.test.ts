@@ -1,7 +1,7 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Profile } from '../../lib/profile/load.js';
 import { crmProperties, findVipPrimitive } from '../../lib/profile/crm.js';
 import { offendingLine } from '../../lib/targets/netns/crm-errors.js';
@@ -9,6 +9,7 @@ import { redact } from '../../lib/util/redact.js';
 
 const copySeed = () => {
   const d = mkdtempSync(join(tmpdir(), 'mhc-profile-'));
+  onTestFinished(() => rmSync(d, { recursive: true, force: true }));
   cpSync(Profile.load('seed').dir, d, { recursive: true });
   return d;
 };

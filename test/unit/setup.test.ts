@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -48,6 +48,7 @@ describe('scripts/setup.sh package choice', () => {
 
   it('an unknown system: one line naming it and the systems it knows, exit 1, no list', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mhc-os-release-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const fedora = join(dir, 'os-release');
     writeFileSync(fedora, 'NAME="Fedora Linux"\nVERSION_ID=41\nID=fedora\nPRETTY_NAME="Fedora Linux 41 (Server Edition)"\n');
     const r = printPackages(fedora);

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { CI_STEPS, MERGE_FLAGS, SHARD_FLAGS } from '../../lib/ci/steps.js';
 
@@ -96,6 +96,7 @@ function npmRuns(script: Script): { name: string; separated: boolean; flags: str
  */
 function runScript(text: string, env: Record<string, string>, setup?: (dir: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'mhc-workflow-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   for (const d of ['scripts', 'profiles', 'scenarios']) symlinkSync(join(ROOT, d), join(dir, d));
   const bin = join(dir, '.bin');
   mkdirSync(bin);
@@ -324,6 +325,7 @@ describe('workflow hygiene', () => {
 describe('scripts/ci-inputs.sh (the validate job)', () => {
   const check = (env: Record<string, string>) => {
     const dir = mkdtempSync(join(tmpdir(), 'mhc-inputs-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const out = join(dir, 'out');
     const e = { PATH: process.env.PATH, ...env } as Record<string, string>;
     const r = spawnSync('bash', ['scripts/ci-inputs.sh', '--out', out], { cwd: ROOT, env: e, encoding: 'utf8' });
