@@ -365,7 +365,8 @@ interface SettleTimes {
  */
 async function settleTimes(t: Target): Promise<SettleTimes> {
   const { tokenMs, consensusMs } = await corosyncTimeouts(t, t.profile.dbHosts[0]!.name);
-  return { membershipMs: tokenMs + consensusMs, minMs: tokenMs + consensusMs + 3000, stableMs: 3000, maxMs: 60_000 };
+  const membershipMs = tokenMs + consensusMs;
+  return { membershipMs, minMs: membershipMs + 3000, stableMs: 3000, maxMs: 60_000 };
 }
 
 /**

@@ -19,7 +19,11 @@ export const runConfigSchema = z.object({
   /** How the cluster is watched: poll (every db host every 100 ms) or events (a watcher inside each db host, lib/observe/). */
   observer: z.enum(['poll', 'events'], 'poll or events'),
   /** Labs at once: the scenario files spread over this many workers, each with a lab of its own (lib/parallel-labs.ts). */
-  parallel: z.number('a whole number 1–8').int('a whole number 1–8').min(1, 'a whole number 1–8').max(8, 'a whole number 1–8'),
+  parallel: z
+    .number(`a whole number 1–${MAX_PARALLEL}`)
+    .int(`a whole number 1–${MAX_PARALLEL}`)
+    .min(1, `a whole number 1–${MAX_PARALLEL}`)
+    .max(MAX_PARALLEL, `a whole number 1–${MAX_PARALLEL}`),
   /** Repetitions of every case. */
   repeat: z.number('a positive whole number').int('a positive whole number').positive('a positive whole number'),
   /** A random schedule instead of the notebook's rows: count faults drawn from the catalogue by seed. */

@@ -5,7 +5,7 @@ import type { Target } from '../targets/target.js';
 import { HarnessError } from '../util/errors.js';
 import { installChain, removeChain, type OwnChain } from './iptables.js';
 import { NETEM_MISSING } from './netem.js';
-import { TOOL_PACKAGES, installHint, type Tool } from './tools.js';
+import { describeMissing, installHint, type Tool } from './tools.js';
 
 /**
  * Delay of outgoing packets where the kernel has no sch_netem but has NFQUEUE
@@ -101,8 +101,7 @@ export function describeDelayStats(s: DelayerStats): string {
 
 /** The error when a delay can be had neither way: netem's, and what the NFQUEUE delayer lacks. */
 export function noDelayMechanismError(fault: string, host: string, kind: Target['kind'], lacking: readonly Tool[]): HarnessError {
-  const what = lacking.map((x) => `${x} (package ${TOOL_PACKAGES[x]})`).join(', ');
-  const packages = [...new Set(lacking.map((x) => TOOL_PACKAGES[x]))];
+  const { what, packages } = describeMissing(lacking);
   return new HarnessError(
     `cannot inject "${fault}": on ${host}: ${NETEM_MISSING}; the NFQUEUE delayer that stands in for netem needs ${what}; nothing was injected`,
     `${installHint(kind, host, packages)}, or run the delay faults on a kernel with sch_netem`,

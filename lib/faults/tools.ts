@@ -44,10 +44,17 @@ export function installHint(kind: Target['kind'], host: string, packages: string
   }
 }
 
+/** Missing tools as a user reads them ("tc (package iproute2), …") and the packages to install, each once. */
+export function describeMissing(missing: readonly Tool[]): { what: string; packages: string[] } {
+  return {
+    what: missing.map((x) => `${x} (package ${TOOL_PACKAGES[x]})`).join(', '),
+    packages: [...new Set(missing.map((x) => TOOL_PACKAGES[x]))],
+  };
+}
+
 /** The error for tools missing on a host: names the fault, the commands and their packages, and where to install them. */
 export function missingToolsError(fault: string, host: string, kind: Target['kind'], missing: readonly Tool[]): HarnessError {
-  const packages = [...new Set(missing.map((x) => TOOL_PACKAGES[x]))];
-  const what = missing.map((x) => `${x} (package ${TOOL_PACKAGES[x]})`).join(', ');
+  const { what, packages } = describeMissing(missing);
   return new HarnessError(`cannot inject "${fault}": ${host} lacks ${what}; nothing was injected`, installHint(kind, host, packages));
 }
 
