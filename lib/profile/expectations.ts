@@ -43,6 +43,11 @@ export const expectationSchema = z.object({
   maxObservationGapMs: z.number().int().positive().optional(),
   /** Where this stack (Pacemaker 2 / Corosync 3) was seen to differ from the notebook. */
   differsFromNotebook: z.string().optional(),
+  /**
+   * Where the expectation comes from: the runs it was measured on, or why it is predicted (a
+   * profile's expectations are written before its first lab run, then replaced by measurements).
+   */
+  note: z.string().optional(),
 });
 export type Expectation = z.infer<typeof expectationSchema>;
 
