@@ -107,7 +107,7 @@ describe('profiles/hardened: expectations', () => {
     const hazards = Object.entries(all).filter(([, e]) => e.hazard);
     expect(hazards.map(([a]) => a)).toEqual(['7-forced-move', '7-new-holder-fails-while-pinned']);
     for (const [, e] of hazards) expect(e.hazard).toMatch(/^the operator's command/);
-    expect(all['7-forced-move']!.hazard).toMatch(/crm_resource --move --promoted/);
+    expect(all['7-forced-move']!.hazard).toMatch(/crm_attribute --promotion=p_mariadb --node db2 --update 100/);
   });
 
   it('cover every act of every scenario, and nothing else', async () => {
