@@ -65,3 +65,97 @@ export function crmProperties(text: string): Record<string, string> {
   for (const s of crmStatements(text)) if (s.words[0] === 'property') Object.assign(r, crmPairs(s.words));
   return r;
 }
+
+/** A `primitive` statement split into its parts (crmPairs over all words would mix an op's interval into the params). */
+export interface CrmPrimitive {
+  id: string;
+  agent: string;
+  params: Record<string, string>;
+  meta: Record<string, string>;
+  ops: { name: string; attrs: Record<string, string> }[];
+  line: number;
+}
+
+export function crmPrimitives(text: string): CrmPrimitive[] {
+  return crmStatements(text)
+    .filter((s) => s.words[0] === 'primitive')
+    .map(parsePrimitive);
+}
+
+function parsePrimitive(s: CrmStatement): CrmPrimitive {
+  const [, id = '', agent = '', ...rest] = s.words;
+  const p: CrmPrimitive = { id, agent, params: {}, meta: {}, ops: [], line: s.line };
+  // Pairs right after the agent are params (crmsh allows leaving out the keyword).
+  let into: Record<string, string> = p.params;
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    if (w === 'params') into = p.params;
+    else if (w === 'meta') into = p.meta;
+    else if (w === 'utilization') into = {};
+    else if (w === 'op') {
+      const op = { name: rest[++i] ?? '', attrs: {} };
+      p.ops.push(op);
+      into = op.attrs;
+    } else Object.assign(into, crmPairs([w]));
+  }
+  return p;
+}
+
+/** A clone (`clone ID CHILD meta …`, or the older `ms ID CHILD …`, which is always promotable). */
+export interface CrmClone {
+  id: string;
+  child: string;
+  meta: Record<string, string>;
+  promotable: boolean;
+  line: number;
+}
+
+const isTrue = (v?: string) => !!v && /^(true|yes|on|1)$/i.test(v);
+
+export function crmClones(text: string): CrmClone[] {
+  return crmStatements(text)
+    .filter((s) => s.words[0] === 'clone' || s.words[0] === 'ms')
+    .map((s) => {
+      const meta = crmPairs(s.words.slice(3));
+      return { id: s.words[1]!, child: s.words[2]!, meta, promotable: s.words[0] === 'ms' || isTrue(meta.promotable), line: s.line };
+    });
+}
+
+/** MariaDB run by Pacemaker: a mariadb (or mysql) agent primitive inside a promotable clone. */
+export interface PromotableMysql {
+  clone: CrmClone;
+  primitive: CrmPrimitive;
+  /** The agent's node_list: the nodes it chooses a primary among. */
+  nodeList: string[];
+}
+
+export function findPromotableMysql(text: string): PromotableMysql | undefined {
+  const prims = crmPrimitives(text).filter((p) => /^ocf:heartbeat:(mariadb|mysql)$/.test(p.agent));
+  for (const clone of crmClones(text)) {
+    const primitive = prims.find((p) => p.id === clone.child);
+    if (clone.promotable && primitive)
+      return { clone, primitive, nodeList: (primitive.params.node_list ?? '').split(/\s+/).filter(Boolean) };
+  }
+  return undefined;
+}
+
+/** Fence devices: primitives of class stonith. */
+export function crmStonithDevices(text: string): CrmPrimitive[] {
+  return crmPrimitives(text).filter((p) => p.agent.startsWith('stonith:'));
+}
+
+/**
+ * Whether `rsc` may run only where `clone` is promoted: `colocation ID inf: rsc clone:Promoted`
+ * (Master is the role's older name). The harness relies on it to call the VIP holder the primary.
+ */
+export function colocatedWithPromoted(text: string, rsc: string, clone: string): boolean {
+  return crmStatements(text).some((s) => {
+    const [kind, , score, dependent, primary] = s.words;
+    return (
+      kind === 'colocation' &&
+      /^(\+?inf|\+?infinity):$/i.test(score ?? '') &&
+      dependent === rsc &&
+      (primary === `${clone}:Promoted` || primary === `${clone}:Master`)
+    );
+  });
+}

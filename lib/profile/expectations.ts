@@ -51,7 +51,10 @@ export const expectationSchema = z.object({
   maxObservationGapMs: z.number().int().positive().optional(),
   /** Where this stack (Pacemaker 2 / Corosync 3) was seen to differ from the notebook. */
   differsFromNotebook: z.string().optional(),
-  /** For the reader, never judged: e.g. "predicted, not yet measured: …" while an expectation is a prediction. */
+  /**
+   * Where the expectation comes from: the runs it was measured on, or why it is predicted (a
+   * profile's expectations are written before its first lab run, then replaced by measurements).
+   */
   note: z.string().optional(),
 });
 export type Expectation = z.infer<typeof expectationSchema>;

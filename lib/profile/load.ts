@@ -3,7 +3,7 @@ import { join, resolve, relative } from 'node:path';
 import { HarnessError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
 import { corosyncNodes } from './corosync-conf.js';
-import { findVipPrimitive, type VipPrimitive } from './crm.js';
+import { colocatedWithPromoted, findPromotableMysql, findVipPrimitive, type PromotableMysql, type VipPrimitive } from './crm.js';
 import { profileSchema, type ProfileConfig } from './schema.js';
 
 export const PROFILES_DIR = resolve(import.meta.dirname, '../../profiles');
@@ -79,6 +79,10 @@ export class Profile {
   }
   get nic() {
     return this.config.network.interface;
+  }
+  /** MariaDB as a promotable clone under Pacemaker (the hardened profile), or undefined when it runs outside Pacemaker (the seed). */
+  get promotableMysql(): PromotableMysql | undefined {
+    return findPromotableMysql(this.files.clusterCrm);
   }
 
   get hosts(): HostSpec[] {
@@ -202,4 +206,35 @@ function checkConsistency(dir: string, config: ProfileConfig, files: ProfileFile
       throw new HarnessError(`${where('profile.json')}: mysql.replication names ${r}, which is not a db host`);
   }
   if (primary === replica) throw new HarnessError(`${where('profile.json')}: mysql.replication primary and replica are both ${primary}`);
+  checkPromotableMysql(where('cluster.crm'), config, files.clusterCrm, vip);
+}
+
+/**
+ * When Pacemaker runs MariaDB (a promotable clone), the harness's view must match the agent's:
+ * the same nodes, the same replication account, and a VIP that follows the promoted instance
+ * (the harness takes the VIP holder to be the primary).
+ */
+function checkPromotableMysql(where: string, config: ProfileConfig, crm: string, vip: VipPrimitive) {
+  const m = findPromotableMysql(crm);
+  if (!m) return;
+  const at = `${where} line ${m.primitive.line}`;
+  const dbs = Object.entries(config.hosts)
+    .filter(([, h]) => h.role === 'db')
+    .map(([n]) => n);
+  if ([...m.nodeList].sort().join(' ') !== [...dbs].sort().join(' '))
+    throw new HarnessError(
+      `${at}: ${m.primitive.id} node_list="${m.nodeList.join(' ')}" but the db hosts of profile.json are ${dbs.join(' ')}`,
+      'the mariadb agent chooses the primary among node_list: name every db host, as Pacemaker knows it',
+    );
+  const { user, password } = config.mysql.replication;
+  if (m.primitive.params.replication_user !== user || m.primitive.params.replication_passwd !== password)
+    throw new HarnessError(
+      `${at}: ${m.primitive.id} replication_user/replication_passwd differ from profile.json's mysql.replication`,
+      'the agent and the harness must replicate with the same account',
+    );
+  if (!colocatedWithPromoted(crm, vip.id, m.clone.id))
+    throw new HarnessError(
+      `${where}: the VIP ${vip.id} is not colocated with the promoted ${m.clone.id}`,
+      `add: colocation ${vip.id}-with-promoted inf: ${vip.id} ${m.clone.id}:Promoted (and order ${m.clone.id}:promote ${vip.id}:start)`,
+    );
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Profile } from '../../lib/profile/load.js';
-import { crmProperties, findVipPrimitive } from '../../lib/profile/crm.js';
+import { colocatedWithPromoted, crmPrimitives, crmProperties, findPromotableMysql, findVipPrimitive } from '../../lib/profile/crm.js';
 import { offendingLine } from '../../lib/targets/netns/crm-errors.js';
 import { redact } from '../../lib/util/redact.js';
 
@@ -72,6 +72,30 @@ describe('crm shell text', () => {
   it('joins continued lines and keeps the first line number', () => {
     const v = findVipPrimitive('# x\nprimitive vip \\\n  ocf:heartbeat:IPaddr2 \\\n  params ip="10.0.0.5" cidr_netmask="24" nic="eth1"\n');
     expect(v).toEqual({ id: 'vip', ip: '10.0.0.5', cidrNetmask: 24, nic: 'eth1', line: 2 });
+  });
+
+  it("splits a primitive into params, meta and ops (an op's interval is not a param)", () => {
+    const [p] = crmPrimitives(
+      'primitive d ocf:heartbeat:Dummy fake=1 \\\n  params state=/x \\\n  op monitor interval=3s role=Promoted \\\n  meta m=1\n',
+    );
+    expect(p).toEqual({
+      id: 'd',
+      agent: 'ocf:heartbeat:Dummy',
+      params: { fake: '1', state: '/x' },
+      meta: { m: '1' },
+      ops: [{ name: 'monitor', attrs: { interval: '3s', role: 'Promoted' } }],
+      line: 1,
+    });
+  });
+
+  it('finds MariaDB in a promotable clone (or the older ms), and the VIP colocated with its promoted role', () => {
+    const text =
+      'primitive db ocf:heartbeat:mariadb params node_list="a b"\nms msdb db meta notify=true\ncolocation c inf: ip msdb:Master\n';
+    expect(findPromotableMysql(text)).toMatchObject({ clone: { id: 'msdb', promotable: true }, nodeList: ['a', 'b'] });
+    expect(colocatedWithPromoted(text, 'ip', 'msdb')).toBe(true);
+    expect(colocatedWithPromoted(text.replace('inf:', '100:'), 'ip', 'msdb')).toBe(false);
+    expect(findPromotableMysql(text.replace('ms msdb db meta', 'clone msdb db meta'))).toBeUndefined();
+    expect(findPromotableMysql(Profile.load('seed').files.clusterCrm)).toBeUndefined();
   });
 
   // Messages below are crmsh 4.4's own, captured from the lab.

@@ -1,0 +1,14 @@
+-- Privileges the hardened profile needs beyond the seed's. NOT YET APPLIED BY THE HARNESS: the
+-- lab (lib/targets/netns/boot-mysql.ts) and vagrant/provision.sh must run this on the first
+-- primary, with binary logging on, after replication is set up (so the replica gets it too) and
+-- before Pacemaker starts the ms_mariadb clone.
+--
+-- The mariadb agent logs in locally (socket) as its replication_user to set read_only, run
+-- CHANGE MASTER / START SLAVE / STOP SLAVE / RESET SLAVE, read SHOW SLAVE STATUS and the process
+-- list, and kill client threads before a demotion. Its meta-data asks for "SUPER, REPLICATION
+-- SLAVE, REPLICATION CLIENT, PROCESS and RELOAD privileges on all nodes" (heartbeat/mariadb.in;
+-- the agent's README grants ALL PRIVILEGES instead); setupReplication grants only REPLICATION
+-- SLAVE and REPLICATION CLIENT. From MariaDB 11.0 (MDEV-29596) SUPER no longer implies READ_ONLY
+-- ADMIN: add it there.
+-- The account name is profile.json's mysql.replication.user.
+GRANT SUPER, REPLICATION SLAVE, REPLICATION CLIENT, PROCESS, RELOAD ON *.* TO 'rpl_user'@'%';
