@@ -50,7 +50,9 @@ packages_for() {
       return 1
       ;;
   esac
-  local pkgs=(pacemaker pacemaker-cli-utils corosync crmsh "$resource_agents" mariadb-server mariadb-client
+  local pkgs=(pacemaker pacemaker-cli-utils corosync crmsh
+    corosync-qdevice corosync-qnetd # the hardened profile: a third quorum vote, qnetd on batch1 (profiles/hardened/corosync.conf)
+    "$resource_agents" mariadb-server mariadb-client
     openssh-server openssh-client socat tini iproute2 procps util-linux gzip
     iptables # the partition and packet-loss faults (lib/faults/partition.ts, degraded-network.ts) run it inside the lab's hosts
     "${browser[@]}"

@@ -1,5 +1,4 @@
-import { pidOf, removeVipByHand, setLink, startCorosync, startMariadb, startPacemaker } from '../cluster-ops.js';
-import type { History } from '../history.js';
+import { bootHost } from '../host-boot.js';
 import { parseIpJsonAddr } from '../probes/ip-addr.js';
 import type { KilledProcess, Target } from '../targets/target.js';
 import { sleep, waitFor } from '../util/wait.js';
@@ -30,24 +29,8 @@ async function linkUp(t: Target, host: string): Promise<boolean> {
 }
 
 /**
- * The host boots: its link up (the timer did it; again here in case it could not), no VIP, then
- * sshd where the power loss took it (the lab's hosts), then the notebook's order — corosync,
- * MariaDB, pacemaker. Each start is skipped when the daemon runs: booting twice is harmless.
- */
-async function boot(t: Target, h: History, host: string, startSshd: boolean): Promise<void> {
-  await setLink(t, host, true);
-  if (!(await pidOf(t, host, 'corosync')) && (await removeVipByHand(t, host)))
-    h.step('boot', `${host}: the VIP removed (a booted host has none)`);
-  if (startSshd && !(await pidOf(t, host, 'sshd'))) await t.startDaemon(host, 'sshd');
-  await startCorosync(t, host);
-  await startMariadb(t, host, 60_000);
-  await startPacemaker(t, host);
-  h.step('boot', `${host}: ${startSshd ? 'sshd, ' : ''}corosync, MariaDB, pacemaker started (the notebook's order)`);
-}
-
-/**
  * A power loss of a db host: every process killed at once (Target.killAll) and its link down for
- * offSeconds, then the host boots (see boot). Undo boots whatever is still down and puts
+ * offSeconds, then the host boots (bootHost). Undo boots whatever is still down and puts
  * replication back as the audits want it (a restarted replica comes back writable), so it is safe
  * after an injection that stopped anywhere.
  */
@@ -73,10 +56,10 @@ export function hostCrash(host: string, offSeconds = 20): Fault {
         timeoutMs: 30_000,
         intervalMs: 250,
       });
-      await boot(t, h, host, sshdKilled);
+      h.step('boot', await bootHost(t, host, { startSshd: sshdKilled }));
     },
     async undo(t, h) {
-      await boot(t, h, host, sshdKilled);
+      h.step('boot', await bootHost(t, host, { startSshd: sshdKilled }));
       await settleReplication(t, h);
     },
   };

@@ -32,7 +32,7 @@ PROC_POLL_S = (float(ARGS[1]) if len(ARGS) > 1 else 5.0) / 1000
 UNTIL_STDIN_EOF = "--stdin" in FLAGS
 BEAT_S = next((float(f.split("=", 1)[1]) / 1000 for f in FLAGS if f.startswith("--beat-ms=")), None)
 # comm as the kernel keeps it: 15 characters at most.
-DAEMONS = {d[:15] for d in ("corosync", "pacemakerd", "pacemaker-based", "pacemaker-fenced", "pacemaker-execd",
+DAEMONS = {d[:15] for d in ("corosync", "corosync-qdevice", "pacemakerd", "pacemaker-based", "pacemaker-fenced", "pacemaker-execd",
                             "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld", "mariadbd", "sshd")}
 RTMGRP_LINK, RTMGRP_IPV4_IFADDR = 0x1, 0x10
 TICK_S = 5.0

@@ -8,7 +8,8 @@ export const PACEMAKER_CHILDREN = [
   'pacemaker-controld',
 ] as const;
 export type PacemakerChild = (typeof PACEMAKER_CHILDREN)[number];
-export const CLUSTER_DAEMONS = ['corosync', 'pacemakerd', ...PACEMAKER_CHILDREN, 'mariadbd', 'sshd'] as const;
+// corosync-qdevice: the hardened profile's quorum device client (absent on the seed's hosts).
+export const CLUSTER_DAEMONS = ['corosync', 'corosync-qdevice', 'pacemakerd', ...PACEMAKER_CHILDREN, 'mariadbd', 'sshd'] as const;
 export type ClusterDaemon = (typeof CLUSTER_DAEMONS)[number];
 
 export interface ProcessRow {

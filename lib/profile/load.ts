@@ -2,8 +2,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, relative } from 'node:path';
 import { HarnessError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
-import { corosyncNodes } from './corosync-conf.js';
-import { colocatedWithPromoted, findPromotableMysql, findVipPrimitive, type PromotableMysql, type VipPrimitive } from './crm.js';
+import { corosyncNodes, corosyncValue } from './corosync-conf.js';
+import {
+  type CrmPrimitive,
+  colocatedWithPromoted,
+  crmStonithDevices,
+  findPromotableMysql,
+  findVipPrimitive,
+  type PromotableMysql,
+  type VipPrimitive,
+} from './crm.js';
 import { profileSchema, type ProfileConfig } from './schema.js';
 
 export const PROFILES_DIR = resolve(import.meta.dirname, '../../profiles');
@@ -79,6 +87,18 @@ export class Profile {
   }
   get nic() {
     return this.config.network.interface;
+  }
+  /** Whether a db host's init restarts a pacemakerd that died (pacemaker.service's Restart=on-failure). */
+  get pacemakerRestart(): 'no' | 'on-failure' {
+    return this.config.services.pacemaker.restart;
+  }
+  /** Whether corosync.conf asks for a quorum device (corosync-qdevice on the db hosts, corosync-qnetd on the management host). */
+  get quorumDevice(): boolean {
+    return corosyncValue(this.files.corosyncConf, 'device', 'model') === 'net';
+  }
+  /** The fence devices of cluster.crm that use the lab's power switch (stonith:fence_mhc). */
+  get labFenceDevices(): CrmPrimitive[] {
+    return crmStonithDevices(this.files.clusterCrm).filter((d) => d.agent === 'stonith:fence_mhc');
   }
   /** MariaDB as a promotable clone under Pacemaker (the hardened profile), or undefined when it runs outside Pacemaker (the seed). */
   get promotableMysql(): PromotableMysql | undefined {

@@ -20,6 +20,14 @@ export const profileSchema = z.object({
     admin: z.object({ user: z.string(), password: z.string() }),
     replication: z.object({ user: z.string(), password: z.string(), primary: hostName, replica: hostName }),
   }),
+  /**
+   * How the db hosts' init runs the cluster's services, where the profile changes it: pacemaker
+   * restarted on failure as pacemaker.service's Restart=on-failure does (the seed's notebook
+   * hosts leave a killed pacemakerd dead).
+   */
+  services: z
+    .object({ pacemaker: z.object({ restart: z.enum(['no', 'on-failure']).default('no') }).default({ restart: 'no' }) })
+    .default({ pacemaker: { restart: 'no' } }),
 });
 
 export type ProfileConfig = z.infer<typeof profileSchema>;

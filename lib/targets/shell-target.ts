@@ -3,6 +3,7 @@ import { Duplex } from 'node:stream';
 import { HarnessError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { POWER_LOSS_LISTING, parsePowerLossListing, powerLossVictims } from './power-loss.js';
+import type { Profile } from '../profile/load.js';
 import type { Daemon, ExecOptions, ExecResult, KilledProcess } from './target.js';
 
 /** How each daemon is started on a host without systemd: the foreground command and its log. */
@@ -11,10 +12,29 @@ export const DAEMONS: Record<Daemon, { argv: string; log: string }> = {
   pacemaker: { argv: 'pacemakerd', log: '/var/log/pacemaker/stdout.log' },
   mariadb: { argv: 'mariadbd', log: '/var/log/mysql/stdout.log' },
   sshd: { argv: '/usr/sbin/sshd -D -f /etc/ssh/sshd_config', log: '/var/log/sshd.log' },
+  // The quorum arbiter on the management host; TLS off: the lab has no NSS certificate databases.
+  qnetd: { argv: 'corosync-qnetd -f -s off', log: '/var/log/corosync/qnetd.log' },
+  qdevice: { argv: 'corosync-qdevice -f', log: '/var/log/corosync/qdevice.log' },
 };
+
+/**
+ * pacemakerd as pacemaker.service runs it (Debian 12: Restart=on-failure, RestartSec=1s,
+ * SuccessExitStatus=100, StartLimitBurst=5 in StartLimitIntervalSec=25s), for hosts without
+ * systemd: a kill -9 brings a new pacemakerd a second later, which adopts the running children;
+ * `service pacemaker stop` (SIGTERM, exit 0) ends the loop too. Its lines go to pacemaker's log.
+ */
+export const SUPERVISED_PACEMAKERD = `sh -c 'n=0; t0=$(date +%s); while :; do pacemakerd; rc=$?; case $rc in 0|100) exit $rc;; esac; now=$(date +%s); if [ $((now - t0)) -ge 25 ]; then t0=$now; n=0; fi; n=$((n + 1)); if [ $n -ge 5 ]; then echo "mhc-supervisor: pacemakerd exited $rc, 5 starts within 25 s: giving up"; exit $rc; fi; echo "mhc-supervisor: pacemakerd exited $rc, restarting in 1 s"; sleep 1; done'`;
+
+/** The command that starts `daemon` in the background and prints its PID, as the profile wants it run. */
+export function daemonStartScript(daemon: Daemon, profile?: Profile): string {
+  const d = DAEMONS[daemon];
+  const argv = daemon === 'pacemaker' && profile?.pacemakerRestart === 'on-failure' ? SUPERVISED_PACEMAKERD : d.argv;
+  return `setsid ${argv} </dev/null >>${d.log} 2>&1 & echo $!`;
+}
 
 /** What every target derives from its exec(): a shell snippet and a signal by PID. */
 export abstract class ShellTarget {
+  abstract readonly profile: Profile;
   abstract exec(host: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
 
   sh(host: string, script: string, opts?: ExecOptions): Promise<ExecResult> {
@@ -28,8 +48,7 @@ export abstract class ShellTarget {
 
   /** Starts a daemon in the background (setsid, its own log) and returns its PID on that host. */
   async startDaemon(host: string, daemon: Daemon): Promise<number> {
-    const d = DAEMONS[daemon];
-    const { stdout } = await this.sh(host, `setsid ${d.argv} </dev/null >>${d.log} 2>&1 & echo $!`);
+    const { stdout } = await this.sh(host, daemonStartScript(daemon, this.profile));
     return Number(stdout.trim());
   }
 

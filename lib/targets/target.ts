@@ -63,7 +63,8 @@ export interface KilledProcess {
   comm: string;
 }
 
-export type Daemon = 'corosync' | 'pacemaker' | 'mariadb' | 'sshd';
+/** qnetd runs on the management host, qdevice on the db hosts: the hardened profile's third quorum vote. */
+export type Daemon = 'corosync' | 'pacemaker' | 'mariadb' | 'sshd' | 'qnetd' | 'qdevice';
 
 export interface LabOverride {
   setting: string;

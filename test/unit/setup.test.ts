@@ -25,7 +25,8 @@ describe('scripts/setup.sh package choice', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.packages).toEqual([
-      ...['pacemaker', 'pacemaker-cli-utils', 'corosync', 'crmsh', 'resource-agents', 'mariadb-server', 'mariadb-client'],
+      ...['pacemaker', 'pacemaker-cli-utils', 'corosync', 'crmsh', 'corosync-qdevice', 'corosync-qnetd'],
+      ...['resource-agents', 'mariadb-server', 'mariadb-client'],
       ...['openssh-server', 'openssh-client', 'socat', 'tini', 'iproute2', 'procps', 'util-linux', 'gzip', 'iptables'],
       ...['chromium', 'ruby', 'jq', 'docker.io', 'debootstrap'],
     ]);

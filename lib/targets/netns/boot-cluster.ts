@@ -46,8 +46,13 @@ export async function startAndWait(
   );
 }
 
-/** The notebook's order: corosync on both db hosts, then pacemaker, then the crm configuration. */
-export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> {
+/**
+ * The notebook's order: corosync on both db hosts, then pacemaker, then the crm configuration.
+ * With a quorum device, corosync-qnetd first on the management host and corosync-qdevice after
+ * corosync. `configureAfter`: what must be done before cluster.crm is applied (MariaDB seeded and
+ * stopped, when Pacemaker runs it).
+ */
+export async function bootCluster(lab: BootTarget, log: StepLog, configureAfter?: Promise<void>): Promise<void> {
   const dbs = lab.profile.dbHosts.map((h) => h.name);
   const first = dbs[0]!;
   const withLog = async <T>(host: string, file: string, fn: () => Promise<T>) => {
@@ -57,6 +62,14 @@ export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> 
       throw new HarnessError(`${(e as Error).message}\nlast lines of ${file} on ${host}:\n${await lab.logTail(host, file)}`);
     }
   };
+
+  const mgmt = lab.profile.managementHost.name;
+  if (lab.profile.quorumDevice)
+    await log.step(`corosync-qnetd on ${mgmt} (the third quorum vote)`, () =>
+      withLog(mgmt, '/var/log/corosync/qnetd.log', () =>
+        startAndWait(lab, [mgmt], 'qnetd', `corosync-qnetd on ${mgmt} to listen`, () => qnetdListening(lab, mgmt), 10_000),
+      ),
+    );
 
   await log.step('corosync on the db hosts, membership of all', async () => {
     await withLog(first, '/var/log/corosync/corosync.log', () =>
@@ -70,6 +83,20 @@ export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> 
       ),
     );
   });
+
+  if (lab.profile.quorumDevice)
+    await log.step('corosync-qdevice on the db hosts, its vote counted', () =>
+      withLog(first, '/var/log/corosync/qdevice.log', () =>
+        startAndWait(
+          lab,
+          dbs,
+          'qdevice',
+          `corosync on ${first} to count the quorum device's vote`,
+          () => qdeviceVoting(lab, first),
+          30_000,
+        ),
+      ),
+    );
 
   const deadtime = lab.overrides.find((o) => o.setting === 'pacemaker dc-deadtime')?.value;
   await log.step(`pacemaker on the db hosts, a DC elected${deadtime ? ` (lab dc-deadtime ${deadtime})` : ''}`, async () => {
@@ -88,6 +115,7 @@ export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> 
     );
   });
 
+  await configureAfter;
   await log.step("apply the profile's cluster.crm with crmsh", async () => {
     const file = join(lab.dir, 'profile', 'cluster.crm');
     const r = await lab.exec(first, ['crm', 'configure', 'load', 'update', file], { check: false, timeoutMs: 60_000 });
@@ -109,4 +137,16 @@ export async function bootCluster(lab: BootTarget, log: StepLog): Promise<void> 
       { timeoutMs: 30_000, intervalMs: 100 },
     ),
   );
+}
+
+/** corosync-qnetd listens on its TCP port (5403), read from `ss -H -ltn`. */
+async function qnetdListening(lab: Target, host: string): Promise<boolean> {
+  const r = await lab.exec(host, ['ss', '-H', '-ltn', 'sport', '=', ':5403'], { check: false, timeoutMs: 5_000 });
+  return r.exitCode === 0 && r.stdout.trim() !== '';
+}
+
+/** votequorum has registered the quorum device: runtime.votequorum.qdevice_can_operate = 1 in corosync's cmap. */
+async function qdeviceVoting(lab: Target, host: string): Promise<boolean> {
+  const r = await lab.exec(host, ['corosync-cmapctl', '-g', 'runtime.votequorum.qdevice_can_operate'], { check: false, timeoutMs: 5_000 });
+  return r.exitCode === 0 && /= 1$/m.test(r.stdout.trim());
 }

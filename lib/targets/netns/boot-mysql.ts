@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StepLog } from '../../util/log.js';
+import { waitFor } from '../../util/wait.js';
 import { HarnessError } from '../../util/errors.js';
 import { setupReplication } from '../../replication/setup.js';
 import { startAndWait, type BootTarget } from './boot-cluster.js';
@@ -54,5 +57,46 @@ FLUSH PRIVILEGES;`;
 
   await log.step(`replication ${replication.primary} → ${replication.replica} (GTID), from ${lab.profile.managementHost.name}`, () =>
     setupReplication(lab, replication.primary, replication.replica),
+  );
+}
+
+/** gtid_current_pos of a db host, asked locally (socket) as root. */
+async function gtidPos(lab: BootTarget, host: string): Promise<string> {
+  return (await lab.exec(host, ['mariadb', '-N', '-B', '-e', 'SELECT @@gtid_current_pos'], { timeoutMs: 10_000 })).stdout.trim();
+}
+
+/**
+ * For a profile whose MariaDB Pacemaker runs (a promotable clone of the mariadb agent): the
+ * profile's extra grants (mysql/accounts.sql) on the seeded primary, binlogged so the replica gets
+ * them, the replica caught up, then both servers stopped. The agent chooses the first primary by
+ * gtid_current_pos, so there must be one (resource-agents #1441: with none, no instance is ever
+ * promoted), and its start of a server that already runs would skip making it read-only.
+ */
+export async function handMysqlToPacemaker(lab: BootTarget, log: StepLog): Promise<void> {
+  const { primary, replica } = lab.profile.config.mysql.replication;
+  const accounts = join(lab.profile.dir, 'mysql', 'accounts.sql');
+  await log.step(
+    `MariaDB handed to Pacemaker: ${existsSync(accounts) ? 'mysql/accounts.sql applied, ' : ''}replica caught up, both stopped`,
+    async () => {
+      if (existsSync(accounts)) await lab.exec(primary, ['mariadb'], { input: readFileSync(accounts, 'utf8'), timeoutMs: 30_000 });
+      const want = await gtidPos(lab, primary);
+      if (!want) throw new HarnessError(`${primary} has no GTID position after seeding: the mariadb agent could not choose a primary`);
+      await waitFor(`${replica} to reach ${primary}'s GTID position ${want}`, async () => (await gtidPos(lab, replica)) === want, {
+        timeoutMs: 15_000,
+        intervalMs: 100,
+      });
+      await Promise.all([primary, replica].map((h) => stopMariadbByPid(lab, h)));
+    },
+  );
+}
+
+/** SIGTERM to mariadbd (a clean shutdown) and a bounded wait until it has exited. */
+async function stopMariadbByPid(lab: BootTarget, host: string): Promise<void> {
+  const pid = (await lab.exec(host, ['cat', '/run/mysqld/mysqld.pid'], { timeoutMs: 5_000 })).stdout.trim();
+  await lab.exec(host, ['kill', '-TERM', pid]);
+  await waitFor(
+    `mariadbd on ${host} (PID ${pid}) to exit after SIGTERM`,
+    async () => (await lab.exec(host, ['kill', '-0', pid], { check: false, timeoutMs: 5_000 })).exitCode !== 0,
+    { timeoutMs: 60_000, intervalMs: 100 },
   );
 }

@@ -116,10 +116,14 @@ export async function writeHostFiles(labName: string, profile: Profile, cibProps
     profile.hosts.map(async (h) => {
       const d = hostDir(labName, h.name);
       for (const sub of HOST_DIRS) mkdirSync(join(d, sub), { recursive: true });
-      writeFileSync(join(d, 'etc/hostname'), `${h.fqdn}\n`);
+      // The short name, as the Vagrant cluster's hosts have it (the FQDN resolves through /etc/hosts):
+      // on Debian 12 resource-agents' ocf_local_nodename falls back to `uname -n` (it cannot read
+      // pacemakerd -$'s version), so an agent must find the cluster's node name there.
+      writeFileSync(join(d, 'etc/hostname'), `${h.name}\n`);
       writeFileSync(join(d, 'etc/hosts'), hostsFile(profile));
       writeRootHome(join(d, 'root'));
       if (h.role !== 'db') return;
+      if (profile.labFenceDevices.length) mkdirSync(join(d, 'power'), { mode: 0o700 });
       writeFileSync(join(d, 'etc/corosync/corosync.conf'), profile.files.corosyncConf);
       writeFileSync(join(d, 'etc/mysql/my.cnf'), labMyCnf());
       writeFileSync(join(d, 'etc/mysql/profile-common.cnf'), profile.files.mysqlCommon);

@@ -26,7 +26,8 @@ import {
   writeState,
 } from './state.js';
 import { bootCluster } from './boot-cluster.js';
-import { bootMysql } from './boot-mysql.js';
+import { bootMysql, handMysqlToPacemaker } from './boot-mysql.js';
+import { AGENT_PATH, installFenceAgent, startPowerSwitch, stopPowerSwitch } from './power.js';
 
 const HOST_INIT = join(import.meta.dirname, 'host-init.sh');
 const CLEAN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb' };
@@ -110,24 +111,51 @@ export class NetnsLab {
       await log.step('write host files (configs, keys, seeded CIB)', () => writeHostFiles(name, profile, cibProps));
       await log.step('create host namespaces (net, mount, pid, uts, ipc)', async () => {
         const entries = await Promise.all(
-          profile.hosts.map(async (h) => [h.name, await startHostNamespace(name, h.name, h.fqdn)] as const),
+          profile.hosts.map(async (h) => [h.name, await startHostNamespace(name, h.name, h.name)] as const),
         );
         state.hosts = Object.fromEntries(entries);
         writeState(state);
       });
       await log.step(`wire the bridge (in netns ${state.bridgeNetns}) and ${profile.nic} on each host`, () => wireNetwork(state, profile));
       const lab = new StartedNetnsLab(state, profile);
-      await Promise.all([bootCluster(lab, log), bootMysql(lab, log), lab.startSshd(log)]);
+      if (profile.labFenceDevices.length)
+        await log.step(`power switch for ${profile.dbHosts.map((h) => h.name).join(', ')} (fence agent ${AGENT_PATH})`, async () => {
+          installFenceAgent();
+          state.powerSwitch = await startPowerSwitch(
+            name,
+            profile.dbHosts.map((h) => h.name),
+          );
+          writeState(state);
+        });
+      await bootLab(lab, log);
       state.complete = true;
       writeState(state);
       log.info(`lab "${name}" is up in ${(log.totalMs / 1000).toFixed(1)} s`);
       return lab;
     } catch (e) {
+      if (process.env.MHC_KEEP_FAILED_LAB === '1') {
+        log.info(`lab "${name}" failed to come up; kept for inspection (MHC_KEEP_FAILED_LAB=1): npm run lab -- down --name ${name}`);
+        throw e;
+      }
       log.info(`lab "${name}" failed to come up; tearing down what was made`);
       await destroyLab(name).catch((e2) => log.info(`  teardown after failure also failed: ${(e2 as Error).message}`));
       throw e;
     }
   }
+}
+
+/**
+ * The daemons and the profile's configuration. MariaDB run by Pacemaker (a promotable clone) is
+ * seeded first by hand — accounts, replication, a GTID position for the agent to compare — and
+ * stopped before cluster.crm is applied, so that the agent starts every instance itself.
+ */
+async function bootLab(lab: StartedNetnsLab, log: StepLog): Promise<void> {
+  if (!lab.profile.promotableMysql) {
+    await Promise.all([bootCluster(lab, log), bootMysql(lab, log), lab.startSshd(log)]);
+    return;
+  }
+  const seeded = bootMysql(lab, log).then(() => handMysqlToPacemaker(lab, log));
+  await Promise.all([bootCluster(lab, log, seeded), seeded, lab.startSshd(log)]);
 }
 
 /** Lab-only settings that differ from the profile; shown by `lab status` and in reports. */
@@ -144,7 +172,7 @@ export function labOverrides(profile: Profile, faithful: boolean): LabOverride[]
   ];
 }
 
-async function startHostNamespace(lab: string, host: string, fqdn: string): Promise<HostProcess> {
+async function startHostNamespace(lab: string, host: string, hostname: string): Promise<HostProcess> {
   const logFile = join(labDir(lab), `${host}.init.log`);
   const fd = openSync(logFile, 'a');
   const child = spawn(
@@ -162,7 +190,7 @@ async function startHostNamespace(lab: string, host: string, fqdn: string): Prom
       'bash',
       HOST_INIT,
       hostDir(lab, host),
-      fqdn,
+      hostname,
       String(DATADIR_MIB),
     ],
     {
@@ -316,6 +344,7 @@ export class StartedNetnsLab extends ShellTarget implements Target {
  */
 export async function destroyLab(name: string, log = new StepLog(() => {})): Promise<void> {
   const s = readState(name);
+  await stopPowerSwitch(s?.powerSwitch);
   if (s) {
     const live = Object.entries(s.hosts).filter(([, p]) => isSameProcess(p.initPid, p.initStart));
     await log.step("stop daemons by PID (SIGTERM, then the hosts' inits)", async () => {

@@ -23,6 +23,8 @@ export interface LabState {
   hosts: Record<string, HostProcess>;
   overrides: LabOverride[];
   complete: boolean;
+  /** The lab's power switch (profiles with fence_mhc devices): a process of this machine, outside the hosts. */
+  powerSwitch?: { pid: number; start: string };
   /** The long-lived process that holds the lab (a test run); absent for labs made by `lab up`. */
   owner?: { pid: number; start: string };
 }

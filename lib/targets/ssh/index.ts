@@ -1,4 +1,4 @@
-export { SshTarget, type FirstHop, type SshTargetOptions, DEFAULT_DAEMON_START } from './target.js';
+export { SshTarget, type FirstHop, type SshTargetOptions } from './target.js';
 export {
   defineSshTarget,
   loadSshTargetConfig,

@@ -1,4 +1,4 @@
-import { ShellTarget, commandFailed } from '../shell-target.js';
+import { ShellTarget, commandFailed, daemonStartScript } from '../shell-target.js';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { homedir } from 'node:os';
@@ -15,12 +15,6 @@ import { checkHostKey, knownHostsNames, loadKnownHosts, type KnownHostEntry } fr
 import { LazyDuplex } from './lazy-duplex.js';
 
 /** Default start commands: in the background with setsid, logs as in the lab (last line: the PID). */
-export const DEFAULT_DAEMON_START: Record<Daemon, string> = {
-  corosync: 'setsid corosync -f </dev/null >>/var/log/corosync/stdout.log 2>&1 & echo $!',
-  pacemaker: 'setsid pacemakerd </dev/null >>/var/log/pacemaker/stdout.log 2>&1 & echo $!',
-  mariadb: 'setsid mariadbd </dev/null >>/var/log/mysql/stdout.log 2>&1 & echo $!',
-  sshd: 'setsid /usr/sbin/sshd -D -f /etc/ssh/sshd_config </dev/null >>/var/log/sshd.log 2>&1 & echo $!',
-};
 
 /** The environment every command runs with (as the lab's nsenter does): root's PATH, C.UTF-8. */
 const ENV = ['env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8', 'LC_ALL=C.UTF-8'];
@@ -401,7 +395,7 @@ export class SshTarget extends ShellTarget implements Target {
   }
 
   async startDaemon(host: string, daemon: Daemon): Promise<number> {
-    const script = this.config.daemons[daemon]?.start ?? DEFAULT_DAEMON_START[daemon];
+    const script = this.config.daemons[daemon as keyof typeof this.config.daemons]?.start ?? daemonStartScript(daemon, this.profile);
     const { stdout } = await this.sh(host, script);
     const pid = Number(stdout.trim().split('\n').at(-1));
     if (!Number.isInteger(pid) || pid <= 0)

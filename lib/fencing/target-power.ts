@@ -1,0 +1,40 @@
+import { removeVipByHand, setLink } from '../cluster-ops.js';
+import { bootHost } from '../host-boot.js';
+import type { Target } from '../targets/target.js';
+import type { PowerCallbacks } from './power-switch.js';
+import type { PlugState } from './switch-protocol.js';
+
+/** What the switch's power-on started and how that boot ended (it runs after the switch has answered). */
+export type BootReport = (host: string, outcome: { ok: true; did: string } | { ok: false; error: string }) => void;
+
+/**
+ * The switch's plugs wired to a target's hosts. Off is a power loss: every process killed at once
+ * (Target.killAll), the link down, and what a reboot loses gone (the VIP on eth1, MariaDB's PID
+ * file in /run). On gives power back and starts the boot (bootHost) without waiting for it, as a
+ * real switch does not wait for the operating system: the boot's end is reported to onBoot.
+ * The plug's state is the switch's own, as a PDU's outlet is: a host whose processes were ended
+ * another way still has power.
+ */
+export function targetPower(t: Target, onBoot: BootReport): PowerCallbacks {
+  const plugs = new Map<string, PlugState>();
+  return {
+    async powerOff(host) {
+      plugs.set(host, 'off');
+      await t.killAll(host);
+      await setLink(t, host, false);
+      await removeVipByHand(t, host);
+      await t.exec(host, ['rm', '-f', '/run/mysqld/mysqld.pid'], { check: false, timeoutMs: 5_000 });
+    },
+    async powerOn(host) {
+      if (plugs.get(host) !== 'off') return;
+      plugs.set(host, 'on');
+      bootHost(t, host, { startSshd: true }).then(
+        (did) => onBoot(host, { ok: true, did }),
+        (e: Error) => onBoot(host, { ok: false, error: e.message }),
+      );
+    },
+    async status(host) {
+      return plugs.get(host) ?? 'on';
+    },
+  };
+}
