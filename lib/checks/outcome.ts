@@ -169,30 +169,38 @@ export function mysqlDuring(h: History, from: number, closedAt: number): MysqlDu
 }
 
 /**
- * Hosts answering on the VIP with their MySQL up and writable at a moment STALL_MS or more into a
- * stretch without an acknowledged write, each at the first such moment. Readings and polls are
- * recorded on change, so each one's state holds until the next: a server that answers the same
- * reading every second during the stall has one reading, from before it.
+ * Hosts that answered on the VIP with their MySQL up and writable for STALL_MS or more on end
+ * during a stretch without an acknowledged write, each at the moment that span reached STALL_MS.
+ * A host counts from when it became such a holder, not from the last write: a new primary whose
+ * first commit waits a moment (semi-sync's timeout after a failover) is not a stalled server.
+ * Readings and polls are recorded on change, so each one's state holds until the next: a server
+ * that answers the same reading every second during the stall has one reading, from before it.
  */
 function stalledHolders(h: History, from: number, closedAt: number, polls: Obs[]): Map<string, number> {
   const out = new Map<string, number>();
   const reads = h.events.filter((e): e is MysqlEvent => e.type === 'mysql' && e.t <= closedAt);
   const lastAt = <T extends { t: number }>(l: T[], t: number) => l.filter((e) => e.t <= t).at(-1);
   for (const g of writeGaps(h, from, closedAt)) {
-    // A stall that began before the fault is counted from the fault on.
-    const start = Math.max(g.from + STALL_MS, from);
-    const moments = [start, ...reads.map((r) => r.t), ...polls.map((o) => o.t)]
-      .filter((t) => t >= start && t <= g.to)
+    const moments = [...new Set([g.from, ...reads.map((r) => r.t), ...polls.map((o) => o.t)])]
+      .filter((t) => t >= g.from && t <= g.to)
       .sort((a, b) => a - b);
-    for (const t of moments) {
+    const since = new Map<string, number>();
+    moments.forEach((t, i) => {
       const r = lastAt(reads, t);
       const poll = lastAt(polls, t);
-      if (!r || !poll) continue;
-      for (const host of answeringHoldersOf(poll.nodes)) {
-        const m = r.nodes[host];
-        if (m?.up && m.readOnly === false && !out.has(host)) out.set(host, round(t - from));
+      const holding = new Set(
+        r && poll ? answeringHoldersOf(poll.nodes).filter((x) => r.nodes[x]?.up && r.nodes[x]?.readOnly === false) : [],
+      );
+      for (const host of since.keys()) if (!holding.has(host)) since.delete(host);
+      const until = moments[i + 1] ?? g.to;
+      for (const host of holding) {
+        const s = since.get(host) ?? t;
+        since.set(host, s);
+        // A stall that began before the fault is counted from the fault on.
+        const at = Math.max(s + STALL_MS, from);
+        if (until >= at && !out.has(host)) out.set(host, round(at - from));
       }
-    }
+    });
   }
   return out;
 }

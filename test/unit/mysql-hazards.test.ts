@@ -170,3 +170,34 @@ describe("the VIP on a replica whose data is not the primary's (closing MySQL re
     expect(j.hazard).toContain('the VIP is on db2, which holds transactions no other server has (errant: 0-2-14)');
   });
 });
+
+describe('a new primary whose first commits wait is not a stalled server', () => {
+  // Recorded on the hardened profile's first lab run (2026-11-28): pacemaker restarted on the VIP
+  // holder db2, db1 promoted; with db2 stopped, db1's first commit waits out semi-sync's 3 s
+  // timeout, so no write was acknowledged for seconds before and after the VIP came to db1.
+  const hardened = loadExpectations(Profile.load('hardened'));
+  const load = () =>
+    JSON.parse(readFileSync(join(DIR, '../hardened/2-pacemaker-restart.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+  const judgedHardened = (doctor: Doctor = (e) => e) => {
+    const d = load();
+    const h = History.fromJSON({ startedAt: d.startedAt, events: d.events.map(doctor) });
+    const end = h.actEnds().find((e) => e.act === '2-pacemaker-restart')!;
+    return judgeAct(h, end, hardened['2-pacemaker-restart']!);
+  };
+
+  it('the VIP moved to db1, writable 3 s before its first acknowledged write: no stall seen', () => {
+    const j = judgedHardened();
+    expect(j.outcome?.vipAfter).toBe('moved');
+    expect(j.seen).not.toMatch(/took no write/);
+  });
+
+  it('the same history with every write after the move failed (doctored): db1 is a stalled holder 5 s after it took the VIP', () => {
+    const d = load();
+    const moved = d.events.find((e) => e.type === 'observe' && e.nodes.db1?.vip && !e.nodes.db2?.vip)!.t;
+    const j = judgedHardened((e) => (e.type === 'write' && e.t > moved ? { ...e, result: 'fail' } : e));
+    expect(j.seen).toMatch(/VIP on a host whose MySQL answered but took no write: db1 from \+\d+\.\d+ s/);
+  });
+});
