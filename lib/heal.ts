@@ -1,5 +1,6 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
 import { crm, removeVipByHand, startCorosync, startMariadb, startPacemaker, stopPacemaker } from './cluster-ops.js';
+import { startQdevice } from './host-boot.js';
 import { clusterDaemons, crmMon } from './probes/cluster.js';
 import { PACEMAKER_CHILDREN, type ClusterDaemon } from './probes/processes.js';
 import { replicationState } from './probes/replication.js';
@@ -52,8 +53,22 @@ interface Rung {
  */
 export const LADDER: Rung[] = [
   { name: 'repair in place', limitMs: 60_000, auditMs: 30_000, run: repairInPlace },
-  { name: 'kill the cluster stack by PID and start it again', limitMs: 60_000, auditMs: 30_000, run: restartClusterStacks },
-  { name: 'restart the node (corosync, MariaDB, pacemaker) and re-point replication', limitMs: 90_000, auditMs: 30_000, run: restartNodes },
+  // Both by hand, so not where Pacemaker runs MariaDB (the mariadb agent chooses the primary and
+  // points the replica; killing a fencing cluster's stack gets the node fenced): the rebuild next.
+  {
+    name: 'kill the cluster stack by PID and start it again',
+    limitMs: 60_000,
+    auditMs: 30_000,
+    run: restartClusterStacks,
+    applies: (t) => !t.profile.promotableMysql,
+  },
+  {
+    name: 'restart the node (corosync, MariaDB, pacemaker) and re-point replication',
+    limitMs: 90_000,
+    auditMs: 30_000,
+    run: restartNodes,
+    applies: (t) => !t.profile.promotableMysql,
+  },
   {
     name: 'rebuild the target from the profile',
     limitMs: 120_000,
@@ -108,6 +123,7 @@ async function repairInPlace(t: Target, log: Log): Promise<void> {
     const d = await clusterDaemons(t, h);
     if (!d.pacemakerd && !d.corosync && (await removeVipByHand(t, h))) log(`heal: removed a VIP Pacemaker did not own on ${h}`);
     if (!d.corosync) await startCorosync(t, h);
+    if (t.profile.quorumDevice && !d['corosync-qdevice']) await startQdevice(t, h);
     const state = d.pacemakerd ? (await crmMon(t, h))?.pacemakerdState : undefined;
     if (!d.pacemakerd) await startPacemaker(t, h);
     else if (PACEMAKER_CHILDREN.some((c) => !d[c]) || (state && state !== 'running')) {
@@ -121,7 +137,8 @@ async function repairInPlace(t: Target, log: Log): Promise<void> {
     }
   }
   await cleanUpPacemaker(t, log);
-  await restartReplicaThreads(t, log);
+  // Where Pacemaker runs MariaDB, its agent starts the replica threads (a cleanup makes it retry).
+  if (!t.profile.promotableMysql) await restartReplicaThreads(t, log);
 }
 
 /** crm resource clear + cleanup, and a VIP on a node where Pacemaker does not run it removed. */

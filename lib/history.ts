@@ -1,3 +1,5 @@
+import type { FenceOperation } from './probes/fencing.js';
+
 /**
  * One timestamped record of a scenario run, the Jepsen way: the nemesis (faults), the observer
  * (cluster state) and the client (writes) all append here; checks judge the whole afterwards.
@@ -58,6 +60,8 @@ export type HistoryEvent =
   /** t: when the poll started; at: when each node took its sample, by its own clock brought onto the history's. */
   | { t: number; type: 'observe'; nodes: Record<string, NodeObservation>; at?: Record<string, number> }
   | { t: number; type: 'step'; step: string; detail?: string }
+  /** A fencing operation as Pacemaker's fencer recorded it; t: when it completed (whole seconds), or when it was read if pending. */
+  | { t: number; type: 'fence'; op: FenceOperation }
   | { t: number; type: 'write'; key: number; node?: string; result: 'ok' | 'fail' | 'unknown'; latencyMs: number; error?: string };
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;

@@ -9,6 +9,9 @@ import type { Target } from './targets/target.js';
  * a move and an immediate clear, so that every case starts where the operator's cluster runs.
  */
 export async function alignVipWithPrimary(t: Target, log: (s: string) => void = () => {}): Promise<void> {
+  // Where Pacemaker runs MariaDB the VIP may only run on the promoted node: a forced move would
+  // only stop it (the audits check that the VIP is on the primary).
+  if (t.profile.promotableMysql) return;
   const states = await replicationState(t);
   const primary = states.find((s) => s.reachable && !s.replica && !s.readOnly)?.host;
   const holders = await vipHoldersOf(t);

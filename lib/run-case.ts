@@ -1,6 +1,7 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
 import { judgeAct } from './checks/verdict.js';
 import { injectFault, type Fault } from './faults/fault.js';
+import { fencingEnabled, recordFencing } from './fencing/observe.js';
 import { History } from './history.js';
 import { MysqlWatch } from './mysql-watch.js';
 import { Observer, type ClusterObserver } from './observer.js';
@@ -206,6 +207,7 @@ async function playActs(run: CaseRun): Promise<void> {
     const window = await step('observe until settled', () => settled(history, run.settle, interrupt.signal), act.id);
     if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
     await run.mysql.observeOnce(true);
+    if (fencingEnabled(t.profile)) await recordFencing(t, history, from);
     const end = history.add({
       type: 'act',
       phase: 'end',

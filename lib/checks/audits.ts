@@ -1,7 +1,7 @@
 import { clusterStatus, type ClusterStatus } from '../probes/status.js';
 import { PACEMAKER_CHILDREN } from '../probes/processes.js';
 import type { Target } from '../targets/target.js';
-import { localGtidsOnReplica } from '../probes/replication.js';
+import { localGtidsOnReplica, type ServerState } from '../probes/replication.js';
 import { WaitTimeoutError, waitFor } from '../util/wait.js';
 
 /**
@@ -70,20 +70,46 @@ export const AUDITS: { name: string; check: (s: ClusterStatus) => string | undef
     check: (s) => {
       const down = s.replication.filter((r) => !r.reachable);
       if (down.length) return down.map((r) => `${r.host} unreachable: ${r.error}`).join('; ');
-      const replicas = s.replication.filter((r) => r.replica);
-      if (replicas.length !== 1) return `${replicas.length} replicas (want exactly 1)`;
-      const r = replicas[0]!;
-      const p = s.replication.find((x) => x !== r)!;
+      const split = s.mysqlRunBy === 'pacemaker' ? rolesByWritable(s) : rolesByReplicaConfig(s);
+      if (typeof split === 'string') return split;
+      const { primary: p, replica: r } = split;
       if (r.replica!.ioRunning !== 'Yes' || r.replica!.sqlRunning !== 'Yes')
         return `${r.host}: io=${r.replica!.ioRunning} sql=${r.replica!.sqlRunning} ${r.replica!.lastIoError || r.replica!.lastSqlError}`.trim();
       if (!r.readOnly) return `replica ${r.host} is writable`;
       const local = localGtidsOnReplica(r);
       if (local.length) return `replica ${r.host} has transactions of its own (GTID ${local.join(',')}): writes bypassed replication`;
       if (p.readOnly) return `primary ${p.host} is read_only`;
+      if (s.mysqlRunBy === 'pacemaker' && s.vip.holders.join() !== p.host)
+        return `the VIP is on ${s.vip.holders.join(' and ') || 'no node'}, the primary is ${p.host}`;
       return undefined;
     },
   },
 ];
+
+type Roles = { primary: ServerState; replica: ServerState } | string;
+
+/** Operator-run replication (the seed): the replica is the one server with a replica configuration. */
+function rolesByReplicaConfig(s: ClusterStatus): Roles {
+  const replicas = s.replication.filter((r) => r.replica);
+  if (replicas.length !== 1) return `${replicas.length} replicas (want exactly 1)`;
+  return { replica: replicas[0]!, primary: s.replication.find((x) => x !== replicas[0])! };
+}
+
+/**
+ * Pacemaker-run replication (the mariadb agent): the primary is the one writable server, the
+ * replica the read_only one. The agent leaves a promoted server's old replica configuration in
+ * place with its threads stopped, which is harmless; threads running on the primary are not.
+ */
+function rolesByWritable(s: ClusterStatus): Roles {
+  const writable = s.replication.filter((r) => !r.readOnly);
+  if (writable.length !== 1) return `${writable.length} writable servers (want exactly 1: the promoted one)`;
+  const primary = writable[0]!;
+  const replica = s.replication.find((x) => x !== primary)!;
+  if (primary.replica?.ioRunning === 'Yes' || primary.replica?.sqlRunning === 'Yes')
+    return `primary ${primary.host} is replicating too (a replica thread runs)`;
+  if (!replica.replica) return `${replica.host} is read_only but not a replica`;
+  return { primary, replica };
+}
 
 export function runAudits(s: ClusterStatus): AuditResult[] {
   return AUDITS.map((a) => {

@@ -3,6 +3,8 @@ import { detectGtidFlavor, errantGtids, gtidMissingCount } from '../replication/
 import { longestWriteGap, writeGaps } from './writes.js';
 
 /** What happened during one act, derived from the history alone. */
+import type { FenceOperation } from '../probes/fencing.js';
+
 export interface Outcome {
   /** The node the fault was aimed at (the VIP holder unless said). */
   faulted?: string;
@@ -30,6 +32,8 @@ export interface Outcome {
   vipHolderGtid?: Record<string, { missing: number; errant: string[]; gtid: string; sql?: string }>;
   /** What the MySQL observations between the fault start and the act's close showed (when MySQL was watched). */
   mysql?: MysqlDuring;
+  /** Fencing operations Pacemaker recorded during the act, each ms after the fault start (whole seconds: the fencer's). */
+  fencing?: (FenceOperation & { atMs: number })[];
 }
 
 /** A dangerous MySQL state seen on a host during an act: the first reading that showed it (ms after the fault start). */
@@ -130,7 +134,14 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
     vipHolderGtid: replicaHoldersGtid(h, closedAt, finalHolders),
     writesUnavailableMs: longestWriteGap(h, from, to),
     mysql: mysqlDuring(h, from, closedAt),
+    ...fencingDuring(h, from, closedAt),
   };
+}
+
+/** The fencing operations recorded in the act (ms after the fault start); absent when none was. */
+function fencingDuring(h: History, from: number, closedAt: number): Pick<Outcome, 'fencing'> {
+  const ops = h.events.flatMap((e) => (e.type === 'fence' && e.t >= from && e.t <= closedAt ? [{ ...e.op, atMs: round(e.t - from) }] : []));
+  return ops.length ? { fencing: ops } : {};
 }
 
 /**

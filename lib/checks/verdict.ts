@@ -1,5 +1,6 @@
 import type { Expectation } from '../profile/expectations.js';
 import type { ActEnd, History } from '../history.js';
+import { describeFence } from '../probes/fencing.js';
 import { actOutcome, type MysqlSighting, type Outcome } from './outcome.js';
 
 /** inconclusive: the evidence cannot support a verdict (Jepsen's :unknown); only pass is green. */
@@ -34,6 +35,7 @@ export function describeOutcome(o: Outcome): string {
   if (silent.length) parts.push(`MySQL not answering: ${sightings(silent)}`);
   if (o.mysql?.vipOnStalledServer?.length)
     parts.push(`VIP on a host whose MySQL answered but took no write: ${sightings(o.mysql.vipOnStalledServer)}`);
+  for (const f of o.fencing ?? []) parts.push(`${describeFence(f)} at +${ms(f.atMs)}`);
   if (o.faulted) {
     const d = o.daemonsAfter[o.faulted];
     if (d)
@@ -69,6 +71,9 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
   if (e.dualVipDuring === 'never' && o.dualVip.seen)
     m.push(`expected no dual VIP, saw one from +${ms(o.dualVip.firstAtMs)} lasting ${ms(o.dualVip.longestMs)}`);
   if (e.dualVipDuring === 'expected' && !o.dualVip.seen) m.push('expected a dual VIP (the notebook saw one), saw none');
+  // Pacemaker blocks the lost node's resources until its fencing succeeds: a failed one must be
+  // said as such, not left to look like a slow failover.
+  for (const f of o.fencing ?? []) if (f.status !== 'success') m.push(`${describeFence(f)} (at +${ms(f.atMs)})`);
   const budgets = overBudget(e, o, resolutionMs);
   m.push(...budgets.missed);
   const want = e.faultedDaemonsAfter;

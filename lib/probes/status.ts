@@ -18,6 +18,8 @@ export interface ClusterStatus {
   constraints: LocationConstraint[];
   daemons: Record<string, Partial<Record<ClusterDaemon, number>>>;
   replication: ServerState[];
+  /** Who runs MariaDB and its replication: Pacemaker (a promotable clone of the mariadb agent) or the operator (batch1's tools). */
+  mysqlRunBy: 'pacemaker' | 'operator';
 }
 
 export async function clusterStatus(t: Target): Promise<ClusterStatus> {
@@ -45,6 +47,7 @@ export async function clusterStatus(t: Target): Promise<ClusterStatus> {
     constraints,
     daemons: Object.fromEntries(daemons),
     replication,
+    mysqlRunBy: t.profile.promotableMysql ? 'pacemaker' : 'operator',
   };
 }
 

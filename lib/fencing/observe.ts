@@ -1,0 +1,37 @@
+import type { History } from '../history.js';
+import { crmProperties } from '../profile/crm.js';
+import type { Profile } from '../profile/load.js';
+import { fenceHistory } from '../probes/fencing.js';
+import type { Target } from '../targets/target.js';
+
+/** Whether the profile's cluster fences (stonith-enabled=true in cluster.crm). */
+export const fencingEnabled = (p: Profile) => /^(true|yes|on|1)$/i.test(crmProperties(p.files.clusterCrm)['stonith-enabled'] ?? '');
+
+/**
+ * Adds to the history the fencing operations Pacemaker recorded since history time `since` (who
+ * fenced whom, how it ended), each once. Read after an act rather than polled: the fencer keeps
+ * the whole cluster's history, and its completion times are its own. The fencer rounds them to
+ * whole seconds, so an operation may be placed up to a second early. Returns how many were added.
+ */
+export async function recordFencing(t: Target, h: History, since: number): Promise<number> {
+  const ops = await fenceHistory(t);
+  if (!ops) {
+    h.step('fencing history', 'no db host answered stonith_admin --history: fencing in this act is unknown');
+    return 0;
+  }
+  const epoch = h.startedAt.getTime();
+  const known = new Set(h.events.flatMap((e) => (e.type === 'fence' ? [key(e.op)] : [])));
+  let added = 0;
+  for (const op of ops) {
+    if (known.has(key(op))) continue;
+    const at = op.completedAt === undefined ? h.now() : op.completedAt - epoch;
+    // Whole seconds: an operation that completed in the act's first second reads as up to 1 s before it.
+    if (at < since - 1000) continue;
+    h.add({ type: 'fence', op, t: Math.max(at, since) });
+    added++;
+  }
+  return added;
+}
+
+const key = (op: { target: string; action: string; completedAt?: number; status: string; origin?: string }) =>
+  `${op.target}/${op.action}/${op.completedAt ?? 'pending'}/${op.status}/${op.origin ?? ''}`;

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runAudits } from '../../lib/checks/audits.js';
+import type { ClusterStatus } from '../../lib/probes/status.js';
+
+// `npm run lab -- status --json` on the hardened lab after case 2 (MariaDB run by Pacemaker's
+// mariadb agent): db1 promoted and holding the VIP, db2 its read_only replica.
+const healthy = (): ClusterStatus =>
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/lab/status.hardened.healthy.json'), 'utf8')) as ClusterStatus;
+const replicationAudit = (s: ClusterStatus) => runAudits(s).find((a) => a.audit.startsWith('replication healthy'))!;
+const db = (s: ClusterStatus, host: string) => s.replication.find((r) => r.host === host)!;
+/** db1 as the agent leaves a node it promoted: its old replica configuration in place, threads stopped. */
+const staleChannel = (s: ClusterStatus, running: 'No' | 'Yes' = 'No') => {
+  db(s, 'db1').replica = { ...db(s, 'db2').replica!, sourceHost: '10.11.40.102', ioRunning: running, sqlRunning: 'No' };
+  return s;
+};
+
+describe('the shared audits where Pacemaker runs MariaDB', () => {
+  it('the recorded healthy cluster passes every audit', () => {
+    expect(runAudits(healthy()).filter((a) => !a.ok)).toEqual([]);
+  });
+
+  it("a promoted node's stopped, stale replica configuration is harmless", () => {
+    expect(replicationAudit(staleChannel(healthy())).ok).toBe(true);
+  });
+
+  it('the same stale configuration with a thread running is a primary replicating too', () => {
+    expect(replicationAudit(staleChannel(healthy(), 'Yes')).detail).toBe('primary db1 is replicating too (a replica thread runs)');
+  });
+
+  it('the VIP on the replica while the primary is elsewhere fails', () => {
+    const s = healthy();
+    s.vip.holders = ['db2'];
+    s.vip.pacemakerSays = ['db2'];
+    expect(replicationAudit(s).detail).toBe('the VIP is on db2, the primary is db1');
+  });
+
+  it('two writable servers fail', () => {
+    const s = healthy();
+    db(s, 'db2').readOnly = false;
+    expect(replicationAudit(s).detail).toBe('2 writable servers (want exactly 1: the promoted one)');
+  });
+
+  it('where the operator runs replication (the seed), the same stale configuration is a second replica', () => {
+    const s = staleChannel(healthy());
+    s.mysqlRunBy = 'operator';
+    expect(replicationAudit(s).detail).toBe('2 replicas (want exactly 1)');
+  });
+});

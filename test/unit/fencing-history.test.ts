@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { judgeAct } from '../../lib/checks/verdict.js';
+import { History, type HistoryEvent } from '../../lib/history.js';
+import { loadExpectations } from '../../lib/profile/expectations.js';
+import { Profile } from '../../lib/profile/load.js';
+import { describeFence, type FenceOperation, parseFenceHistory } from '../../lib/probes/fencing.js';
+
+const FIX = join(import.meta.dirname, '../../fixtures');
+
+describe("Pacemaker's fencing history (stonith_admin --history '*' --output-as=xml, captured on the hardened lab)", () => {
+  it('one reboot of db2 asked by hand on db1 and carried out by db1', () => {
+    const ops = parseFenceHistory(readFileSync(join(FIX, 'lab/stonith_admin-history.reboot.xml'), 'utf8'));
+    expect(ops).toEqual([
+      {
+        target: 'db2',
+        action: 'reboot',
+        status: 'success',
+        origin: 'db1',
+        delegate: 'db1',
+        client: 'stonith_admin.3933',
+        completedAt: Date.UTC(2026, 10, 28, 13, 40, 25),
+        exitReason: undefined,
+      },
+    ]);
+    expect(describeFence(ops[0]!)).toBe('db2 fenced (reboot) by db1');
+  });
+
+  it('an empty history is no operation', () => {
+    const empty = '<pacemaker-result api-version="2.25" request="stonith_admin --history * --output-as=xml">\n  <list name="fencing history" count="0"/>\n  <status code="0" message="OK"/>\n</pacemaker-result>';
+    expect(parseFenceHistory(empty)).toEqual([]);
+  });
+});
+
+describe('fencing in the verdict', () => {
+  // The hardened profile's first recorded 2-pacemaker-restart (no fencing happened in it), with a
+  // fencing operation planted in the act: what the runner adds after the act from the fencer's history.
+  const hardened = loadExpectations(Profile.load('hardened'));
+  const judgedWith = (op: FenceOperation) => {
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/2-pacemaker-restart.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+    const h = History.fromJSON(d);
+    const end = h.actEnds().find((e) => e.act === '2-pacemaker-restart')!;
+    h.events.push({ t: end.from + 4000, type: 'fence', op });
+    return judgeAct(h, end, hardened['2-pacemaker-restart']!);
+  };
+  const op: FenceOperation = { target: 'db2', action: 'reboot', status: 'success', origin: 'db1', delegate: 'db1' };
+
+  it('a successful fencing is told in what was seen, with when; it changes no verdict by itself', () => {
+    const j = judgedWith(op);
+    expect(j.seen).toContain('db2 fenced (reboot) by db1 at +4.00 s');
+    expect(j.mismatches.join()).not.toMatch(/fenc/);
+  });
+
+  it('a failed fencing fails the act, said as such (Pacemaker blocks the resources meanwhile)', () => {
+    const j = judgedWith({ ...op, status: 'failed', exitReason: 'power switch unreachable' });
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches).toContain('fencing of db2 (reboot) by db1 failed: power switch unreachable (at +4.00 s)');
+  });
+});
