@@ -17,6 +17,7 @@ import { sleep } from './util/wait.js';
 import { alignVipWithPrimary } from './recovery.js';
 import { corosyncTimeouts } from './cluster-ops.js';
 import { replicationState } from './probes/replication.js';
+import { pacemakerBusy } from './probes/controller.js';
 import { VipWriter, prepareWorkload } from './workload/writer.js';
 import { ACKED_BEFORE_FAULT_FLOOR, judgeData, readData } from './checks/data.js';
 import { liveLabs } from './targets/netns/state.js';
@@ -357,6 +358,8 @@ interface SettleTimes {
   minMs: number;
   stableMs: number;
   maxMs: number;
+  /** Whether the cluster manager is still at work (a change the observer cannot see); absent: observations alone decide. */
+  busy?: () => Promise<boolean | undefined>;
 }
 
 /**
@@ -368,21 +371,43 @@ interface SettleTimes {
 async function settleTimes(t: Target): Promise<SettleTimes> {
   const { tokenMs, consensusMs } = await corosyncTimeouts(t, t.profile.dbHosts[0]!.name);
   const membershipMs = tokenMs + consensusMs;
-  return { membershipMs, minMs: membershipMs + 3000, stableMs: 3000, maxMs: 60_000 };
+  const base = { membershipMs, minMs: membershipMs + 3000, stableMs: 3000, maxMs: 60_000 };
+  const clone = t.profile.promotableMysql;
+  if (!clone) return base;
+  // Where Pacemaker runs MariaDB a failover has quiet stretches the observer cannot see (a
+  // promotion, the survivor's monitor that has yet to set its promotion score): an act is over
+  // only once the DC has been idle for longer than the clone's slowest monitor interval.
+  const intervals = clone.primitive.ops.filter((o) => o.name === 'monitor').map((o) => durationMs(o.attrs.interval ?? '0'));
+  return { ...base, stableMs: 3000 + Math.max(0, ...intervals), busy: () => pacemakerBusy(t) };
+}
+
+/** A Pacemaker duration (3s, 500ms, 2min, or bare seconds) in ms. */
+function durationMs(v: string): number {
+  const m = v.match(/^(\d+)\s*(ms|s|sec|m|min|h)?$/);
+  if (!m) return 0;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' || m[2] === 'min' ? n * 60_000 : m[2] === 'h' ? n * 3_600_000 : n * 1000;
 }
 
 /**
  * Waits until the act has played out; returns the window's end and whether the cluster had
  * settled. A change is an observation that differs from the one before it (every poll of a dual
- * VIP is recorded, a steady one included).
+ * VIP is recorded, a steady one included); where the settle times have a `busy` question, a
+ * Pacemaker at work (asked at most once a second) counts as a change too.
  */
 async function settled(h: History, s: SettleTimes, abort: AbortSignal): Promise<{ to: number; settled: boolean }> {
   const faultEnd = h.faults().at(-1)!.t;
   const changes = new ChangeTracker(h);
+  let busyAt = -Infinity;
+  let askedAt = -Infinity;
   for (;;) {
     const now = h.now();
     if (abort.aborted) return { to: now, settled: false };
-    const lastChange = Math.max(changes.last(), faultEnd);
+    if (s.busy && now - askedAt >= 1000) {
+      askedAt = now;
+      if (await s.busy()) busyAt = h.now();
+    }
+    const lastChange = Math.max(changes.last(), faultEnd, busyAt);
     if (now - faultEnd >= s.minMs && now - lastChange >= s.stableMs) return { to: now, settled: true };
     if (now - faultEnd >= s.maxMs) {
       h.step('settle timeout', `still changing ${s.maxMs} ms after the fault`);
