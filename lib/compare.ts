@@ -32,7 +32,11 @@ const spread = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor((s.length - 1) / 2)]!, max: s.at(-1)! };
 };
-const count = <T extends string>(xs: T[]) => xs.reduce<Record<string, number>>((m, x) => ({ ...m, [x]: (m[x] ?? 0) + 1 }), {});
+const count = <T extends string>(xs: T[]) => {
+  const m: Record<string, number> = {};
+  for (const x of xs) m[x] = (m[x] ?? 0) + 1;
+  return m;
+};
 
 /** The latest run of `profile` (on `targetKind`, when given) that played `act`, summed up; undefined if none did. */
 function side(runs: Run[], profile: string, act: string, targetKind?: string): ActSide | undefined {

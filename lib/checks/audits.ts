@@ -76,7 +76,7 @@ export const AUDITS: { name: string; check: (s: ClusterStatus) => string | undef
       if (r.replica!.ioRunning !== 'Yes' || r.replica!.sqlRunning !== 'Yes')
         return `${r.host}: io=${r.replica!.ioRunning} sql=${r.replica!.sqlRunning} ${r.replica!.lastIoError || r.replica!.lastSqlError}`.trim();
       if (!r.readOnly) return `replica ${r.host} is writable`;
-      const local = localGtidsOnReplica(r);
+      const local = localGtidsOnReplica(r, p.gtidExecuted);
       if (local.length) return `replica ${r.host} has transactions of its own (GTID ${local.join(',')}): writes bypassed replication`;
       if (p.readOnly) return `primary ${p.host} is read_only`;
       if (s.mysqlRunBy === 'pacemaker' && s.vip.holders.join() !== p.host)

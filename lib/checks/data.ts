@@ -92,7 +92,7 @@ async function finalReads(t: Target, runKey: string, timeoutMs: number): Promise
     replicaLagSeconds: last.find((s) => s.replica)?.replica?.secondsBehind ?? null,
     primary: primary?.host,
     replica: replica?.host,
-    replicaWroteOwn: last.some((s) => localGtidsOnReplica(s).length > 0),
+    replicaWroteOwn: last.some((s) => localGtidsOnReplica(s, primary?.gtidExecuted).length > 0),
     problems,
   };
 }

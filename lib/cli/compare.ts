@@ -31,7 +31,10 @@ async function main(argv: string[]): Promise<number> {
       `no saved run of profile ${positionals.join(' or ')} in ${join(REPORTS_DIR, 'runs')}`,
       'run the cases first: npm run chaos -- --profile NAME',
     );
-  printTable(c.profiles, c.acts.map((a) => ({ act: a.act, cells: a.sides.map(sideCells) })));
+  printTable(
+    c.profiles,
+    c.acts.map((a) => ({ act: a.act, cells: a.sides.map(sideCells) })),
+  );
   const dir = join(REPORTS_DIR, 'compare');
   mkdirSync(dir, { recursive: true });
   const base = join(dir, `${positionals.join('-vs-')}`);
@@ -45,9 +48,15 @@ async function main(argv: string[]): Promise<number> {
 /** act, then one line per profile: verdict, VIP, failover, writes unavailable, writes lost, aligned. */
 function printTable(profiles: string[], rows: { act: string; cells: string[][] }[]): void {
   const lines = [['act', 'profile', 'verdict', 'VIP', 'failover', 'unavailable', 'lost']];
-  for (const r of rows) profiles.forEach((p, i) => lines.push([i === 0 ? r.act : '', p, ...r.cells[i]!]));
+  for (const r of rows) for (const [i, p] of profiles.entries()) lines.push([i === 0 ? r.act : '', p, ...r.cells[i]!]);
   const widths = lines[0]!.map((_, k) => Math.max(...lines.map((l) => l[k]!.length)));
-  for (const l of lines) process.stdout.write(`${l.map((x, k) => x.padEnd(widths[k]!)).join('  ').trimEnd()}\n`);
+  for (const l of lines)
+    process.stdout.write(
+      `${l
+        .map((x, k) => x.padEnd(widths[k]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
 }
 
 runMain(() => main(process.argv.slice(2)));

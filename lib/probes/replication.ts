@@ -57,7 +57,10 @@ export const replicaRunning = (s: ServerState) => s.replica?.ioRunning === 'Yes'
  * GTIDs a replica wrote itself (its own server id in its GTID position): writes that bypassed
  * replication, i.e. a split brain. MariaDB positions are domain-server-seq per domain.
  */
-export function localGtidsOnReplica(s: ServerState): string[] {
+export function localGtidsOnReplica(s: ServerState, primaryGtid?: string): string[] {
   if (!s.replica || s.dialect !== 'mariadb' || !s.gtidExecuted) return [];
-  return errantGtids(s.gtidExecuted, s.serverId, [], 'mariadb');
+  // The same transaction in the primary's position is one it took from this server when this one
+  // was the primary (a failover and back with nothing written since), not a write past it.
+  const primary = new Set((primaryGtid ?? '').split(',').map((g) => g.trim()));
+  return errantGtids(s.gtidExecuted, s.serverId, [], 'mariadb').filter((g) => !primary.has(g));
 }

@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AllureReport, resolveConfig } from '@allurereport/core';
+import { allPass, type Comparison, compareProfiles, comparisonMarkdown } from '../compare.js';
 import { REPORTS_DIR } from '../results.js';
 import { readRunEnvironment, writeAllureEnvironment } from './environment.js';
 import { caseLabels, ResultsWriter, runMetrics, ttfKey, writeRunAsAllure } from './allure-results.js';
@@ -114,6 +115,7 @@ export async function buildReport(o: BuildOptions = {}): Promise<BuildResult> {
     if (env) writeAllureEnvironment(dir, env);
     writeRegressionResult(w, diff, md, runs, latest);
     tests += 1;
+    tests += writeComparisonResult(w, compareProfilesOf(reportsDir, runs), latest);
 
     rmSync(output, { recursive: true, force: true });
     await generate({ name: reportName(latest.runId), output, historyPath, resultsDir: dir, runs, render: true });
@@ -306,4 +308,41 @@ function writeRegressionResult(w: ResultsWriter, d: RegressionDiff, md: string, 
       w.attach('time to failover per act, run by run', failoverTrendSvg(runs), 'image/svg+xml', 'svg'),
     ],
   });
+}
+
+/**
+ * The profiles of the latest `npm run compare` (reports/compare/latest.json), compared again on
+ * the runs the report has, so the entry is never older than them; undefined without one.
+ */
+function compareProfilesOf(reportsDir: string, runs: Run[]): Comparison | undefined {
+  const f = join(reportsDir, 'compare', 'latest.json');
+  if (!existsSync(f)) return undefined;
+  const { profiles } = JSON.parse(readFileSync(f, 'utf8')) as { profiles: string[] };
+  return compareProfiles(runs, profiles);
+}
+
+/** A "profile comparison" entry: passed only when the second profile played every act and passed each every time. */
+function writeComparisonResult(w: ResultsWriter, c: Comparison | undefined, latest: Run): number {
+  if (!c?.acts.length) return 0;
+  const md = comparisonMarkdown(c);
+  const now = Date.parse(latest.startedAt);
+  const ok = allPass(c, c.profiles.length - 1);
+  w.writeResult({
+    uuid: randomUUID(),
+    testCaseId: `mhc-compare-${c.profiles.join('-vs-')}`,
+    name: `profile comparison: ${c.profiles.join(' vs ')}`,
+    fullName: `report#profile comparison ${c.profiles.join(' vs ')}`,
+    status: ok ? 'passed' : 'failed',
+    statusDetails: ok ? {} : { message: `${c.profiles.at(-1)} did not pass every act every time` },
+    stage: 'finished',
+    start: now,
+    stop: now,
+    description: md,
+    labels: [{ name: 'feature', value: 'profile comparison' }],
+    parameters: [],
+    links: [],
+    steps: [],
+    attachments: [w.attach('comparison.md', md, 'text/markdown', 'md')],
+  });
+  return 1;
 }

@@ -48,3 +48,23 @@ describe('the shared audits where Pacemaker runs MariaDB', () => {
     expect(replicationAudit(s).detail).toBe('2 replicas (want exactly 1)');
   });
 });
+
+describe('a replica with its own server id in its GTID position', () => {
+  /** db2 was the primary last, wrote 0-2-2058, then db1 was promoted with nothing written since (recorded in case 4 of the first hardened run). */
+  const failedBack = (primaryGtid: string) => {
+    const s = healthy();
+    db(s, 'db2').gtidExecuted = '0-2-2058';
+    db(s, 'db1').gtidExecuted = primaryGtid;
+    return s;
+  };
+
+  it('is not errant when the primary holds the same transaction (it took it from this server)', () => {
+    expect(replicationAudit(failedBack('0-2-2058')).ok).toBe(true);
+  });
+
+  it('is errant when the primary does not hold it (a write past the primary)', () => {
+    expect(replicationAudit(failedBack('0-1-2057')).detail).toBe(
+      'replica db2 has transactions of its own (GTID 0-2-2058): writes bypassed replication',
+    );
+  });
+});

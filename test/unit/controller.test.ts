@@ -15,6 +15,10 @@ describe('crmadmin XML (the first two captured on the hardened lab during case 4
   });
 
   it('an answer without a dc element (written here: a controller not connected) is no DC', () => {
-    expect(parseDc('<pacemaker-result api-version="2.25" request="crmadmin -D --output-as=xml"><status code="102" message="Not connected"/></pacemaker-result>')).toBeUndefined();
+    expect(
+      parseDc(
+        '<pacemaker-result api-version="2.25" request="crmadmin -D --output-as=xml"><status code="102" message="Not connected"/></pacemaker-result>',
+      ),
+    ).toBeUndefined();
   });
 });

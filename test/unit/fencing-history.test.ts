@@ -28,7 +28,8 @@ describe("Pacemaker's fencing history (stonith_admin --history '*' --output-as=x
   });
 
   it('an empty history is no operation', () => {
-    const empty = '<pacemaker-result api-version="2.25" request="stonith_admin --history * --output-as=xml">\n  <list name="fencing history" count="0"/>\n  <status code="0" message="OK"/>\n</pacemaker-result>';
+    const empty =
+      '<pacemaker-result api-version="2.25" request="stonith_admin --history * --output-as=xml">\n  <list name="fencing history" count="0"/>\n  <status code="0" message="OK"/>\n</pacemaker-result>';
     expect(parseFenceHistory(empty)).toEqual([]);
   });
 });
