@@ -4,6 +4,7 @@ import { longestWriteGap, writeGaps } from './writes.js';
 
 /** What happened during one act, derived from the history alone. */
 import type { FenceOperation } from '../probes/fencing.js';
+import type { MysqlObservation } from '../history.js';
 
 export interface Outcome {
   /** The node the fault was aimed at (the VIP holder unless said). */
@@ -138,6 +139,14 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
   };
 }
 
+/**
+ * A server with a replica configuration that acts as one: read_only, or a replica thread running.
+ * A writable server whose threads are both stopped is a primary with a leftover channel — what the
+ * mariadb agent leaves on the node it promotes (it never resets the old one) — not a replica.
+ */
+export const actsAsReplica = (m: MysqlObservation) =>
+  !!m.replica && (m.readOnly !== false || m.replica.io === 'Yes' || m.replica.sql === 'Yes');
+
 /** The fencing operations recorded in the act (ms after the fault start); absent when none was. */
 function fencingDuring(h: History, from: number, closedAt: number): Pick<Outcome, 'fencing'> {
   const ops = h.events.flatMap((e) => (e.type === 'fence' && e.t >= from && e.t <= closedAt ? [{ ...e.op, atMs: round(e.t - from) }] : []));
@@ -162,10 +171,10 @@ export function mysqlDuring(h: History, from: number, closedAt: number): MysqlDu
     while (p < polls.length && polls[p]!.t <= r.t) p++;
     const answering = p ? answeringHoldersOf(polls[p - 1]!.nodes) : [];
     for (const [host, m] of Object.entries(r.nodes)) {
-      if (m.up && m.replica && m.readOnly === false && !writable.has(host)) writable.set(host, round(r.t - from));
+      if (m.up && actsAsReplica(m) && m.readOnly === false && !writable.has(host)) writable.set(host, round(r.t - from));
       if (!m.up && !silent.has(host)) silent.set(host, round(r.t - from));
       if (!m.up && answering.includes(host) && !down.has(host)) down.set(host, round(r.t - from));
-      if (m.up && m.replica && (m.replica.io !== 'Yes' || m.replica.sql !== 'Yes') && !stopped.has(host))
+      if (m.up && actsAsReplica(m) && (m.replica!.io !== 'Yes' || m.replica!.sql !== 'Yes') && !stopped.has(host))
         stopped.set(host, round(r.t - from));
     }
   }
@@ -280,12 +289,12 @@ function replicaHoldersGtid(h: History, closedAt: number, holders: string[]): Ou
     const me = m.nodes[x];
     const others = Object.entries(m.nodes).flatMap(([n, o]) => (n !== x && o.up && o.gtid !== undefined ? [o.gtid] : []));
     const flavor = detectGtidFlavor(me?.gtid ?? '') ?? detectGtidFlavor(others[0] ?? '');
-    if (!me?.up || !me.replica || me.gtid === undefined || !flavor || !others.length) continue;
+    if (!me?.up || !actsAsReplica(me) || me.gtid === undefined || !flavor || !others.length) continue;
     out[x] = {
       missing: Math.max(...others.map((o) => gtidMissingCount(me.gtid!, o, flavor))),
       errant: errantGtids(me.gtid, me.serverId, others, flavor),
       gtid: me.gtid,
-      sql: me.replica.sql,
+      sql: me.replica!.sql,
     };
   }
   return Object.keys(out).length ? out : undefined;

@@ -62,3 +62,33 @@ describe('fencing in the verdict', () => {
     expect(j.mismatches).toContain('fencing of db2 (reboot) by db1 failed: power switch unreachable (at +4.00 s)');
   });
 });
+
+describe('case 1 on the hardened lab: db1 cut off, fenced by db2, db2 promoted', () => {
+  // Recorded 2026-11-28 (run 2026-11-28T14-03-28-756Z). db2 keeps its old replica channel, both
+  // threads stopped, once promoted: the mariadb agent never resets it.
+  const hardened = loadExpectations(Profile.load('hardened'));
+  const judged = (doctor: (e: HistoryEvent) => HistoryEvent = (e) => e) => {
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+    const h = History.fromJSON({ startedAt: d.startedAt, events: d.events.map(doctor) });
+    return judgeAct(h, h.actEnds()[0]!, hardened['1-network-down']!);
+  };
+
+  it('passes: the fencing is in what was seen, the promoted db2 is not a writable replica', () => {
+    const j = judged();
+    expect(j.verdict).toBe('pass');
+    expect(j.seen).toMatch(/db1 fenced \(reboot\) by db2 at \+\d+\.\d\d s/);
+    expect(j.seen).not.toMatch(/writable replica/);
+  });
+
+  it('the same history with db2 replicating while writable (doctored) shows a writable replica', () => {
+    const j = judged((e) =>
+      e.type === 'mysql' && e.nodes.db2?.replica && e.nodes.db2.readOnly === false
+        ? { ...e, nodes: { ...e.nodes, db2: { ...e.nodes.db2, replica: { ...e.nodes.db2.replica, io: 'Yes' } } } }
+        : e,
+    );
+    expect(j.seen).toMatch(/writable replica: db2 from \+/);
+  });
+});
