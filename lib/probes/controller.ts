@@ -21,13 +21,20 @@ export function parseControllerState(text: string): string | undefined {
  */
 export async function pacemakerBusy(t: Target): Promise<boolean | undefined> {
   for (const h of t.profile.dbHosts) {
-    const d = await t.exec(h.name, ['crmadmin', '-D', '--output-as=xml'], { check: false, timeoutMs: 5_000 });
+    const d = await t.exec(h.name, crmadmin(['-D']), { check: false, timeoutMs: 5_000 });
     if (d.exitCode !== 0) continue;
     const dc = parseDc(d.stdout);
     if (!dc) return true;
-    const s = await t.exec(h.name, ['crmadmin', '-S', dc, '--output-as=xml'], { check: false, timeoutMs: 5_000 });
+    const s = await t.exec(h.name, crmadmin(['-S', dc]), { check: false, timeoutMs: 5_000 });
     if (s.exitCode !== 0) return true;
     return parseControllerState(s.stdout) !== 'S_IDLE';
   }
   return undefined;
 }
+
+/**
+ * crmadmin bounded on the host itself: it waits for the controller's answer (found on the lab: a
+ * `crmadmin -D` left waiting for 9 minutes during case 6), and a command still running on the
+ * host keeps the harness's exec waiting for its output even after the exec's own timeout.
+ */
+const crmadmin = (args: string[]) => ['timeout', '-s', 'KILL', '4', 'crmadmin', '--timeout=3s', ...args, '--output-as=xml'];

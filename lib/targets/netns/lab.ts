@@ -292,17 +292,21 @@ export class StartedNetnsLab extends ShellTarget implements Target {
   }
 
   async exec(host: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const r = await execa('nsenter', [...this.nsenterArgs(host), '--', ...argv], {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    // The host's own `timeout`, a second after ours: ours ends nsenter, but the command it started
+    // lives on in the host's PID namespace and keeps its output open, and with it this exec
+    // (found on the lab: a crmadmin left waiting 9 minutes for a controller's answer).
+    const bounded = ['timeout', '-s', 'KILL', `${Math.ceil(timeoutMs / 1000) + 1}`, ...argv];
+    const r = await execa('nsenter', [...this.nsenterArgs(host), '--', ...bounded], {
       reject: false,
       env: CLEAN_ENV,
       extendEnv: false,
-      timeout: opts.timeoutMs ?? 30_000,
+      timeout: timeoutMs,
       input: opts.input,
       stripFinalNewline: false,
     });
     const res = { stdout: r.stdout as string, stderr: r.stderr as string, exitCode: r.exitCode ?? (r.timedOut ? 124 : 1) };
-    if ((opts.check ?? true) && res.exitCode !== 0)
-      throw commandFailed(host, argv, res, r.timedOut ? (opts.timeoutMs ?? 30_000) : undefined);
+    if ((opts.check ?? true) && res.exitCode !== 0) throw commandFailed(host, argv, res, r.timedOut ? timeoutMs : undefined);
     return res;
   }
 
