@@ -2,7 +2,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { Target } from '../targets/target.js';
 
-/** One fencing operation as Pacemaker's fencer records it (`stonith_admin --history '*' --output-as=xml`). */
+/** One fencing operation as Pacemaker's fencer records it (`stonith_admin --history '*' --verbose --output-as=xml`). */
 export interface FenceOperation {
   /** The node fenced. */
   target: string;
@@ -50,7 +50,11 @@ export function parseFenceHistory(text: string): FenceOperation[] {
  */
 export async function fenceHistory(t: Target): Promise<FenceOperation[] | undefined> {
   for (const h of t.profile.dbHosts) {
-    const r = await t.exec(h.name, ['stonith_admin', '--history', '*', '--output-as=xml'], { check: false, timeoutMs: 10_000 });
+    // --verbose: without it stonith_admin lists only the last successful operation per node, not the failed ones.
+    const r = await t.exec(h.name, ['stonith_admin', '--history', '*', '--verbose', '--output-as=xml'], {
+      check: false,
+      timeoutMs: 10_000,
+    });
     if (r.exitCode === 0) return parseFenceHistory(r.stdout);
   }
   return undefined;

@@ -79,9 +79,9 @@ describe('ssh target', () => {
   it('runs commands as root, reads files, signals PIDs and opens streams over SSH from batch1', async () => {
     const t = ssh();
     expect(t.kind).toBe('ssh');
-    expect((await t.exec('db1', ['hostname'])).stdout.trim()).toBe('db1.localnet');
+    expect((await t.exec('db1', ['hostname'])).stdout.trim()).toBe('db1');
     expect((await t.exec('db2', ['id', '-u'])).stdout.trim()).toBe('0');
-    expect(await t.readFile('db2', '/etc/hostname')).toBe('db2.localnet\n');
+    expect(await t.readFile('db2', '/etc/hostname')).toBe('db2\n');
     expect((await t.sh('db1', 'echo "$0:$LANG"; cat', { input: 'in' })).stdout).toBe('sh:C.UTF-8\nin');
     await expect(t.exec('db1', ['false'])).rejects.toThrow(/on db1: `false` failed \(exit 1\)/);
     expect((await t.exec('db1', ['false'], { check: false })).exitCode).toBe(1);
@@ -111,13 +111,13 @@ describe('ssh target', () => {
     // mysql2 over openStream (synchronous Duplex), to a host and to the VIP.
     const c = await connectMysql(t, 'db2');
     try {
-      expect(await query(c, 'SELECT @@hostname AS h, @@read_only AS ro')).toEqual([{ h: 'db2.localnet', ro: 1 }]);
+      expect(await query(c, 'SELECT @@hostname AS h, @@read_only AS ro')).toEqual([{ h: 'db2', ro: 1 }]);
     } finally {
       await c.end();
     }
     const v = await connectMysql(t, lab.profile.vip.ip);
     try {
-      expect((await query(v, 'SELECT @@hostname AS h'))[0]!.h).toBe(`${(await vipHolders(t))[0]}.localnet`);
+      expect((await query(v, 'SELECT @@hostname AS h'))[0]!.h).toBe((await vipHolders(t))[0]);
     } finally {
       await v.end();
     }
@@ -150,12 +150,12 @@ describe('ssh target', () => {
     // The lab's batch1 runs no sshd, so db2 plays the jump host for db1 here.
     const t = ssh({ jumpHost: 'db2' });
     expect(t.label).toContain('via db2');
-    expect((await t.exec('db1', ['hostname'])).stdout.trim()).toBe('db1.localnet');
+    expect((await t.exec('db1', ['hostname'])).stdout.trim()).toBe('db1');
     const peers = (await t.exec('db1', ['ss', '-Htn', 'state', 'established', 'sport', '=', ':22'])).stdout;
     expect(peers).toContain(`${PREFIX}102:`);
     const c = await connectMysql(t, 'db1'); // a LazyDuplex over a forwardOut channel from db2
     try {
-      expect(await query(c, 'SELECT @@hostname AS h, @@read_only AS ro')).toEqual([{ h: 'db1.localnet', ro: 0 }]);
+      expect(await query(c, 'SELECT @@hostname AS h, @@read_only AS ro')).toEqual([{ h: 'db1', ro: 0 }]);
     } finally {
       await c.end();
     }
@@ -174,7 +174,7 @@ describe('ssh target', () => {
         .join(' ');
     const good = join(dir, 'known_hosts');
     writeFileSync(good, `db1,${PREFIX}101 ${pub('db1')}\n${PREFIX}102 ${pub('db2')}\n`);
-    expect((await ssh({ knownHosts: good }).exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
+    expect((await ssh({ knownHosts: good }).exec('db2', ['hostname'])).stdout.trim()).toBe('db2');
     const swapped = join(dir, 'known_hosts.bad');
     writeFileSync(swapped, `db1 ${pub('db2')}\ndb2 ${pub('db2')}\n`);
     const m = await badInput(ssh({ knownHosts: swapped }).exec('db1', ['true']), 'db1', /host key does not match .*known_hosts\.bad/);
@@ -263,6 +263,6 @@ describe('ssh target', () => {
     open.push(t);
     expect(t.kind).toBe('ssh');
     expect(t.profile.subnet).toBe(SUBNET);
-    expect((await t.exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
+    expect((await t.exec('db2', ['hostname'])).stdout.trim()).toBe('db2');
   });
 });

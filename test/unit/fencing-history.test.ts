@@ -92,3 +92,15 @@ describe('case 1 on the hardened lab: db1 cut off, fenced by db2, db2 promoted',
     expect(j.seen).toMatch(/writable replica: db2 from \+/);
   });
 });
+
+describe('failed fencing, as Pacemaker recorded it (captured on the hardened lab with the switch out of reach)', () => {
+  const ops = parseFenceHistory(readFileSync(join(FIX, 'lab/stonith_admin-history.failed.xml'), 'utf8'));
+
+  it("the controller's attempts are each a failed operation, with when", () => {
+    const failed = ops.filter((o) => o.status === 'failed');
+    expect(failed.length).toBeGreaterThanOrEqual(10);
+    expect(failed[0]).toMatchObject({ target: 'db2', action: 'reboot', origin: 'db1', delegate: 'db1', client: 'pacemaker-controld.158' });
+    expect(failed[0]!.completedAt).toBe(Date.UTC(2026, 10, 28, 15, 5, 37));
+    expect(describeFence(failed[0]!)).toBe('fencing of db2 (reboot) by db1 failed');
+  });
+});
