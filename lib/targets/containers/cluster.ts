@@ -100,6 +100,11 @@ export class ContainersCluster {
   async start(): Promise<StartedContainersCluster> {
     const profile = this.baseProfile.withSubnet(this.subnet ?? this.baseProfile.subnet);
     const { name, log } = this;
+    if (profile.labFenceDevices.length || profile.quorumDevice || profile.promotableMysql)
+      throw new HarnessError(
+        `the containers target cannot build profile ${profile.name} yet: it has no power switch, quorum device or MariaDB run by Pacemaker`,
+        'run this profile on the netns lab (--target netns, the default)',
+      );
     log.info(`containers "${name}" up: profile ${profile.name} (${profile.dir}), subnet ${profile.subnet}`);
     const engine = new DockerEngine(name);
     await engine.start(log);
