@@ -1,9 +1,9 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { ContainersCluster } from '../../lib/targets/containers/cluster.js';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { crmProperties, crmStatements, crmStonithDevices } from '../../lib/profile/crm.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
 import { Profile } from '../../lib/profile/load.js';
@@ -130,6 +130,7 @@ describe('profiles/hardened: expectations', () => {
 describe('a profile with MariaDB under Pacemaker must agree with the harness', () => {
   const copy = (edit: (crm: string) => string) => {
     const d = mkdtempSync(join(tmpdir(), 'mhc-hardened-'));
+    onTestFinished(() => rmSync(d, { recursive: true, force: true }));
     cpSync(p.dir, d, { recursive: true });
     const f = join(d, 'cluster.crm');
     writeFileSync(f, edit(readFileSync(f, 'utf8')));
