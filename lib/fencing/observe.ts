@@ -1,11 +1,11 @@
 import type { History } from '../history.js';
-import { crmProperties } from '../profile/crm.js';
+import { crmProperties, isTrue } from '../profile/crm.js';
 import type { Profile } from '../profile/load.js';
 import { fenceHistory } from '../probes/fencing.js';
 import type { Target } from '../targets/target.js';
 
 /** Whether the profile's cluster fences (stonith-enabled=true in cluster.crm). */
-export const fencingEnabled = (p: Profile) => /^(true|yes|on|1)$/i.test(crmProperties(p.files.clusterCrm)['stonith-enabled'] ?? '');
+export const fencingEnabled = (p: Profile) => isTrue(crmProperties(p.files.clusterCrm)['stonith-enabled']);
 
 /**
  * Adds to the history the fencing operations Pacemaker recorded since history time `since` (who

@@ -110,7 +110,8 @@ export interface CrmClone {
   line: number;
 }
 
-const isTrue = (v?: string) => !!v && /^(true|yes|on|1)$/i.test(v);
+/** A Pacemaker boolean (true, yes, on, 1). */
+export const isTrue = (v?: string) => !!v && /^(true|yes|on|1)$/i.test(v);
 
 export function crmClones(text: string): CrmClone[] {
   return crmStatements(text)

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepLog } from '../../util/log.js';
 import { waitFor } from '../../util/wait.js';
+import { pidOf, signalDaemon } from '../../cluster-ops.js';
 import { HarnessError } from '../../util/errors.js';
 import { setupReplication } from '../../replication/setup.js';
 import { startAndWait, type BootTarget } from './boot-cluster.js';
@@ -92,11 +93,9 @@ export async function handMysqlToPacemaker(lab: BootTarget, log: StepLog): Promi
 
 /** SIGTERM to mariadbd (a clean shutdown) and a bounded wait until it has exited. */
 async function stopMariadbByPid(lab: BootTarget, host: string): Promise<void> {
-  const pid = (await lab.exec(host, ['cat', '/run/mysqld/mysqld.pid'], { timeoutMs: 5_000 })).stdout.trim();
-  await lab.exec(host, ['kill', '-TERM', pid]);
-  await waitFor(
-    `mariadbd on ${host} (PID ${pid}) to exit after SIGTERM`,
-    async () => (await lab.exec(host, ['kill', '-0', pid], { check: false, timeoutMs: 5_000 })).exitCode !== 0,
-    { timeoutMs: 60_000, intervalMs: 100 },
-  );
+  const pid = await signalDaemon(lab, host, 'mariadbd', 'SIGTERM');
+  await waitFor(`mariadbd on ${host} (PID ${pid}) to exit after SIGTERM`, async () => (await pidOf(lab, host, 'mariadbd')) !== pid, {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+  });
 }

@@ -110,9 +110,7 @@ export class NetnsLab {
       writeState(state); // first, so that a crash from here on leaves something `up`/`down` can clean
       await log.step('write host files (configs, keys, seeded CIB)', () => writeHostFiles(name, profile, cibProps));
       await log.step('create host namespaces (net, mount, pid, uts, ipc)', async () => {
-        const entries = await Promise.all(
-          profile.hosts.map(async (h) => [h.name, await startHostNamespace(name, h.name, h.name)] as const),
-        );
+        const entries = await Promise.all(profile.hosts.map(async (h) => [h.name, await startHostNamespace(name, h.name)] as const));
         state.hosts = Object.fromEntries(entries);
         writeState(state);
       });
@@ -172,7 +170,8 @@ export function labOverrides(profile: Profile, faithful: boolean): LabOverride[]
   ];
 }
 
-async function startHostNamespace(lab: string, host: string, hostname: string): Promise<HostProcess> {
+/** The host's namespaces and init; its host name is its short name, as the Vagrant hosts have it. */
+async function startHostNamespace(lab: string, host: string): Promise<HostProcess> {
   const logFile = join(labDir(lab), `${host}.init.log`);
   const fd = openSync(logFile, 'a');
   const child = spawn(
@@ -190,7 +189,7 @@ async function startHostNamespace(lab: string, host: string, hostname: string): 
       'bash',
       HOST_INIT,
       hostDir(lab, host),
-      hostname,
+      host,
       String(DATADIR_MIB),
     ],
     {
