@@ -3,7 +3,7 @@ import { crm, removeVipByHand, startCorosync, startMariadb, startPacemaker, stop
 import { startQdevice } from './host-boot.js';
 import { clusterDaemons, crmMon } from './probes/cluster.js';
 import { PACEMAKER_CHILDREN, type ClusterDaemon } from './probes/processes.js';
-import { replicationState } from './probes/replication.js';
+import { replicationState, writablePrimary } from './probes/replication.js';
 import { connectMysql, query } from './mysql/connect.js';
 import { dialectFor } from './mysql/dialect.js';
 import { setupReplication } from './replication/setup.js';
@@ -244,7 +244,7 @@ async function restartClusterStacks(t: Target, log: Log): Promise<void> {
  */
 async function restartNodes(t: Target, log: Log): Promise<void> {
   const before = await replicationState(t).catch(() => []);
-  const primary = before.find((s) => s.reachable && !s.replica && !s.readOnly)?.host ?? t.profile.config.mysql.replication.primary;
+  const primary = writablePrimary(before) ?? t.profile.config.mysql.replication.primary;
   const replica = dbNames(t).find((h) => h !== primary)!;
   const nodes = dbNames(t);
   await allSteps([

@@ -1,7 +1,7 @@
 import { crm } from './cluster-ops.js';
 import { vipHolders as vipHoldersOf } from './probes/cluster.js';
 import { waitFor } from './util/wait.js';
-import { replicationState } from './probes/replication.js';
+import { replicationState, writablePrimary } from './probes/replication.js';
 import type { Target } from './targets/target.js';
 
 /**
@@ -13,7 +13,7 @@ export async function alignVipWithPrimary(t: Target, log: (s: string) => void = 
   // only stop it (the audits check that the VIP is on the primary).
   if (t.profile.promotableMysql) return;
   const states = await replicationState(t);
-  const primary = states.find((s) => s.reachable && !s.replica && !s.readOnly)?.host;
+  const primary = writablePrimary(states);
   const holders = await vipHoldersOf(t);
   if (!primary || (holders.length === 1 && holders[0] === primary)) return;
   log(`VIP on ${holders.join('+') || 'no node'}, primary is ${primary}: moving the VIP to the primary before the case`);

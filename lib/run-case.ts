@@ -16,7 +16,7 @@ import { HarnessError } from './util/errors.js';
 import { sleep } from './util/wait.js';
 import { alignVipWithPrimary } from './recovery.js';
 import { corosyncTimeouts } from './cluster-ops.js';
-import { replicationState } from './probes/replication.js';
+import { describeServer, replicationState, writablePrimary } from './probes/replication.js';
 import { pacemakerBusy } from './probes/controller.js';
 import { VipWriter, prepareWorkload } from './workload/writer.js';
 import { ACKED_BEFORE_FAULT_FLOOR, judgeData, readData } from './checks/data.js';
@@ -140,8 +140,13 @@ async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promis
   }
   const cpuAtStart = { ms: selfAndChildrenCpuMs(), at: performance.now() };
   await alignVipWithPrimary(t, log);
-  const primary =
-    (await replicationState(t)).find((x) => x.reachable && !x.replica && !x.readOnly)?.host ?? t.profile.config.mysql.replication.primary;
+  const states = await replicationState(t);
+  const primary = writablePrimary(states);
+  if (!primary)
+    throw new HarnessError(
+      `case ${def.id}: no single writable primary to prepare the workload on (${states.map(describeServer).join('; ')})`,
+      'the audits passed, so this is a harness bug: report it with this line',
+    );
   await prepareWorkload(t, primary);
   const holder = (await vipHolders(t))[0]!;
   const other = t.profile.dbHosts.map((h) => h.name).find((h) => h !== holder)!;

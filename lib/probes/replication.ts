@@ -53,6 +53,30 @@ export async function replicationState(t: Target, timeoutMs = 5_000): Promise<Se
 
 export const replicaRunning = (s: ServerState) => s.replica?.ioRunning === 'Yes' && s.replica?.sqlRunning === 'Yes';
 
+/** One server for an error line: "db1 read_only, replica io=Yes sql=Yes" or "db2 unreachable". */
+export function describeServer(s: ServerState): string {
+  if (!s.reachable) return `${s.host} unreachable`;
+  const channel = s.replica ? `, replica io=${s.replica.ioRunning} sql=${s.replica.sqlRunning}` : '';
+  return `${s.host} ${s.readOnly ? 'read_only' : 'writable'}${channel}`;
+}
+
+/**
+ * The writable primary: the one reachable server that is not read_only and runs no replica
+ * thread. A leftover replica configuration with both threads stopped does not make a server a
+ * replica (the mariadb agent never resets the promoted node's old channel); where two writable
+ * servers remain (a restarted replica comes back writable on the seed), the one without a replica
+ * configuration is the primary. Undefined when no single server qualifies: writing to a guess
+ * would put transactions on a replica that its primary lacks.
+ */
+export function writablePrimary(states: ServerState[]): string | undefined {
+  const on = (v?: string) => v === 'Yes' || v === 'Connecting';
+  const threadRuns = (s: ServerState) => on(s.replica?.ioRunning) || on(s.replica?.sqlRunning);
+  const writable = states.filter((s) => s.reachable && s.readOnly === false && !threadRuns(s));
+  if (writable.length === 1) return writable[0]!.host;
+  const unconfigured = writable.filter((s) => !s.replica);
+  return unconfigured.length === 1 ? unconfigured[0]!.host : undefined;
+}
+
 /**
  * GTIDs a replica wrote itself (its own server id in its GTID position): writes that bypassed
  * replication, i.e. a split brain. MariaDB positions are domain-server-seq per domain.

@@ -2,6 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { History } from '../history.js';
 import { connectMysql, query } from '../mysql/connect.js';
 import type { Target } from '../targets/target.js';
+import { HarnessError } from '../util/errors.js';
 import { registerSecret } from '../util/redact.js';
 import { withTimeout } from '../util/wait.js';
 
@@ -24,6 +25,11 @@ registerSecret(APP_ACCOUNT.password);
 export async function prepareWorkload(t: Target, primary: string): Promise<void> {
   const c = await connectMysql(t, primary);
   try {
+    // The harness's admin account writes through read_only: on a replica these statements would be
+    // transactions its primary lacks (errant GTIDs), which break the replica's next rejoin.
+    const [ro] = await query(c, 'SELECT @@GLOBAL.read_only AS ro');
+    if (Number(ro?.ro) === 1)
+      throw new HarnessError(`preparing the workload: ${primary} is read_only, not the primary`, 'nothing was written; report this as a harness bug');
     await query(c, `CREATE DATABASE IF NOT EXISTS ${WORKLOAD_DB}`);
     await query(
       c,
