@@ -1,6 +1,22 @@
 import { pidOf, removeVipByHand, setLink, startCorosync, startMariadb, startPacemaker } from './cluster-ops.js';
-import type { Target } from './targets/target.js';
+import type { KilledProcess, Target } from './targets/target.js';
 import { waitFor } from './util/wait.js';
+
+/**
+ * A power loss as the rest of the lab sees it: from this instant nothing leaves the host. The link
+ * goes down first, then every process is killed, then the host's TCP state is dropped (a booted
+ * host has none). Killed first, the processes' sockets said goodbye (FIN, RST) and told the peer
+ * at once what a real power loss leaves it to find by timeout: the surviving replica's IO thread
+ * then failed with error 2013 instead of 2003, and the mariadb agent restarted that replica in the
+ * middle of the failover (found on the lab: 41 s without a primary in case 4).
+ * Only where the harness reaches the host without its link (netns, containers).
+ */
+export async function cutPower(t: Target, host: string): Promise<KilledProcess[]> {
+  await setLink(t, host, false);
+  const killed = await t.killAll(host);
+  await t.exec(host, ['ss', '-K', '-t', '-a'], { check: false, timeoutMs: 5_000 });
+  return killed;
+}
 
 /**
  * A db host boots as its enabled units would start it: link up without the VIP (IPaddr2 adds it

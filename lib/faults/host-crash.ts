@@ -1,4 +1,4 @@
-import { bootHost } from '../host-boot.js';
+import { bootHost, cutPower } from '../host-boot.js';
 import { parseIpJsonAddr } from '../probes/ip-addr.js';
 import type { KilledProcess, Target } from '../targets/target.js';
 import { sleep, waitFor } from '../util/wait.js';
@@ -7,14 +7,16 @@ import { settleReplication } from './mysql-crash.js';
 import { requireTools } from './tools.js';
 
 /**
- * The link's side of a power loss as one detached script on the host itself: down, off for
- * `seconds`, then up again without the VIP (IPaddr2 adds it at run time; a booted host does not
- * have it). The host runs it, not the harness: over the SSH target the harness cannot reach a
- * host whose link is down to bring it up again. The half second before the link goes down lets
- * the command's own answer (over SSH, through batch1) leave first. Prints the script's PID.
+ * The link's side of a power loss as one detached script on the host itself: down (unless the
+ * harness already took it down), off for `seconds`, then up again without the VIP (IPaddr2 adds
+ * it at run time; a booted host does not have it). The host runs it, not the harness: over the SSH
+ * target the harness cannot reach a host whose link is down to bring it up again. There the half
+ * second before the link goes down lets the command's own answer (over SSH, through batch1) leave
+ * first. Prints the script's PID.
  */
-export function linkCycleScript(nic: string, seconds: number, vipCidr: string): string {
-  const body = `sleep 0.5; ip link set ${nic} down; sleep ${seconds}; ip addr del ${vipCidr} dev ${nic} 2>/dev/null; ip link set ${nic} up`;
+export function linkCycleScript(nic: string, seconds: number, vipCidr: string, linkIsDown = false): string {
+  const down = linkIsDown ? '' : `sleep 0.5; ip link set ${nic} down; `;
+  const body = `${down}sleep ${seconds}; ip addr del ${vipCidr} dev ${nic} 2>/dev/null; ip link set ${nic} up`;
   return `setsid sh -c '${body}' </dev/null >/dev/null 2>&1 & echo $!`;
 }
 
@@ -42,14 +44,18 @@ export function hostCrash(host: string, offSeconds = 20): Fault {
     host,
     destructive: true,
     async inject(t, h) {
-      await requireTools(t, name, [host], ['ps', 'kill', 'ip', 'setsid']);
+      await requireTools(t, name, [host], ['ps', 'kill', 'ip', 'setsid', ...(t.kind === 'ssh' ? [] : (['ss'] as const))]);
       const nic = t.profile.nic;
-      const killed = await t.killAll(host);
+      // Where the harness reaches the host without its link, the link goes first (cutPower: a
+      // power loss sends nothing); over SSH the host's own script takes it down after the kill.
+      const linkFirst = t.kind !== 'ssh';
+      const killed = linkFirst ? await cutPower(t, host) : await t.killAll(host);
       sshdKilled = killed.some((k) => k.comm === 'sshd');
-      const timer = await t.sh(host, linkCycleScript(nic, offSeconds, `${t.profile.vip.ip}/${t.profile.vip.cidrNetmask}`));
+      const vip = `${t.profile.vip.ip}/${t.profile.vip.cidrNetmask}`;
+      const timer = await t.sh(host, linkCycleScript(nic, offSeconds, vip, linkFirst));
       h.step(
         'power loss',
-        `${host}: SIGKILL to ${describeKilled(killed)}; ${nic} down for ${offSeconds} s (timer PID ${timer.stdout.trim()})`,
+        `${host}: ${linkFirst ? `${nic} down, then ` : ''}SIGKILL to ${describeKilled(killed)}; ${nic} down for ${offSeconds} s (timer PID ${timer.stdout.trim()})`,
       );
       await sleep(offSeconds * 1000);
       await waitFor(`${nic} on ${host} to come up again after the power loss`, () => linkUp(t, host), {

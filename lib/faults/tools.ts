@@ -6,6 +6,7 @@ export const TOOL_PACKAGES = {
   iptables: 'iptables',
   tc: 'iproute2',
   ip: 'iproute2',
+  ss: 'iproute2',
   ps: 'procps',
   kill: 'procps',
   setsid: 'util-linux',

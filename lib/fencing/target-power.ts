@@ -1,5 +1,5 @@
-import { removeVipByHand, setLink } from '../cluster-ops.js';
-import { bootHost } from '../host-boot.js';
+import { removeVipByHand } from '../cluster-ops.js';
+import { bootHost, cutPower } from '../host-boot.js';
 import type { Target } from '../targets/target.js';
 import type { PowerCallbacks } from './power-switch.js';
 import type { PlugState } from './switch-protocol.js';
@@ -8,8 +8,8 @@ import type { PlugState } from './switch-protocol.js';
 export type BootReport = (host: string, outcome: { ok: true; did: string } | { ok: false; error: string }) => void;
 
 /**
- * The switch's plugs wired to a target's hosts. Off is a power loss: every process killed at once
- * (Target.killAll), the link down, and what a reboot loses gone (the VIP on eth1, MariaDB's PID
+ * The switch's plugs wired to a target's hosts. Off is a power loss: the link down and every
+ * process killed at once (cutPower), and what a reboot loses gone (the VIP on eth1, MariaDB's PID
  * file in /run). On gives power back and starts the boot (bootHost) without waiting for it, as a
  * real switch does not wait for the operating system: the boot's end is reported to onBoot.
  * The plug's state is the switch's own, as a PDU's outlet is: a host whose processes were ended
@@ -20,8 +20,7 @@ export function targetPower(t: Target, onBoot: BootReport): PowerCallbacks {
   return {
     async powerOff(host) {
       plugs.set(host, 'off');
-      await t.killAll(host);
-      await setLink(t, host, false);
+      await cutPower(t, host);
       await removeVipByHand(t, host);
       await t.exec(host, ['rm', '-f', '/run/mysqld/mysqld.pid'], { check: false, timeoutMs: 5_000 });
     },

@@ -29,7 +29,10 @@ export async function prepareWorkload(t: Target, primary: string): Promise<void>
     // transactions its primary lacks (errant GTIDs), which break the replica's next rejoin.
     const [ro] = await query(c, 'SELECT @@GLOBAL.read_only AS ro');
     if (Number(ro?.ro) === 1)
-      throw new HarnessError(`preparing the workload: ${primary} is read_only, not the primary`, 'nothing was written; report this as a harness bug');
+      throw new HarnessError(
+        `preparing the workload: ${primary} is read_only, not the primary`,
+        'nothing was written; report this as a harness bug',
+      );
     await query(c, `CREATE DATABASE IF NOT EXISTS ${WORKLOAD_DB}`);
     await query(
       c,

@@ -78,6 +78,9 @@ describe('power loss: which processes of a host are killed', () => {
     expect(linkCycleScript('eth1', 20, '10.11.22.100/24')).toBe(
       "setsid sh -c 'sleep 0.5; ip link set eth1 down; sleep 20; ip addr del 10.11.22.100/24 dev eth1 2>/dev/null; ip link set eth1 up' </dev/null >/dev/null 2>&1 & echo $!",
     );
+    expect(linkCycleScript('eth1', 20, '10.11.22.100/24', true)).toBe(
+      "setsid sh -c 'sleep 20; ip addr del 10.11.22.100/24 dev eth1 2>/dev/null; ip link set eth1 up' </dev/null >/dev/null 2>&1 & echo $!",
+    );
     expect(describeKilled([{ pid: 20, comm: 'corosync' }])).toBe('corosync 20 (1 processes)');
   });
 });
