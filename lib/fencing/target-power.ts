@@ -3,6 +3,7 @@ import { bootHost, cutPower } from '../host-boot.js';
 import type { Target } from '../targets/target.js';
 import type { PowerCallbacks } from './power-switch.js';
 import type { PlugState } from './switch-protocol.js';
+import { sleep } from '../util/wait.js';
 
 /** What the switch's power-on started and how that boot ended (it runs after the switch has answered). */
 export type BootReport = (host: string, outcome: { ok: true; did: string } | { ok: false; error: string }) => void;
@@ -11,7 +12,8 @@ export type BootReport = (host: string, outcome: { ok: true; did: string } | { o
  * The switch's plugs wired to a target's hosts. Off is a power loss: the link down and every
  * process killed at once (cutPower), and what a reboot loses gone (the VIP on eth1, MariaDB's PID
  * file in /run). On gives power back and starts the boot (bootHost) without waiting for it, as a
- * real switch does not wait for the operating system: the boot's end is reported to onBoot.
+ * real switch does not wait for the operating system: the boot's end is reported to onBoot. The
+ * boot starts the profile's bootDelaySeconds after power-on (a server's firmware and kernel).
  * The plug's state is the switch's own, as a PDU's outlet is: a host whose processes were ended
  * another way still has power.
  */
@@ -27,10 +29,13 @@ export function targetPower(t: Target, onBoot: BootReport): PowerCallbacks {
     async powerOn(host) {
       if (plugs.get(host) !== 'off') return;
       plugs.set(host, 'on');
-      bootHost(t, host, { startSshd: true }).then(
-        (did) => onBoot(host, { ok: true, did }),
-        (e: Error) => onBoot(host, { ok: false, error: e.message }),
-      );
+      // Firmware and kernel first (the profile's bootDelaySeconds), then the init's units.
+      sleep(t.profile.bootDelayMs)
+        .then(() => (plugs.get(host) === 'on' ? bootHost(t, host, { startSshd: true }) : 'nothing: powered off again before the boot'))
+        .then(
+          (did) => onBoot(host, { ok: true, did }),
+          (e: Error) => onBoot(host, { ok: false, error: e.message }),
+        );
     },
     async status(host) {
       return plugs.get(host) ?? 'on';

@@ -92,6 +92,10 @@ export class Profile {
   get pacemakerRestart(): 'no' | 'on-failure' {
     return this.config.services.pacemaker.restart;
   }
+  /** From power-on to the host's init starting its units (services.bootDelaySeconds), in ms. */
+  get bootDelayMs(): number {
+    return this.config.services.bootDelaySeconds * 1000;
+  }
   /** Whether corosync.conf asks for a quorum device (corosync-qdevice on the db hosts, corosync-qnetd on the management host). */
   get quorumDevice(): boolean {
     return corosyncValue(this.files.corosyncConf, 'device', 'model') === 'net';

@@ -23,11 +23,16 @@ export const profileSchema = z.object({
   /**
    * How the db hosts' init runs the cluster's services, where the profile changes it: pacemaker
    * restarted on failure as pacemaker.service's Restart=on-failure does (the seed's notebook
-   * hosts leave a killed pacemakerd dead).
+   * hosts leave a killed pacemakerd dead). bootDelaySeconds: from power-on until the init starts
+   * the enabled units (firmware, boot loader, kernel); the lab's power switch waits this long
+   * before it boots a host it powered on, as no server is back in the instant a fence ends.
    */
   services: z
-    .object({ pacemaker: z.object({ restart: z.enum(['no', 'on-failure']).default('no') }).default({ restart: 'no' }) })
-    .default({ pacemaker: { restart: 'no' } }),
+    .object({
+      pacemaker: z.object({ restart: z.enum(['no', 'on-failure']).default('no') }).default({ restart: 'no' }),
+      bootDelaySeconds: z.number().min(0).max(600).default(0),
+    })
+    .default({ pacemaker: { restart: 'no' }, bootDelaySeconds: 0 }),
 });
 
 export type ProfileConfig = z.infer<typeof profileSchema>;
