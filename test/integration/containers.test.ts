@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testTempDir } from '../support/temp-dir.js';
 import { Profile } from '../../lib/profile/load.js';
 import { clusterStatus } from '../../lib/probes/status.js';
 import { pacemakerStop } from '../../lib/faults/index.js';
@@ -57,7 +56,7 @@ describe('containers target', () => {
             title: 'pacemaker stop on the VIP holder',
             acts: ({ holder }) => [{ id: '2-pacemaker-stop', fault: pacemakerStop(holder) }],
           },
-          { runId: `containers-itest-${Date.now()}`, repetition: 1, resultsDir: mkdtempSync(join(tmpdir(), 'mhc-ctr-')), log: () => {} },
+          { runId: `containers-itest-${Date.now()}`, repetition: 1, resultsDir: testTempDir('mhc-ctr-'), log: () => {} },
         );
         expect(record.target).toContain('containers');
         expect(record.acts.map((a) => a.verdict)).not.toContain('fail');
@@ -78,7 +77,7 @@ describe('containers target', () => {
     const e = new DockerEngine('ctest-noimg');
     await e.start();
     try {
-      await expect(ensureImage(e, silentLog(), { build: false, cacheDir: mkdtempSync(join(tmpdir(), 'mhc-noimg-')) })).rejects.toThrow(
+      await expect(ensureImage(e, silentLog(), { build: false, cacheDir: testTempDir('mhc-noimg-') })).rejects.toThrow(
         /image mysql-ha-chaos\/node:\w+ is missing[\s\S]*MHC_CONTAINERS_BUILD/,
       );
     } finally {

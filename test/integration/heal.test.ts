@@ -1,7 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileTempDir } from '../support/temp-dir.js';
 import { auditUntilHealthy } from '../../lib/checks/audits.js';
 import { LADDER, heal } from '../../lib/heal.js';
 import { clusterDaemons, crmMon } from '../../lib/probes/cluster.js';
@@ -16,7 +14,7 @@ import { silentLog } from '../../lib/util/log.js';
 // each, the next case must run as on a fresh cluster (one case's bad end costs that case only).
 const NAME = 'heal';
 const SUBNET = '10.11.52.0/24';
-const RESULTS = mkdtempSync(join(tmpdir(), 'mhc-heal-results-'));
+const RESULTS = fileTempDir('mhc-heal-results-');
 
 describe('heal ladder', () => {
   let lab: StartedNetnsLab;

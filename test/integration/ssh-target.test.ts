@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileTempDir, testTempDir } from '../support/temp-dir.js';
 import { connectMysql, query } from '../../lib/mysql/connect.js';
 import { clusterDaemons, vipHolders } from '../../lib/probes/cluster.js';
 import { Profile } from '../../lib/profile/load.js';
@@ -16,7 +16,7 @@ import { SshTarget } from '../../lib/targets/ssh/target.js';
 import { silentLog } from '../../lib/util/log.js';
 
 // Results of these runs are test artefacts, not a chaos run: kept out of reports/runs.
-const RESULTS = mkdtempSync(join(tmpdir(), 'mhc-ssh-results-'));
+const RESULTS = fileTempDir('mhc-ssh-results-');
 
 // The SSH target against a lab of its own: the lab's db hosts run sshd (root and vagrant logins
 // with the lab's key); batch1 runs none, so the first hop is a stream opened inside batch1's
@@ -166,7 +166,7 @@ describe('ssh target', () => {
   });
 
   it('checks host keys against known_hosts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mhc-ssh-'));
+    const dir = testTempDir('mhc-ssh-');
     const pub = (h: string) =>
       readFileSync(join(lab.dir, 'hosts', h, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8')
         .split(' ')
@@ -187,7 +187,7 @@ describe('ssh target', () => {
 
   it('bad input is a clear error within 15 s naming the host: unreachable, wrong key, wrong user, no sudo', async () => {
     await badInput(ssh({ endpoints: { db1: `${PREFIX}199` } }).exec('db1', ['true']), 'db1', /10\.11\.32\.199:22/);
-    const other = mkdtempSync(join(tmpdir(), 'mhc-key-'));
+    const other = testTempDir('mhc-key-');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(other, 'id')]);
     await badInput(
       ssh({ keyPath: join(other, 'id') }).exec('db2', ['true']),
@@ -252,7 +252,7 @@ describe('ssh target', () => {
   });
 
   it('the ssh provider: --target naming an ssh config file gives an SSH target (viaLab starts connections in the lab)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mhc-target-'));
+    const dir = testTempDir('mhc-target-');
     const file = join(dir, 'sshl.ts');
     writeFileSync(file, `export default ${JSON.stringify({ kind: 'ssh', user: 'root', sudo: false, keyPath: key, viaLab: NAME })};\n`);
     const c = resolveRunConfig({ target: file }, {});
