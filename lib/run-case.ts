@@ -1,7 +1,7 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
 import { judgeAct } from './checks/verdict.js';
 import { injectFault, type Fault } from './faults/fault.js';
-import { fencingEnabled, recordFencing } from './fencing/observe.js';
+import { fencingEnabled, hostsBack, rebootedHosts, recordFencing } from './fencing/observe.js';
 import { History } from './history.js';
 import { MysqlWatch } from './mysql-watch.js';
 import { Observer, type ClusterObserver } from './observer.js';
@@ -13,7 +13,7 @@ import { type ActResult, type CaseRunRecord, writeCaseRun } from './results.js';
 import type { Target } from './targets/target.js';
 import { selfAndChildrenCpuMs } from './util/cpu.js';
 import { HarnessError } from './util/errors.js';
-import { sleep } from './util/wait.js';
+import { sleep, waitFor } from './util/wait.js';
 import { alignVipWithPrimary } from './recovery.js';
 import { corosyncTimeouts } from './cluster-ops.js';
 import { describeServer, replicationState, writablePrimary } from './probes/replication.js';
@@ -210,10 +210,13 @@ async function playActs(run: CaseRun): Promise<void> {
     const from = history.now();
     run.injected.push(act.fault);
     await step(`inject: ${act.fault.name}`, () => interrupt.race(injectFault(act.fault, t, history)), act.id);
-    const window = await step('observe until settled', () => settled(history, run.settle, interrupt.signal), act.id);
+    let window = await step('observe until settled', () => settled(history, run.settle, interrupt.signal), act.id);
     if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
     await run.mysql.observeOnce(true);
-    if (fencingEnabled(t.profile)) await recordFencing(t, history, from);
+    if (fencingEnabled(t.profile)) {
+      await recordFencing(t, history, from);
+      window = await step('observe until the fenced hosts are back', () => untilRebootedHostsBack(run, from, window), act.id);
+    }
     const end = history.add({
       type: 'act',
       phase: 'end',
@@ -394,13 +397,40 @@ function durationMs(v: string): number {
   return m[2] === 'ms' ? n : m[2] === 'm' || m[2] === 'min' ? n * 60_000 : m[2] === 'h' ? n * 3_600_000 : n * 1000;
 }
 
+/** How long a fenced host may take to rejoin once booted (corosync, pacemaker, its replica). */
+const REJOIN_BOUND_MS = 60_000;
+
+/**
+ * A host Pacemaker rebooted in the act is part of the act until it is back: its boot and its
+ * rejoin (which starts its replica) are what the act's end must show. Bounded by the profile's
+ * boot delay plus REJOIN_BOUND_MS: a host that does not come back is left to the verdict (its
+ * daemons down at the end), said in the history, never waited for without end.
+ */
+async function untilRebootedHostsBack(run: CaseRun, from: number, window: SettleWindow): Promise<SettleWindow> {
+  const { history: h, interrupt } = run;
+  const hosts = rebootedHosts(h, from);
+  if (!hosts.length) return window;
+  const what = `${hosts.join(' and ')} to boot and rejoin after being fenced`;
+  const boundMs = run.t.profile.bootDelayMs + REJOIN_BOUND_MS;
+  try {
+    await waitFor(what, async () => interrupt.aborted || hostsBack(h, hosts), { timeoutMs: boundMs, intervalMs: 250 });
+  } catch {
+    h.step('fenced host not back', `waited ${boundMs / 1000} s for ${what}`);
+    return window;
+  }
+  h.step('fenced host back', `${hosts.join(', ')}: corosync, pacemakerd and its children running`);
+  return settled(h, { ...run.settle, maxMs: run.settle.maxMs + (h.now() - window.to) }, interrupt.signal);
+}
+
+type SettleWindow = { to: number; settled: boolean };
+
 /**
  * Waits until the act has played out; returns the window's end and whether the cluster had
  * settled. A change is an observation that differs from the one before it (every poll of a dual
  * VIP is recorded, a steady one included); where the settle times have a `busy` question, a
  * Pacemaker at work (asked at most once a second) counts as a change too.
  */
-async function settled(h: History, s: SettleTimes, abort: AbortSignal): Promise<{ to: number; settled: boolean }> {
+async function settled(h: History, s: SettleTimes, abort: AbortSignal): Promise<SettleWindow> {
   const faultEnd = h.faults().at(-1)!.t;
   const changes = new ChangeTracker(h);
   let busyAt = -Infinity;

@@ -2,6 +2,7 @@ import type { History } from '../history.js';
 import { crmProperties, isTrue } from '../profile/crm.js';
 import type { Profile } from '../profile/load.js';
 import { fenceHistory } from '../probes/fencing.js';
+import { PACEMAKER_CHILDREN } from '../probes/processes.js';
 import type { Target } from '../targets/target.js';
 
 /** Whether the profile's cluster fences (stonith-enabled=true in cluster.crm). */
@@ -35,3 +36,20 @@ export async function recordFencing(t: Target, h: History, since: number): Promi
 
 const key = (op: { target: string; action: string; completedAt?: number; status: string; origin?: string }) =>
   `${op.target}/${op.action}/${op.completedAt ?? 'pending'}/${op.status}/${op.origin ?? ''}`;
+
+/** The hosts a fencing rebooted (or powered on) since history time `since`: they boot again. */
+export function rebootedHosts(h: History, since: number): string[] {
+  const hosts = h.events.flatMap((e) =>
+    e.type === 'fence' && e.t >= since && e.op.status === 'success' && e.op.action !== 'off' ? [e.op.target] : [],
+  );
+  return [...new Set(hosts)];
+}
+
+/** Whether the latest observation shows every one of `hosts` with corosync, pacemakerd and all six children. */
+export function hostsBack(h: History, hosts: string[]): boolean {
+  const last = h.observations().at(-1);
+  return hosts.every((host) => {
+    const n = last?.nodes[host];
+    return !!n && n.corosync && n.pacemakerd && PACEMAKER_CHILDREN.every((c) => n.children.includes(c));
+  });
+}

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeAct } from '../../lib/checks/verdict.js';
+import { hostsBack, rebootedHosts } from '../../lib/fencing/observe.js';
 import { History, type HistoryEvent } from '../../lib/history.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
 import { Profile } from '../../lib/profile/load.js';
@@ -90,6 +91,40 @@ describe('case 1 on the hardened lab: db1 cut off, fenced by db2, db2 promoted',
         : e,
     );
     expect(j.seen).toMatch(/writable replica: db2 from \+/);
+  });
+});
+
+describe('an act with a fenced host lasts until the host is back', () => {
+  const recorded = () => {
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+    return d;
+  };
+  const upTo = (t: number) => {
+    const d = recorded();
+    return History.fromJSON({ startedAt: d.startedAt, events: d.events.filter((e) => e.t <= t) });
+  };
+
+  it('the host db1 rebooted is waited for; back once observed with corosync, pacemakerd and six children', () => {
+    const h = upTo(Infinity);
+    const fence = h.events.find((e) => e.type === 'fence')!;
+    expect(rebootedHosts(h, 0)).toEqual(['db1']);
+    expect(rebootedHosts(h, fence.t + 1)).toEqual([]);
+    expect(hostsBack(h, ['db1'])).toBe(true);
+  });
+
+  it('not back in the observations right after its power-off (doctored: the history cut there)', () => {
+    const h = upTo(Infinity);
+    const off = h.observations().find((o) => o.nodes.db1 && !o.nodes.db1.corosync)!;
+    expect(hostsBack(upTo(off.t), ['db1'])).toBe(false);
+  });
+
+  it('an off that was not followed by an on is no reboot to wait for', () => {
+    const d = recorded();
+    const events = d.events.map((e) => (e.type === 'fence' ? { ...e, op: { ...e.op, action: 'off' } } : e));
+    expect(rebootedHosts(History.fromJSON({ startedAt: d.startedAt, events }), 0)).toEqual([]);
   });
 });
 
