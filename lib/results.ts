@@ -27,6 +27,8 @@ export interface ActResult {
   fault: string;
   verdict: Verdict;
   hazard?: string;
+  /** Set when the hazard is only the operator's own command: what to run instead (the gate does not fail on it). */
+  operatorInstead?: string;
   /** Why the evidence cannot support a verdict, when the verdict is "inconclusive". */
   inconclusive?: string;
   expected: string;

@@ -10,6 +10,7 @@ import { vipHolders } from './probes/cluster.js';
 import { expectationFor, loadExpectations, type Expectation } from './profile/expectations.js';
 import { failedAudits, heal, type HealReport } from './heal.js';
 import { type ActResult, type CaseRunRecord, writeCaseRun } from './results.js';
+import type { Profile } from './profile/load.js';
 import type { Target } from './targets/target.js';
 import { selfAndChildrenCpuMs } from './util/cpu.js';
 import { HarnessError } from './util/errors.js';
@@ -44,6 +45,8 @@ export interface CaseDefinition {
   id: string;
   title: string;
   acts: (c: CaseContext) => Act[];
+  /** Why the case does not apply to a profile, or undefined where it does: it is then skipped there, saying why. */
+  notFor?: (profile: Profile) => string | undefined;
 }
 
 export interface RunOptions {
@@ -240,6 +243,7 @@ async function playActs(run: CaseRun): Promise<void> {
       fault: act.fault.name,
       verdict: j.verdict,
       hazard: j.hazard,
+      ...(j.operatorInstead ? { operatorInstead: j.operatorInstead } : {}),
       inconclusive: j.inconclusive,
       expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}`,
       seen: j.seen,

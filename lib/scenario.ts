@@ -1,7 +1,7 @@
 import { inject, it } from 'vitest';
 import * as allure from 'allure-js-commons';
 import type { Status } from 'allure-js-commons';
-import { CaseAssertionError, caseChecks, statusOf } from './checks/case-checks.js';
+import { CaseAssertionError, caseChecks, gatingChecks, statusOf } from './checks/case-checks.js';
 import type { Target } from './targets/target.js';
 import { interruptedHere, runCase, type CaseDefinition } from './run-case.js';
 import { join } from 'node:path';
@@ -50,6 +50,8 @@ export function scenario(def: CaseDefinition): void {
     const interrupted = () => interruptedHere() || runInterrupted(runId);
     if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
     const t = await suiteTarget();
+    const notHere = def.notFor?.(t.profile);
+    if (notHere) skip(`case ${def.id} is not a case of profile ${t.profile.name}: ${notHere}`);
     const records: CaseRunRecord[] = [];
     const report = new AllureCase(def, t, runId);
     await report.begin();
@@ -71,7 +73,10 @@ export function scenario(def: CaseDefinition): void {
     for (const r of records) {
       for (const a of r.acts) {
         if (a.verdict === 'hazard')
-          await annotate(`HAZARD (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.hazard} — seen: ${a.seen}`, 'warning');
+          await annotate(
+            `HAZARD (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.hazard} — seen: ${a.seen}${a.operatorInstead ? ` — the operator's command; run instead: ${a.operatorInstead}` : ''}`,
+            'warning',
+          );
         else if (a.verdict === 'inconclusive')
           await annotate(`INCONCLUSIVE (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.inconclusive ?? a.seen}`, 'warning');
         else await annotate(`${a.verdict.toUpperCase()} (${a.act}): ${a.seen}`, 'notice');
@@ -102,7 +107,7 @@ async function checkCase(records: CaseRunRecord[], strict: boolean): Promise<voi
     const s = statusOf([c]);
     await allure.logStep(c.name, s.status as Status, s.message ? new Error(s.message) : undefined);
   }
-  const failing = checks.filter((c) => c.kind !== 'hazard' || strict);
+  const failing = gatingChecks(checks, strict);
   const s = statusOf(failing);
   if (s.status !== 'passed') throw new CaseAssertionError(s.message);
 }

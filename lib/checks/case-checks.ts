@@ -25,8 +25,12 @@ export interface CaseCheck {
   name: string;
   /** The heading of the problems in a status message. */
   failure: string;
-  /** fail: the run is wrong; inconclusive: it cannot be judged; hazard: it is known dangerous. */
-  kind: 'fail' | 'inconclusive' | 'hazard';
+  /**
+   * fail: the run is wrong; inconclusive: it cannot be judged; hazard: it is known dangerous;
+   * operator-hazard: known dangerous, and only because of the operator's own command (reported as
+   * a hazard everywhere, but no configuration gate fails on it).
+   */
+  kind: 'fail' | 'inconclusive' | 'hazard' | 'operator-hazard';
   problems: string[];
 }
 
@@ -34,9 +38,9 @@ export interface CaseCheck {
 export function caseChecks(records: CaseRunRecord[]): CaseCheck[] {
   const multi = records.length > 1;
   const rep = (r: CaseRunRecord) => (multi ? `#${r.repetition} ` : '');
-  const acts = (verdict: ActResult['verdict'], why: (a: ActResult) => string) =>
+  const acts = (verdict: ActResult['verdict'], why: (a: ActResult) => string, which: (a: ActResult) => boolean = () => true) =>
     records.flatMap((r) =>
-      r.acts.filter((a) => a.verdict === verdict).map((a) => `${a.act}${multi ? ` #${r.repetition}` : ''}: ${why(a)}`),
+      r.acts.filter((a) => a.verdict === verdict && which(a)).map((a) => `${a.act}${multi ? ` #${r.repetition}` : ''}: ${why(a)}`),
     );
   return [
     // A case whose act could not be played has nothing to judge: that is a failure, never a pass.
@@ -91,7 +95,21 @@ export function caseChecks(records: CaseRunRecord[]): CaseCheck[] {
       name: 'check: no act ended in a known dangerous state',
       failure: 'known dangerous state',
       kind: 'hazard',
-      problems: acts('hazard', (a) => `${a.hazard ?? 'hazard'} — seen: ${a.seen}`),
+      problems: acts(
+        'hazard',
+        (a) => `${a.hazard ?? 'hazard'} — seen: ${a.seen}`,
+        (a) => !a.operatorInstead,
+      ),
+    },
+    {
+      name: "check: no act ended in a known dangerous state of the operator's own command",
+      failure: "known dangerous state, from the operator's own command",
+      kind: 'operator-hazard',
+      problems: acts(
+        'hazard',
+        (a) => `${a.hazard} — seen: ${a.seen} — run instead: ${a.operatorInstead}`,
+        (a) => !!a.operatorInstead,
+      ),
     },
   ];
 }
@@ -102,11 +120,19 @@ export function caseChecks(records: CaseRunRecord[]): CaseCheck[] {
  */
 export function statusOf(checks: CaseCheck[]): StatusWithMessage {
   const bad = checks.filter((c) => c.problems.length);
-  const kind = (['fail', 'inconclusive', 'hazard'] as const).find((k) => bad.some((c) => c.kind === k));
+  const kind = (['fail', 'inconclusive', 'hazard', 'operator-hazard'] as const).find((k) => bad.some((c) => c.kind === k));
   if (!kind) return { status: 'passed' };
   const message = bad.map((c) => `${c.failure}:\n${c.problems.map((p) => `  ${p}`).join('\n')}`).join('\n');
   if (kind === 'fail') return { status: 'failed', message };
-  return { status: 'broken', message: `${kind === 'hazard' ? HAZARD : INCONCLUSIVE} ${message}` };
+  return { status: 'broken', message: `${kind === 'inconclusive' ? INCONCLUSIVE : HAZARD} ${message}` };
+}
+
+/**
+ * The checks that fail a run: fail and inconclusive always, the configuration's hazards in strict
+ * mode (a release gate), the operator's own commands never (they stay hazards in every report).
+ */
+export function gatingChecks(checks: CaseCheck[], strict: boolean): CaseCheck[] {
+  return checks.filter((c) => c.kind === 'fail' || c.kind === 'inconclusive' || (c.kind === 'hazard' && strict));
 }
 
 /** The status of one act's judgement (its judge step in either report). */

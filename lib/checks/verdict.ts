@@ -14,6 +14,8 @@ export interface Judgement {
   seen: string;
   /** The hazard(s) that this run's outcome is, when the verdict is "hazard". */
   hazard?: string;
+  /** Set when the hazard is only the operator's own command (the expectation's operatorInstead): what to run instead. */
+  operatorInstead?: string;
   /** Why the evidence cannot support a verdict, when the verdict is "inconclusive". */
   inconclusive?: string;
   /** Budgets the measurement exceeded by less than its own resolution: neither met nor missed. */
@@ -106,11 +108,15 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
     sightedHazard(e.hazardIf?.vipOnStalledServer, o.mysql?.vipOnStalledServer),
   ].filter((x): x is string => !!x);
   const verdict: Verdict = m.length ? 'fail' : hazards.length ? 'hazard' : 'pass';
+  // The operator's command is the only danger seen: anything the configuration let happen besides
+  // it (a dual VIP, a writable replica) keeps the hazard the configuration's.
+  const operatorOnly = verdict === 'hazard' && !!e.operatorInstead && !o.dualVip.seen && hazards.every((x) => x === e.hazard);
   return {
     verdict,
     mismatches: m,
     seen: describeOutcome(o),
     hazard: hazards.join('; ') || undefined,
+    ...(operatorOnly ? { operatorInstead: e.operatorInstead } : {}),
     ...(budgets.unproven.length ? { unproven: budgets.unproven } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { caseChecks } from '../checks/case-checks.js';
+import { caseChecks, gatingChecks } from '../checks/case-checks.js';
 import type { CaseRunRecord } from '../results.js';
 import { HarnessError } from '../util/errors.js';
 
@@ -90,8 +90,7 @@ export function nightProblems(shards: ShardRecord[], records: CaseRunRecord[], s
   const byCase = new Map<string, CaseRunRecord[]>();
   for (const r of records) byCase.set(r.caseId, [...(byCase.get(r.caseId) ?? []), r]);
   for (const [id, recs] of byCase) {
-    for (const c of caseChecks(recs)) {
-      if (c.kind === 'hazard' && !strict) continue;
+    for (const c of gatingChecks(caseChecks(recs), strict)) {
       if (c.problems.length) problems.push(`${c.kind}: case ${id}: ${c.failure}: ${c.problems.join('; ')}`);
     }
   }

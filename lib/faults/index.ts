@@ -143,6 +143,23 @@ export const forcedMove = (resource: string, to: string, via: string): Fault => 
   },
 });
 
+/**
+ * A planned switchover through the mariadb agent's promotion scores, as the hardened
+ * expectations advise instead of a forced VIP move: `to` gets the score, `from` loses it, and
+ * Pacemaker demotes, promotes and moves the VIP with the primary, leaving no constraint behind.
+ * Undo: nothing (from then on the agent keeps the scores itself).
+ */
+export const promotionSwitch = (resource: string, to: string, from: string): Fault => ({
+  name: `crm_attribute --promotion=${resource} --node ${to} --update 100, then --node ${from} --delete`,
+  host: from,
+  destructive: true,
+  async inject(t) {
+    await t.exec(from, ['crm_attribute', `--promotion=${resource}`, '--node', to, '--update', '100']);
+    await t.exec(from, ['crm_attribute', `--promotion=${resource}`, '--node', from, '--delete']);
+  },
+  async undo() {},
+});
+
 /** `crm resource clear vip` as a step of its own (undo: nothing; the constraint is gone). */
 export const clearMove = (resource: string, via: string): Fault => ({
   name: `crm resource clear ${resource}`,

@@ -23,6 +23,13 @@ export const expectationSchema = z.object({
   /** Set when the expected outcome is a known dangerous state: the verdict is then "hazard". */
   hazard: z.string().optional(),
   /**
+   * Set with `hazard` when the danger is the operator's own command, not the configuration's
+   * (the notebook's forced move without a lifetime): what the operator should run instead. The
+   * verdict stays "hazard" in every report; a release gate of the configuration (--strict) does
+   * not fail on it, since no configuration can refuse an operator's command.
+   */
+  operatorInstead: z.string().optional(),
+  /**
    * Dangerous outcomes that are allowed (seen in the lab) but do not happen every run: the verdict
    * is "hazard" only in the runs where they happen, "pass" otherwise.
    */
@@ -59,7 +66,16 @@ export const expectationSchema = z.object({
 });
 export type Expectation = z.infer<typeof expectationSchema>;
 
-const fileSchema = z.object({ $comment: z.string().optional(), acts: z.record(z.string(), expectationSchema) });
+const fileSchema = z.object({
+  $comment: z.string().optional(),
+  acts: z.record(
+    z.string(),
+    expectationSchema.refine((e) => !e.operatorInstead || e.hazard, {
+      message: 'operatorInstead names what to run instead of a hazardous command: it needs the hazard itself',
+      path: ['operatorInstead'],
+    }),
+  ),
+});
 
 export function loadExpectations(profile: Profile): Record<string, Expectation> {
   const f = join(profile.dir, 'expectations.json');

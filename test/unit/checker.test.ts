@@ -78,6 +78,23 @@ describe('checker on recorded histories', () => {
     expect(judge(expectations['7-new-holder-fails-while-pinned']!, o).verdict).toBe('hazard');
   });
 
+  it("a hazard named as the operator's own command carries what to run instead, and only when it is the sole hazard", () => {
+    const instead = 'crm resource move vip db2 lifetime=PT5M';
+    const h = history('7-forced-move.history.json');
+    const [from, to] = actWindow(h, '7-new-holder-fails-while-pinned');
+    const o = deriveOutcome(h, from, to, 'db2');
+    const e = expectations['7-new-holder-fails-while-pinned']!;
+    expect(judge({ ...e, operatorInstead: instead }, o)).toMatchObject({ verdict: 'hazard', operatorInstead: instead });
+    expect(judge(e, o).operatorInstead).toBeUndefined();
+    // A dual VIP (corosync stop) is the configuration's danger, whatever the expectation says of the operator.
+    const [f5, t5] = actWindow(history('5-corosync-stop.history.json'), '5-corosync-stop');
+    const o5 = deriveOutcome(history('5-corosync-stop.history.json'), f5, t5, 'db1');
+    const e5 = { ...expectations['5-corosync-stop']!, hazard: 'the operator stopped corosync', operatorInstead: 'crm node standby first' };
+    const j5 = judge(e5, o5);
+    expect(j5.verdict).toBe('hazard');
+    expect(j5.operatorInstead).toBeUndefined();
+  });
+
   it('kill -9 pacemaker-based with the CIB daemon not respawned: a dual VIP that outlasts the window is a named hazard', () => {
     // Seen in 2 of 8 runs (bench:cases and a CI run, 2026-11-25): db2 took the VIP, db1 kept it, pacemaker-based stayed down.
     const { o, j } = judged('4-kill-pacemaker-based.dual-vip-stuck.history.json', '4-kill-pacemaker-based', 'db1');

@@ -48,6 +48,17 @@ describe("the night's verdict", () => {
     expect(strict.every((p) => p.startsWith('hazard: case '))).toBe(true);
   });
 
+  it("is green in strict mode for a hazard that is only the operator's own command, and still red for any other (doctored runs)", () => {
+    const instead = 'crm_attribute --promotion=p_mariadb --node db2 --update 100';
+    const operatorOnly = records().map((r) => ({
+      ...r,
+      acts: r.acts.map((a) => (a.verdict === 'hazard' ? { ...a, operatorInstead: instead } : a)),
+    }));
+    expect(nightProblems(shards, operatorOnly, true)).toEqual([]);
+    const oneLeft = operatorOnly.map((r) => (r.caseId === '5' ? { ...r, acts: r.acts.map(({ operatorInstead: _, ...a }) => a) } : r));
+    expect(nightProblems(shards, oneLeft, true)).toEqual([expect.stringMatching(/^hazard: case 5: known dangerous state/)]);
+  });
+
   it('is red for a failed act, an unhealthy end, and a case a shard left without result (doctored runs)', () => {
     const failed = records().map((r) =>
       r.caseId === '5' ? { ...r, acts: r.acts.map((a) => ({ ...a, verdict: 'fail' as const, mismatches: ['planted'] })) } : r,

@@ -123,6 +123,7 @@ describe('case status: only pass is green', () => {
       'check: every act had the evidence for a verdict',
       'check: the data claim had the evidence for a verdict',
       'check: no act ended in a known dangerous state',
+      "check: no act ended in a known dangerous state of the operator's own command",
     ]);
   });
 });
