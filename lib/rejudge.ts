@@ -5,6 +5,7 @@ import { judgeAct } from './checks/verdict.js';
 import { History, type HistoryEvent } from './history.js';
 import { Profile } from './profile/load.js';
 import { loadExpectations, type Expectation } from './profile/expectations.js';
+import type { Run } from './report/regression.js';
 import type { CaseRunRecord } from './results.js';
 import { HarnessError } from './util/errors.js';
 
@@ -95,6 +96,51 @@ export function rejudge(path: string, expectationsOf: (profile: string) => Recor
     }
   }
   return out;
+}
+
+/**
+ * Saved runs with every act's verdict judged again from its history against the profile's current
+ * expectations (budgets and hazards change after a run; `npm run compare` shows what they say now).
+ * A case run whose history or profile is gone keeps what it recorded.
+ */
+export function rejudgedRuns(runs: Run[], runsDir: string, expectationsOf = currentExpectations): Run[] {
+  return runs.map((run) => ({ ...run, records: run.records.map((r) => rejudgedRecord(join(runsDir, run.runId), r, expectationsOf)) }));
+}
+
+function rejudgedRecord(
+  dir: string,
+  record: CaseRunRecord,
+  expectationsOf: (profile: string) => Record<string, Expectation>,
+): CaseRunRecord {
+  const f = join(dir, `${record.caseId}.rep${record.repetition}.history.json`);
+  let expectations: Record<string, Expectation>;
+  try {
+    expectations = expectationsOf(record.profile);
+  } catch {
+    return record;
+  }
+  if (!existsSync(f)) return record;
+  const history = History.fromJSON(JSON.parse(readFileSync(f, 'utf8')) as { startedAt: string; events: HistoryEvent[] });
+  const ends = history.actEnds();
+  const startOf = (from: number) => new Date(history.startedAt.getTime() + from).toISOString();
+  const acts = record.acts.map((a) => {
+    const end = ends.find((x) => x.act === a.act && startOf(x.from) === a.startedAt) ?? ends.find((x) => x.act === a.act);
+    const e = expectations[a.act];
+    if (!end || !e) return a;
+    const { operatorInstead: _, ...rest } = a;
+    const j = judgeAct(history, end, e);
+    return {
+      ...rest,
+      verdict: j.verdict,
+      hazard: j.hazard,
+      inconclusive: j.inconclusive,
+      mismatches: j.mismatches,
+      seen: j.seen,
+      outcome: j.outcome ?? a.outcome,
+      ...(j.operatorInstead ? { operatorInstead: j.operatorInstead } : {}),
+    };
+  });
+  return { ...record, acts };
 }
 
 const cache = new Map<string, Record<string, Expectation>>();

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allPass, compareProfiles, comparisonMarkdown, sideCells } from '../compare.js';
 import { readRuns } from '../report/regression.js';
+import { rejudgedRuns } from '../rejudge.js';
 import { REPORTS_DIR } from '../results.js';
 import { HarnessError } from '../util/errors.js';
 import { runMain } from './main.js';
 
 const USAGE = `usage: npm run compare -- PROFILE PROFILE [--target netns|containers|ssh]
   The two profiles side by side per act, from the saved runs in reports/runs (each profile's latest
-  run of each act): verdict, VIP outcome, time to failover, write unavailability, acknowledged
+  run of each act, judged again from its history against the current expectations): verdict, VIP outcome, time to failover, write unavailability, acknowledged
   writes lost. Printed, and written to reports/compare/A-vs-B.md and .json (the Allure report
   shows the latest). Run the cases first: npm run chaos -- --profile NAME [--case …] [--repeat N].
   Exit 0 when the second profile played every act and passed each every time, 1 otherwise.`;
@@ -25,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 2) throw new HarnessError('npm run compare needs two profile names', USAGE);
-  const c = compareProfiles(readRuns(REPORTS_DIR), positionals, values.target);
+  const c = compareProfiles(rejudgedRuns(readRuns(REPORTS_DIR), join(REPORTS_DIR, 'runs')), positionals, values.target);
   if (!c.acts.length)
     throw new HarnessError(
       `no saved run of profile ${positionals.join(' or ')} in ${join(REPORTS_DIR, 'runs')}`,

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CaseRunRecord } from '../../lib/results.js';
-import { rejudge } from '../../lib/rejudge.js';
+import { rejudge, rejudgedRuns } from '../../lib/rejudge.js';
+import type { Run } from '../../lib/report/regression.js';
 import { Profile } from '../../lib/profile/load.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
 
@@ -37,5 +38,21 @@ describe('npm run judge: verdicts from the saved history alone', () => {
     const stop = rows.find((r) => r.what === '2-pacemaker-stop')!;
     expect(stop.now).toBe('fail');
     expect(stop.detail).toMatch(/failover took \d+\.\d\d s, over the profile's budget of 0\.00 s \(failoverWithinMs\)/);
+  });
+
+  it('npm run compare shows what the current expectations say of the saved runs, not what was recorded', () => {
+    const seed = loadExpectations(Profile.load('seed'));
+    const runs: Run[] = [{ runId: RUN.split('/').at(-1)!, startedAt: '', records }];
+    const same = rejudgedRuns(runs, DIR, () => seed);
+    expect(same[0]!.records.flatMap((r) => r.acts.map((a) => a.verdict))).toEqual(records.flatMap((r) => r.acts.map((a) => a.verdict)));
+    const tighter = rejudgedRuns(runs, DIR, () => ({ ...seed, '2-pacemaker-stop': { ...seed['2-pacemaker-stop']!, failoverWithinMs: 1 } }));
+    const stop = tighter[0]!.records.flatMap((r) => r.acts).find((a) => a.act === '2-pacemaker-stop')!;
+    expect(stop.verdict).toBe('fail');
+    expect(stop.mismatches[0]).toMatch(/over the profile's budget of 0\.00 s/);
+    // A profile that is gone (a deleted copy) keeps the recorded verdicts.
+    const gone = rejudgedRuns(runs, DIR, () => {
+      throw new Error('no such profile');
+    });
+    expect(gone[0]!.records.map((r) => r.acts)).toEqual(records.map((r) => r.acts));
   });
 });
