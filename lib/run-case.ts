@@ -390,8 +390,16 @@ async function settleTimes(t: Target): Promise<SettleTimes> {
   // promotion, the survivor's monitor that has yet to set its promotion score): an act is over
   // only once the DC has been idle for longer than the clone's slowest monitor interval.
   const intervals = clone.primitive.ops.filter((o) => o.name === 'monitor').map((o) => durationMs(o.attrs.interval ?? '0'));
-  return { ...base, stableMs: 3000 + Math.max(0, ...intervals), busy: () => pacemakerBusy(t) };
+  // A transition may wait out an action its node lost (a killed pacemaker-execd): the action's
+  // timeout plus cluster-delay (60 s by default). The act's window must be able to hold that
+  // before it is called unsettled (seen: still busy 60 s after a kill of pacemaker-execd).
+  const timeouts = clone.primitive.ops.map((o) => durationMs(o.attrs.timeout ?? '0'));
+  const maxMs = Math.max(base.maxMs, Math.max(0, ...timeouts) + CLUSTER_DELAY_MS + 3000);
+  return { ...base, stableMs: 3000 + Math.max(0, ...intervals), maxMs, busy: () => pacemakerBusy(t) };
 }
+
+/** Pacemaker's cluster-delay default: the slack a transition adds to an action's timeout. */
+const CLUSTER_DELAY_MS = 60_000;
 
 /** A Pacemaker duration (3s, 500ms, 2min, or bare seconds) in ms. */
 function durationMs(v: string): number {
