@@ -34,7 +34,12 @@ export interface Outcome {
   /** What the MySQL observations between the fault start and the act's close showed (when MySQL was watched). */
   mysql?: MysqlDuring;
   /** Fencing operations Pacemaker recorded during the act, each ms after the fault start (whole seconds: the fencer's). */
-  fencing?: (FenceOperation & { atMs: number })[];
+  /**
+   * targetBack on a failed operation: its target had been cut off (link or corosync down) in the
+   * act and was seen back (link, corosync and pacemakerd up) when the fencing failed — the fence
+   * was moot (Pacemaker 2.1.5's fencer fails a query the rejoining target answers first).
+   */
+  fencing?: (FenceOperation & { atMs: number; targetBack?: boolean })[];
 }
 
 /** A dangerous MySQL state seen on a host during an act: the first reading that showed it (ms after the fault start). */
@@ -149,8 +154,29 @@ export const actsAsReplica = (m: MysqlObservation) =>
 
 /** The fencing operations recorded in the act (ms after the fault start); absent when none was. */
 function fencingDuring(h: History, from: number, closedAt: number): Pick<Outcome, 'fencing'> {
-  const ops = h.events.flatMap((e) => (e.type === 'fence' && e.t >= from && e.t <= closedAt ? [{ ...e.op, atMs: round(e.t - from) }] : []));
+  const ops = h.events.flatMap((e) =>
+    e.type === 'fence' && e.t >= from && e.t <= closedAt
+      ? [
+          {
+            ...e.op,
+            atMs: round(e.t - from),
+            ...(e.op.status === 'failed' && targetBack(h, e.op.target, from, e.t) ? { targetBack: true } : {}),
+          },
+        ]
+      : [],
+  );
   return ops.length ? { fencing: ops } : {};
+}
+
+/**
+ * Whether `host` was cut off after `from` and seen back by `at`: the fencer records whole seconds,
+ * so the operation may have ended up to a second after its recorded time.
+ */
+function targetBack(h: History, host: string, from: number, at: number): boolean {
+  const seen = h.observations(from, at + 1000).flatMap((o) => (o.nodes[host] ? [o.nodes[host]] : []));
+  const cutOff = seen.findIndex((n) => !n.linkUp || !n.corosync);
+  const last = seen.at(-1);
+  return cutOff >= 0 && !!last && last.linkUp && last.corosync && last.pacemakerd;
 }
 
 /**

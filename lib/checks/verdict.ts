@@ -37,7 +37,8 @@ export function describeOutcome(o: Outcome): string {
   if (silent.length) parts.push(`MySQL not answering: ${sightings(silent)}`);
   if (o.mysql?.vipOnStalledServer?.length)
     parts.push(`VIP on a host whose MySQL answered but took no write: ${sightings(o.mysql.vipOnStalledServer)}`);
-  for (const f of o.fencing ?? []) parts.push(`${describeFence(f)} at +${ms(f.atMs)}`);
+  for (const f of o.fencing ?? [])
+    parts.push(`${describeFence(f)} at +${ms(f.atMs)}${f.targetBack ? ` (moot: ${f.target} was back in the cluster)` : ''}`);
   if (o.faulted) {
     const d = o.daemonsAfter[o.faulted];
     if (d)
@@ -74,8 +75,8 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
     m.push(`expected no dual VIP, saw one from +${ms(o.dualVip.firstAtMs)} lasting ${ms(o.dualVip.longestMs)}`);
   if (e.dualVipDuring === 'expected' && !o.dualVip.seen) m.push('expected a dual VIP (the notebook saw one), saw none');
   // Pacemaker blocks the lost node's resources until its fencing succeeds: a failed one must be
-  // said as such, not left to look like a slow failover.
-  for (const f of o.fencing ?? []) if (f.status !== 'success') m.push(`${describeFence(f)} (at +${ms(f.atMs)})`);
+  // said as such, not left to look like a slow failover. One whose target had come back is moot.
+  for (const f of o.fencing ?? []) if (f.status !== 'success' && !f.targetBack) m.push(`${describeFence(f)} (at +${ms(f.atMs)})`);
   const budgets = overBudget(e, o, resolutionMs);
   m.push(...budgets.missed);
   const want = e.faultedDaemonsAfter;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeAct } from '../../lib/checks/verdict.js';
 import { hostsBack, rebootedHosts } from '../../lib/fencing/observe.js';
-import { History, type HistoryEvent } from '../../lib/history.js';
+import { History, type HistoryEvent, type NodeObservation } from '../../lib/history.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
 import { Profile } from '../../lib/profile/load.js';
 import { describeFence, type FenceOperation, parseFenceHistory } from '../../lib/probes/fencing.js';
@@ -91,6 +91,40 @@ describe('case 1 on the hardened lab: db1 cut off, fenced by db2, db2 promoted',
         : e,
     );
     expect(j.seen).toMatch(/writable replica: db2 from \+/);
+  });
+});
+
+describe("a fencing that failed because its target came back (Pacemaker 2.1.5's fencer, case 1 on the hardened lab)", () => {
+  // Run 2026-11-28T17-56-52-056Z: db1's link came back at +10 s as db2 asked to fence it; db1's
+  // fencer answered the query first ("0 devices"), db2's fencer counted that as the only reply
+  // expected and failed the fencing with "No fence device". db1 rejoined; the VIP stayed.
+  const hardened = loadExpectations(Profile.load('hardened'));
+  const judged = (doctor: (e: HistoryEvent) => HistoryEvent = (e) => e) => {
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.fence-failed-target-back.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+    const h = History.fromJSON({ startedAt: d.startedAt, events: d.events.map(doctor) });
+    return judgeAct(h, h.actEnds()[0]!, hardened['1-network-down']!);
+  };
+  const db1 = (e: HistoryEvent, n: Partial<NodeObservation>): HistoryEvent =>
+    e.type === 'observe' && e.nodes.db1 ? { ...e, nodes: { ...e.nodes, db1: { ...e.nodes.db1, ...n } } } : e;
+
+  it('is moot, said in what was seen, and the act passes', () => {
+    const j = judged();
+    expect(j.verdict).toBe('pass');
+    expect(j.seen).toMatch(/fencing of db1 \(reboot\) by db2 failed at \+\d+\.\d\d s \(moot: db1 was back in the cluster\)/);
+  });
+
+  it('fails the act when the target was never cut off (doctored: db1 always connected), as a kill of pacemaker-based would', () => {
+    const j = judged((e) => db1(e, { linkUp: true, corosync: true }));
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches).toContainEqual(expect.stringMatching(/^fencing of db1 \(reboot\) by db2 failed/));
+  });
+
+  it('fails the act when the target was still cut off (doctored: db1 link down throughout)', () => {
+    const j = judged((e) => db1(e, { linkUp: false }));
+    expect(j.mismatches).toContainEqual(expect.stringMatching(/^fencing of db1 \(reboot\) by db2 failed/));
   });
 });
 
