@@ -64,18 +64,17 @@ describe('fencing in the verdict', () => {
   });
 });
 
+/** Case 1 of a recorded hardened history (optionally doctored), judged against the hardened expectations. */
+function judgedCase1(file: string, doctor: (e: HistoryEvent) => HistoryEvent = (e) => e) {
+  const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened', file), 'utf8')) as { startedAt: string; events: HistoryEvent[] };
+  const h = History.fromJSON({ startedAt: d.startedAt, events: d.events.map(doctor) });
+  return judgeAct(h, h.actEnds()[0]!, loadExpectations(Profile.load('hardened'))['1-network-down']!);
+}
+
 describe('case 1 on the hardened lab: db1 cut off, fenced by db2, db2 promoted', () => {
   // Recorded 2026-11-28 (run 2026-11-28T14-03-28-756Z). db2 keeps its old replica channel, both
   // threads stopped, once promoted: the mariadb agent never resets it.
-  const hardened = loadExpectations(Profile.load('hardened'));
-  const judged = (doctor: (e: HistoryEvent) => HistoryEvent = (e) => e) => {
-    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.history.json'), 'utf8')) as {
-      startedAt: string;
-      events: HistoryEvent[];
-    };
-    const h = History.fromJSON({ startedAt: d.startedAt, events: d.events.map(doctor) });
-    return judgeAct(h, h.actEnds()[0]!, hardened['1-network-down']!);
-  };
+  const judged = (doctor?: (e: HistoryEvent) => HistoryEvent) => judgedCase1('1-network-down.history.json', doctor);
 
   it('passes: the fencing is in what was seen, the promoted db2 is not a writable replica', () => {
     const j = judged();
@@ -98,15 +97,8 @@ describe("a fencing that failed because its target came back (Pacemaker 2.1.5's 
   // Run 2026-11-28T17-56-52-056Z: db1's link came back at +10 s as db2 asked to fence it; db1's
   // fencer answered the query first ("0 devices"), db2's fencer counted that as the only reply
   // expected and failed the fencing with "No fence device". db1 rejoined; the VIP stayed.
-  const hardened = loadExpectations(Profile.load('hardened'));
-  const judged = (doctor: (e: HistoryEvent) => HistoryEvent = (e) => e) => {
-    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.fence-failed-target-back.history.json'), 'utf8')) as {
-      startedAt: string;
-      events: HistoryEvent[];
-    };
-    const h = History.fromJSON({ startedAt: d.startedAt, events: d.events.map(doctor) });
-    return judgeAct(h, h.actEnds()[0]!, hardened['1-network-down']!);
-  };
+  const judged = (doctor?: (e: HistoryEvent) => HistoryEvent) =>
+    judgedCase1('1-network-down.fence-failed-target-back.history.json', doctor);
   const db1 = (e: HistoryEvent, n: Partial<NodeObservation>): HistoryEvent =>
     e.type === 'observe' && e.nodes.db1 ? { ...e, nodes: { ...e.nodes, db1: { ...e.nodes.db1, ...n } } } : e;
 
