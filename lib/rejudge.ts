@@ -6,7 +6,7 @@ import { History, type HistoryEvent } from './history.js';
 import { Profile } from './profile/load.js';
 import { loadExpectations, type Expectation } from './profile/expectations.js';
 import type { Run } from './report/regression.js';
-import type { CaseRunRecord } from './results.js';
+import { type CaseRunRecord, judgedFields } from './results.js';
 import { HarnessError } from './util/errors.js';
 
 /** One verdict judged again from a saved history, beside the one the run recorded. */
@@ -18,6 +18,12 @@ export interface Rejudged {
   now: string;
   detail: string;
 }
+
+const readHistory = (file: string) =>
+  History.fromJSON(JSON.parse(readFileSync(file, 'utf8')) as { startedAt: string; events: HistoryEvent[] });
+
+/** When an act began, as its ActResult's startedAt records it: the key between a record's acts and the history's act ends. */
+const actStart = (h: History, from: number) => new Date(h.startedAt.getTime() + from).toISOString();
 
 /** The saved case runs under PATH: a run directory, or one *.result.json / *.history.json. */
 export function savedCaseRuns(path: string): { record: CaseRunRecord; history: History; name: string }[] {
@@ -39,7 +45,7 @@ export function savedCaseRuns(path: string): { record: CaseRunRecord; history: H
     return {
       name: basename(f, '.result.json'),
       record: JSON.parse(readFileSync(f, 'utf8')) as CaseRunRecord,
-      history: History.fromJSON(JSON.parse(readFileSync(hf, 'utf8')) as { startedAt: string; events: HistoryEvent[] }),
+      history: readHistory(hf),
     };
   });
 }
@@ -60,7 +66,7 @@ export function rejudge(path: string, expectationsOf: (profile: string) => Recor
     for (const end of ends) {
       const e = expectations[end.act];
       const recorded =
-        record.acts.find((a) => a.act === end.act && a.startedAt === new Date(history.startedAt.getTime() + end.from).toISOString()) ??
+        record.acts.find((a) => a.act === end.act && a.startedAt === actStart(history, end.from)) ??
         record.acts.find((a) => a.act === end.act);
       if (!e) {
         out.push({
@@ -120,25 +126,14 @@ function rejudgedRecord(
     return record;
   }
   if (!existsSync(f)) return record;
-  const history = History.fromJSON(JSON.parse(readFileSync(f, 'utf8')) as { startedAt: string; events: HistoryEvent[] });
+  const history = readHistory(f);
   const ends = history.actEnds();
-  const startOf = (from: number) => new Date(history.startedAt.getTime() + from).toISOString();
   const acts = record.acts.map((a) => {
-    const end = ends.find((x) => x.act === a.act && startOf(x.from) === a.startedAt) ?? ends.find((x) => x.act === a.act);
+    const end = ends.find((x) => x.act === a.act && actStart(history, x.from) === a.startedAt) ?? ends.find((x) => x.act === a.act);
     const e = expectations[a.act];
     if (!end || !e) return a;
     const { operatorInstead: _, ...rest } = a;
-    const j = judgeAct(history, end, e);
-    return {
-      ...rest,
-      verdict: j.verdict,
-      hazard: j.hazard,
-      inconclusive: j.inconclusive,
-      mismatches: j.mismatches,
-      seen: j.seen,
-      outcome: j.outcome ?? a.outcome,
-      ...(j.operatorInstead ? { operatorInstead: j.operatorInstead } : {}),
-    };
+    return { ...rest, ...judgedFields(judgeAct(history, end, e), a.outcome) };
   });
   return { ...record, acts };
 }

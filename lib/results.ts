@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import type { AuditResult } from './checks/audits.js';
 import type { Outcome } from './checks/outcome.js';
-import type { Verdict } from './checks/verdict.js';
+import type { Judgement, Verdict } from './checks/verdict.js';
 import type { DataReport } from './checks/data.js';
 import type { History } from './history.js';
 import type { HealReport } from './heal.js';
@@ -36,6 +36,19 @@ export interface ActResult {
   mismatches: string[];
   outcome: Outcome;
   startedAt: string;
+}
+
+/** The fields of an ActResult that its judgement gives (the live run and `npm run compare` alike). */
+export function judgedFields(j: Judgement & { outcome?: Outcome }, recorded?: Outcome) {
+  return {
+    verdict: j.verdict,
+    hazard: j.hazard,
+    ...(j.operatorInstead ? { operatorInstead: j.operatorInstead } : {}),
+    inconclusive: j.inconclusive,
+    seen: j.seen,
+    mismatches: j.mismatches,
+    outcome: (j.outcome ?? recorded)!,
+  };
 }
 
 export interface CaseRunRecord {

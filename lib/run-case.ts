@@ -9,7 +9,7 @@ import { EventObserver } from './observe/event-observer.js';
 import { vipHolders } from './probes/cluster.js';
 import { expectationFor, loadExpectations, type Expectation } from './profile/expectations.js';
 import { failedAudits, heal, type HealReport } from './heal.js';
-import { type ActResult, type CaseRunRecord, writeCaseRun } from './results.js';
+import { type ActResult, type CaseRunRecord, judgedFields, writeCaseRun } from './results.js';
 import type { Profile } from './profile/load.js';
 import type { Target } from './targets/target.js';
 import { selfAndChildrenCpuMs } from './util/cpu.js';
@@ -241,14 +241,8 @@ async function playActs(run: CaseRun): Promise<void> {
       target: t.label,
       profile: t.profile.name,
       fault: act.fault.name,
-      verdict: j.verdict,
-      hazard: j.hazard,
-      ...(j.operatorInstead ? { operatorInstead: j.operatorInstead } : {}),
-      inconclusive: j.inconclusive,
+      ...judgedFields(j),
       expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}`,
-      seen: j.seen,
-      mismatches: j.mismatches,
-      outcome: j.outcome!,
       startedAt: new Date(history.startedAt.getTime() + from).toISOString(),
     });
     run.log(
@@ -430,6 +424,7 @@ async function untilRebootedHostsBack(run: CaseRun, from: number, window: Settle
     h.step('fenced host not back', `waited ${boundMs / 1000} s for ${what}`);
     return window;
   }
+  if (interrupt.aborted) return window;
   h.step('fenced host back', `${hosts.join(', ')}: corosync, pacemakerd and its children running`);
   return settled(h, { ...run.settle, maxMs: run.settle.maxMs + (h.now() - window.to) }, interrupt.signal);
 }

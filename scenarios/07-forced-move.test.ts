@@ -1,4 +1,4 @@
-import { clearMove, forcedMove, pacemakerStop, promotionSwitch } from '../lib/faults/index.js';
+import { clearMove, forcedMove, pacemakerStop, promotionSwitch, withoutPromotionScores } from '../lib/faults/index.js';
 import { scenario } from '../lib/scenario.js';
 
 // Notebook row 7: `crm resource move vip db2 force`; then the new holder fails while the move's
@@ -19,9 +19,9 @@ scenario({
 scenario({
   id: '7-instead',
   title: 'the switchover to run instead: promotion scores swapped, then the new primary fails',
-  notFor: (p) => (p.promotableMysql ? undefined : 'MariaDB is not run by Pacemaker: there are no promotion scores to swap'),
-  acts: ({ holder, other, target }) => [
-    { id: '7-switchover-instead', fault: promotionSwitch(target.profile.promotableMysql!.primitive.id, other, holder) },
+  notFor: withoutPromotionScores,
+  acts: ({ holder, other }) => [
+    { id: '7-switchover-instead', fault: promotionSwitch(other, holder) },
     { id: '7-new-primary-fails', fault: pacemakerStop(other) },
   ],
 });

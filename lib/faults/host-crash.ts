@@ -44,11 +44,11 @@ export function hostCrash(host: string, offSeconds = 20): Fault {
     host,
     destructive: true,
     async inject(t, h) {
-      await requireTools(t, name, [host], ['ps', 'kill', 'ip', 'setsid', ...(t.kind === 'ssh' ? [] : (['ss'] as const))]);
-      const nic = t.profile.nic;
       // Where the harness reaches the host without its link, the link goes first (cutPower: a
       // power loss sends nothing); over SSH the host's own script takes it down after the kill.
       const linkFirst = t.kind !== 'ssh';
+      await requireTools(t, name, [host], ['ps', 'kill', 'ip', 'setsid', ...(linkFirst ? (['ss'] as const) : [])]);
+      const nic = t.profile.nic;
       const killed = linkFirst ? await cutPower(t, host) : await t.killAll(host);
       sshdKilled = killed.some((k) => k.comm === 'sshd');
       const vip = `${t.profile.vip.ip}/${t.profile.vip.cidrNetmask}`;

@@ -4,6 +4,8 @@ import { clusterDaemons } from '../probes/cluster.js';
 import { sleep, waitFor } from '../util/wait.js';
 import { restartStackByPid } from '../heal.js';
 import type { Fault } from './fault.js';
+import { HarnessError } from '../util/errors.js';
+import type { Profile } from '../profile/load.js';
 import type { Target } from '../targets/target.js';
 
 /** Brings corosync then pacemaker back on a host if either is missing (the notebook's order). */
@@ -147,18 +149,25 @@ export const forcedMove = (resource: string, to: string, via: string): Fault => 
  * A planned switchover through the mariadb agent's promotion scores, as the hardened
  * expectations advise instead of a forced VIP move: `to` gets the score, `from` loses it, and
  * Pacemaker demotes, promotes and moves the VIP with the primary, leaving no constraint behind.
- * Undo: nothing (from then on the agent keeps the scores itself).
+ * Undo: nothing (from then on the agent keeps the scores itself). The resource is the profile's
+ * promotable MariaDB.
  */
-export const promotionSwitch = (resource: string, to: string, from: string): Fault => ({
-  name: `crm_attribute --promotion=${resource} --node ${to} --update 100, then --node ${from} --delete`,
+export const promotionSwitch = (to: string, from: string): Fault => ({
+  name: `promotion score moved from ${from} to ${to} (crm_attribute --promotion --update 100, then --delete)`,
   host: from,
   destructive: true,
   async inject(t) {
+    const resource = t.profile.promotableMysql?.primitive.id;
+    if (!resource) throw new HarnessError(`profile ${t.profile.name} runs no promotable MariaDB: there is no promotion score to move`);
     await t.exec(from, ['crm_attribute', `--promotion=${resource}`, '--node', to, '--update', '100']);
     await t.exec(from, ['crm_attribute', `--promotion=${resource}`, '--node', from, '--delete']);
   },
   async undo() {},
 });
+
+/** For a case's notFor: why a profile whose MariaDB Pacemaker does not run has no promotion scores to play with. */
+export const withoutPromotionScores = (p: Profile) =>
+  p.promotableMysql ? undefined : 'MariaDB is not run by Pacemaker: there are no promotion scores to swap';
 
 /** `crm resource clear vip` as a step of its own (undo: nothing; the constraint is gone). */
 export const clearMove = (resource: string, via: string): Fault => ({
