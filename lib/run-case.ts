@@ -1,7 +1,7 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
 import { judgeAct } from './checks/verdict.js';
 import { injectFault, type Fault } from './faults/fault.js';
-import { fencingEnabled, hostsBack, rebootedHosts, recordFencing } from './fencing/observe.js';
+import { fencingEnabled, fencingGiveUpMs, hostsBack, rebootedHosts, recordFencing } from './fencing/observe.js';
 import { History } from './history.js';
 import { MysqlWatch } from './mysql-watch.js';
 import { Observer, type ClusterObserver } from './observer.js';
@@ -11,6 +11,7 @@ import { expectationFor, loadExpectations, type Expectation } from './profile/ex
 import { failedAudits, heal, type HealReport } from './heal.js';
 import { type ActResult, type CaseRunRecord, judgedFields, writeCaseRun } from './results.js';
 import type { Profile } from './profile/load.js';
+import { pacemakerDurationMs } from './profile/crm.js';
 import type { Target } from './targets/target.js';
 import { selfAndChildrenCpuMs } from './util/cpu.js';
 import { HarnessError } from './util/errors.js';
@@ -213,7 +214,9 @@ async function playActs(run: CaseRun): Promise<void> {
     const from = history.now();
     run.injected.push(act.fault);
     await step(`inject: ${act.fault.name}`, () => interrupt.race(injectFault(act.fault, t, history)), act.id);
-    let window = await step('observe until settled', () => settled(history, run.settle, interrupt.signal), act.id);
+    // An act that breaks the fence path is over once the controller has given up its retries.
+    const settle = e.fencing === 'fails' ? { ...run.settle, maxMs: Math.max(run.settle.maxMs, fencingGiveUpMs(t.profile)) } : run.settle;
+    let window = await step('observe until settled', () => settled(history, settle, interrupt.signal), act.id);
     if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
     await run.mysql.observeOnce(true);
     if (fencingEnabled(t.profile)) {
@@ -242,7 +245,7 @@ async function playActs(run: CaseRun): Promise<void> {
       profile: t.profile.name,
       fault: act.fault.name,
       ...judgedFields(j),
-      expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}`,
+      expected: `VIP ${e.vipAfter.join('|')}; dual VIP ${e.dualVipDuring}${e.fencing === 'succeeds' ? '' : `; fencing ${e.fencing}`}`,
       startedAt: new Date(history.startedAt.getTime() + from).toISOString(),
     });
     run.log(
@@ -383,25 +386,17 @@ async function settleTimes(t: Target): Promise<SettleTimes> {
   // Where Pacemaker runs MariaDB a failover has quiet stretches the observer cannot see (a
   // promotion, the survivor's monitor that has yet to set its promotion score): an act is over
   // only once the DC has been idle for longer than the clone's slowest monitor interval.
-  const intervals = clone.primitive.ops.filter((o) => o.name === 'monitor').map((o) => durationMs(o.attrs.interval ?? '0'));
+  const intervals = clone.primitive.ops.filter((o) => o.name === 'monitor').map((o) => pacemakerDurationMs(o.attrs.interval ?? '0'));
   // A transition may wait out an action its node lost (a killed pacemaker-execd): the action's
   // timeout plus cluster-delay (60 s by default). The act's window must be able to hold that
   // before it is called unsettled (seen: still busy 60 s after a kill of pacemaker-execd).
-  const timeouts = clone.primitive.ops.map((o) => durationMs(o.attrs.timeout ?? '0'));
+  const timeouts = clone.primitive.ops.map((o) => pacemakerDurationMs(o.attrs.timeout ?? '0'));
   const maxMs = Math.max(base.maxMs, Math.max(0, ...timeouts) + CLUSTER_DELAY_MS + 3000);
   return { ...base, stableMs: 3000 + Math.max(0, ...intervals), maxMs, busy: () => pacemakerBusy(t) };
 }
 
 /** Pacemaker's cluster-delay default: the slack a transition adds to an action's timeout. */
 const CLUSTER_DELAY_MS = 60_000;
-
-/** A Pacemaker duration (3s, 500ms, 2min, or bare seconds) in ms. */
-function durationMs(v: string): number {
-  const m = v.match(/^(\d+)\s*(ms|s|sec|m|min|h)?$/);
-  if (!m) return 0;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' || m[2] === 'min' ? n * 60_000 : m[2] === 'h' ? n * 3_600_000 : n * 1000;
-}
 
 /** How long a fenced host may take to rejoin once booted (corosync, pacemaker, its replica). */
 const REJOIN_BOUND_MS = 60_000;

@@ -4,6 +4,7 @@ import { longestWriteGap, writeGaps } from './writes.js';
 
 /** What happened during one act, derived from the history alone. */
 import type { FenceOperation } from '../probes/fencing.js';
+import { PACEMAKER_CHILDREN } from '../probes/processes.js';
 import type { MysqlObservation } from '../history.js';
 
 export interface Outcome {
@@ -40,6 +41,8 @@ export interface Outcome {
    * was moot (Pacemaker 2.1.5's fencer fails a query the rejoining target answers first).
    */
   fencing?: (FenceOperation & { atMs: number; targetBack?: boolean })[];
+  /** Hosts a fencing in the act rebooted (or powered on) that were not back in the cluster (corosync, pacemakerd, all children) at its end. */
+  fencedNotBack?: string[];
 }
 
 /** A dangerous MySQL state seen on a host during an act: the first reading that showed it (ms after the fault start). */
@@ -140,7 +143,7 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
     vipHolderGtid: replicaHoldersGtid(h, closedAt, finalHolders),
     writesUnavailableMs: longestWriteGap(h, from, to),
     mysql: mysqlDuring(h, from, closedAt),
-    ...fencingDuring(h, from, closedAt),
+    ...fencingDuring(h, from, closedAt, last),
   };
 }
 
@@ -152,8 +155,15 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
 export const actsAsReplica = (m: MysqlObservation) =>
   !!m.replica && (m.readOnly !== false || m.replica.io === 'Yes' || m.replica.sql === 'Yes');
 
-/** The fencing operations recorded in the act (ms after the fault start); absent when none was. */
-function fencingDuring(h: History, from: number, closedAt: number): Pick<Outcome, 'fencing'> {
+/** A node seen back in the cluster: corosync, pacemakerd and all six children running. */
+export const inCluster = (n: NodeObservation | undefined) =>
+  !!n && n.corosync && n.pacemakerd && PACEMAKER_CHILDREN.every((c) => n.children.includes(c));
+
+/**
+ * The fencing operations recorded in the act (ms after the fault start), and the hosts they
+ * rebooted that `last` (the act's last observation) does not show back; absent when none was.
+ */
+function fencingDuring(h: History, from: number, closedAt: number, last: Obs): Pick<Outcome, 'fencing' | 'fencedNotBack'> {
   const ops = h.events.flatMap((e) =>
     e.type === 'fence' && e.t >= from && e.t <= closedAt
       ? [
@@ -165,7 +175,10 @@ function fencingDuring(h: History, from: number, closedAt: number): Pick<Outcome
         ]
       : [],
   );
-  return ops.length ? { fencing: ops } : {};
+  if (!ops.length) return {};
+  const rebooted = [...new Set(ops.filter((f) => f.status === 'success' && f.action !== 'off').map((f) => f.target))];
+  const notBack = rebooted.filter((host) => !inCluster(last.nodes[host]));
+  return { fencing: ops, ...(notBack.length ? { fencedNotBack: notBack } : {}) };
 }
 
 /**

@@ -37,8 +37,7 @@ export function describeOutcome(o: Outcome): string {
   if (silent.length) parts.push(`MySQL not answering: ${sightings(silent)}`);
   if (o.mysql?.vipOnStalledServer?.length)
     parts.push(`VIP on a host whose MySQL answered but took no write: ${sightings(o.mysql.vipOnStalledServer)}`);
-  for (const f of o.fencing ?? [])
-    parts.push(`${describeFence(f)} at +${ms(f.atMs)}${f.targetBack ? ` (moot: ${f.target} was back in the cluster)` : ''}`);
+  parts.push(...describeFencing(o));
   if (o.faulted) {
     const d = o.daemonsAfter[o.faulted];
     if (d)
@@ -47,6 +46,22 @@ export function describeOutcome(o: Outcome): string {
       );
   }
   return parts.join('; ');
+}
+
+/** The act's fencing, the same operation repeated (a controller retrying a broken path) said once with its count and span. */
+function describeFencing(o: Outcome): string[] {
+  const groups = new Map<string, { what: string; moot: string; at: number[] }>();
+  for (const f of o.fencing ?? []) {
+    const what = describeFence(f);
+    const moot = f.targetBack ? ` (moot: ${f.target} was back in the cluster)` : '';
+    const g = groups.get(what + moot) ?? { what, moot, at: [] };
+    g.at.push(f.atMs);
+    groups.set(what + moot, g);
+  }
+  const when = (at: number[]) => (at.length === 1 ? `at +${ms(at[0])}` : `×${at.length} from +${ms(at[0])} to +${ms(at.at(-1))}`);
+  const parts = [...groups.values()].map((g) => `${g.what} ${when(g.at)}${g.moot}`);
+  for (const host of o.fencedNotBack ?? []) parts.push(`${host} not back in the cluster after its fencing`);
+  return parts;
 }
 
 const sightings = (l: MysqlSighting[]) => l.map((x) => `${x.host} from +${ms(x.atMs)}`).join(', ');
@@ -74,9 +89,7 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
   if (e.dualVipDuring === 'never' && o.dualVip.seen)
     m.push(`expected no dual VIP, saw one from +${ms(o.dualVip.firstAtMs)} lasting ${ms(o.dualVip.longestMs)}`);
   if (e.dualVipDuring === 'expected' && !o.dualVip.seen) m.push('expected a dual VIP (the notebook saw one), saw none');
-  // Pacemaker blocks the lost node's resources until its fencing succeeds: a failed one must be
-  // said as such, not left to look like a slow failover. One whose target had come back is moot.
-  for (const f of o.fencing ?? []) if (f.status !== 'success' && !f.targetBack) m.push(`${describeFence(f)} (at +${ms(f.atMs)})`);
+  m.push(...fencingMismatches(e, o));
   const budgets = overBudget(e, o, resolutionMs);
   m.push(...budgets.missed);
   const want = e.faultedDaemonsAfter;
@@ -120,6 +133,36 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
     ...(operatorOnly ? { operatorInstead: e.operatorInstead } : {}),
     ...(budgets.unproven.length ? { unproven: budgets.unproven } : {}),
   };
+}
+
+/**
+ * Pacemaker blocks the lost node's resources until its fencing succeeds: a failed fencing must be
+ * said as such, not left to look like a slow failover, and so must a fenced host that did not come
+ * back. One whose target had come back is moot. Where the act breaks the fence path itself, what
+ * it expects must be seen: a fencing that fails, or a host fenced that stays away.
+ */
+function fencingMismatches(e: Expectation, o: Outcome): string[] {
+  const ops = o.fencing ?? [];
+  const failed = ops.filter((f) => f.status === 'failed' && !f.targetBack);
+  const done = ops.filter((f) => f.status === 'success');
+  const notBack = o.fencedNotBack ?? [];
+  const at = (f: { atMs: number }) => ` (at +${ms(f.atMs)})`;
+  if (e.fencing === 'fails') {
+    const m = done.map((f) => `expected every fencing to fail (the fence path was broken), saw ${describeFence(f)}${at(f)}`);
+    if (!failed.length) m.push('expected a fencing to fail (the fence path was broken), saw none fail');
+    return m;
+  }
+  const m = ops.filter((f) => f.status !== 'success' && !f.targetBack).map((f) => `${describeFence(f)}${at(f)}`);
+  if (e.fencing === 'target-not-back') {
+    if (!done.length) m.push("expected a fencing to succeed (the fence path works, the target's boot does not), saw none succeed");
+    else if (!notBack.length)
+      m.push(
+        `expected the fenced host to stay out of the cluster (its boot was broken), saw ${done.map((f) => f.target).join(' and ')} back`,
+      );
+    return m;
+  }
+  for (const host of notBack) m.push(`${host} was fenced and not back in the cluster at the act's end (+${ms(o.windowMs)})`);
+  return m;
 }
 
 /**

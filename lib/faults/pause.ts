@@ -1,9 +1,11 @@
-import { pidOf, removeVipByHand, signalDaemon, startCorosync, startMariadb, startPacemaker } from '../cluster-ops.js';
+import { pidOf, removeVipByHand, signalDaemon, startCorosync, startPacemaker } from '../cluster-ops.js';
+import type { History } from '../history.js';
 import type { ClusterDaemon } from '../probes/processes.js';
 import type { Target } from '../targets/target.js';
 import { sleep } from '../util/wait.js';
 import type { Fault } from './fault.js';
 import { corosyncLossHoldMs } from './hold.js';
+import { mariadbBack } from './mysql-crash.js';
 import { requireTools } from './tools.js';
 
 /** The daemons a pause is aimed at (Jepsen's :pause): the cluster's membership, and the database. */
@@ -30,12 +32,18 @@ export function pause(host: string, daemon: PausedDaemon, holdSeconds?: number):
       stopped = await signalDaemon(t, host, daemon, 'SIGSTOP');
       h.step('paused', `${daemon} (PID ${stopped}) on ${host} stopped for ${(holdMs / 1000).toFixed(1)} s`);
       await sleep(holdMs);
-      await t.kill(host, stopped, 'SIGCONT');
+      // The paused process may be gone: where the cluster fences, its peer shot the silent host.
+      const now = await pidOf(t, host, daemon);
+      if (now !== stopped) {
+        h.step('not resumed', `${daemon} (PID ${stopped}) on ${host} ended while paused${now ? `; PID ${now} runs now` : ''}`);
+        return;
+      }
+      await t.exec(host, ['kill', '-CONT', String(stopped)], { check: false, timeoutMs: 5_000 });
       h.step('resumed', `${daemon} (PID ${stopped}) on ${host}`);
     },
-    async undo(t) {
+    async undo(t, h) {
       await resume(t, host, daemon, stopped);
-      await restartMissing(t, host, daemon);
+      await restartMissing(t, h, host, daemon);
     },
   };
 }
@@ -47,8 +55,9 @@ async function resume(t: Target, host: string, daemon: PausedDaemon, stopped?: n
 }
 
 /** What a resumed node may have lost meanwhile, started again: corosync then pacemaker, or MariaDB. */
-async function restartMissing(t: Target, host: string, daemon: PausedDaemon): Promise<void> {
-  if (daemon === 'mariadbd') return startMariadb(t, host);
+async function restartMissing(t: Target, h: History, host: string, daemon: PausedDaemon): Promise<void> {
+  // A resumed server under Pacemaker is left to it; a missing one is started as the target does.
+  if (daemon === 'mariadbd') return t.profile.promotableMysql && (await pidOf(t, host, 'mariadbd')) ? undefined : mariadbBack(t, h, host);
   if (!(await pidOf(t, host, 'corosync'))) await removeVipByHand(t, host);
   await startCorosync(t, host);
   await startPacemaker(t, host);

@@ -1,12 +1,25 @@
+import { inCluster } from '../checks/outcome.js';
 import type { History } from '../history.js';
-import { crmProperties, isTrue } from '../profile/crm.js';
+import { crmProperties, crmStonithDevices, isTrue, pacemakerDurationMs } from '../profile/crm.js';
 import type { Profile } from '../profile/load.js';
 import { fenceHistory } from '../probes/fencing.js';
-import { PACEMAKER_CHILDREN } from '../probes/processes.js';
 import type { Target } from '../targets/target.js';
 
 /** Whether the profile's cluster fences (stonith-enabled=true in cluster.crm). */
 export const fencingEnabled = (p: Profile) => isTrue(crmProperties(p.files.clusterCrm)['stonith-enabled']);
+
+/**
+ * How long the controller may retry a fencing that keeps failing before it gives up:
+ * stonith-max-attempts tries (10 by default), each bounded by the fencer's timeout (stonith-timeout,
+ * 60 s by default, with the fencer's 20 % margin) and the device's random delay, + 3 s.
+ */
+export function fencingGiveUpMs(p: Profile): number {
+  const props = crmProperties(p.files.clusterCrm);
+  const attempts = Number(props['stonith-max-attempts'] ?? 10);
+  const timeoutMs = pacemakerDurationMs(props['stonith-timeout'] ?? '60s');
+  const delayMs = Math.max(0, ...crmStonithDevices(p.files.clusterCrm).map((d) => pacemakerDurationMs(d.params.pcmk_delay_max ?? '0')));
+  return attempts * (timeoutMs * 1.2 + delayMs) + 3000;
+}
 
 /**
  * Adds to the history the fencing operations Pacemaker recorded since history time `since` (who
@@ -48,8 +61,5 @@ export function rebootedHosts(h: History, since: number): string[] {
 /** Whether the latest observation shows every one of `hosts` with corosync, pacemakerd and all six children. */
 export function hostsBack(h: History, hosts: string[]): boolean {
   const last = h.observations().at(-1);
-  return hosts.every((host) => {
-    const n = last?.nodes[host];
-    return !!n && n.corosync && n.pacemakerd && PACEMAKER_CHILDREN.every((c) => n.children.includes(c));
-  });
+  return hosts.every((host) => inCluster(last?.nodes[host]));
 }

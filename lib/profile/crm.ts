@@ -110,6 +110,14 @@ export interface CrmClone {
   line: number;
 }
 
+/** A Pacemaker duration (3s, 500ms, 2min, or bare seconds) in ms; 0 when unreadable. */
+export function pacemakerDurationMs(v: string): number {
+  const m = v.match(/^(\d+)\s*(ms|s|sec|m|min|h)?$/);
+  if (!m) return 0;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' || m[2] === 'min' ? n * 60_000 : m[2] === 'h' ? n * 3_600_000 : n * 1000;
+}
+
 /** A Pacemaker boolean (true, yes, on, 1). */
 export const isTrue = (v?: string) => !!v && /^(true|yes|on|1)$/i.test(v);
 

@@ -50,6 +50,13 @@ export const expectationSchema = z.object({
       vipOnStalledServer: z.string().optional(),
     })
     .optional(),
+  /**
+   * How the act's fencing ends. Default (succeeds): a failed fencing is a mismatch, and so is a
+   * fenced host not back in the cluster by the act's end. Where the fault is the fence path's own:
+   * fails — a failed fencing must be seen and none may succeed; target-not-back — a fencing must
+   * succeed and its target must not be back.
+   */
+  fencing: z.enum(['succeeds', 'fails', 'target-not-back']).default('succeeds'),
   /** Budget: fault start → the VIP seen on another node; slower is a fail naming both figures. */
   failoverWithinMs: z.number().int().positive().optional(),
   /** Budget: the longest stretch in the act with no write acknowledged through the VIP. */

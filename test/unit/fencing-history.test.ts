@@ -165,3 +165,61 @@ describe('failed fencing, as Pacemaker recorded it (captured on the hardened lab
     expect(describeFence(failed[0]!)).toBe('fencing of db2 (reboot) by db1 failed');
   });
 });
+
+describe('a fenced host that does not come back (the recorded case 1, doctored after its fencing)', () => {
+  // db1 down in every observation from its fencing on: powered off, and its boot never came.
+  const stayedAway = (fenceAt: number) => (e: HistoryEvent) =>
+    e.type === 'observe' && e.t >= fenceAt && e.nodes.db1
+      ? { ...e, nodes: { ...e.nodes, db1: { ...e.nodes.db1, corosync: false, pacemakerd: false, children: [] } } }
+      : e;
+  const fenceAt = () => {
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.history.json'), 'utf8')) as { events: HistoryEvent[] };
+    return d.events.find((e) => e.type === 'fence')!.t;
+  };
+  const judgedWith = (fencing: 'succeeds' | 'target-not-back') => {
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+    const h = History.fromJSON({ startedAt: d.startedAt, events: d.events.map(stayedAway(fenceAt())) });
+    return judgeAct(h, h.actEnds()[0]!, { ...loadExpectations(Profile.load('hardened'))['1-network-down']!, fencing });
+  };
+
+  it('fails an act that expects fencing to work, naming the host', () => {
+    const j = judgedWith('succeeds');
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches).toContainEqual(
+      expect.stringMatching(/^db1 was fenced and not back in the cluster at the act's end \(\+\d+\.\d\d s\)$/),
+    );
+    expect(j.seen).toContain('db1 not back in the cluster after its fencing');
+  });
+
+  it("is what an act that breaks the target's boot expects; the recorded history, where db1 came back, is then a mismatch", () => {
+    expect(judgedWith('target-not-back').mismatches.join()).not.toMatch(/fenc/);
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+    const h = History.fromJSON(d);
+    const j = judgeAct(h, h.actEnds()[0]!, {
+      ...loadExpectations(Profile.load('hardened'))['1-network-down']!,
+      fencing: 'target-not-back',
+    });
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches).toContain('expected the fenced host to stay out of the cluster (its boot was broken), saw db1 back');
+  });
+
+  it('an act that breaks the fence path fails when every fencing succeeded (the recorded history)', () => {
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/1-network-down.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+    const h = History.fromJSON(d);
+    const j = judgeAct(h, h.actEnds()[0]!, { ...loadExpectations(Profile.load('hardened'))['1-network-down']!, fencing: 'fails' });
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches).toEqual([
+      expect.stringMatching(/^expected every fencing to fail \(the fence path was broken\), saw db1 fenced \(reboot\) by db2 \(at \+/),
+      'expected a fencing to fail (the fence path was broken), saw none fail',
+    ]);
+  });
+});

@@ -1,0 +1,155 @@
+import { dirname } from 'node:path';
+import { bootHost } from '../host-boot.js';
+import type { History } from '../history.js';
+import type { Profile } from '../profile/load.js';
+import { clusterDaemons } from '../probes/cluster.js';
+import type { Target } from '../targets/target.js';
+import { HarnessError } from '../util/errors.js';
+import { waitFor } from '../util/wait.js';
+import type { Fault } from './fault.js';
+
+/**
+ * Faults of the fence path itself (issue 13), after Pacemaker CTS's fencing tests and the crmsh
+ * crash_test's fence checks: the fence device broken first, then a node lost, so that Pacemaker
+ * must fence through a broken path. What a configuration should do then is refuse to act on the
+ * lost node's resources (Pacemaker blocks them until a fencing succeeds) and say so; the harness
+ * must show the failed fencing in the history and the verdict, not a failover that never came.
+ */
+export interface FencePathBreak {
+  /** What is broken, e.g. "the power switch out of reach of db1 and db2". */
+  readonly name: string;
+  break(t: Target, h: History): Promise<void>;
+  /** Puts the path back, whatever state it finds (safe after a break that stopped anywhere). */
+  repair(t: Target, h: History): Promise<void>;
+}
+
+/** For a case's notFor: why a profile without the lab's fence devices has no fence path to break. */
+export const withoutLabFencing = (p: Profile) =>
+  p.labFenceDevices.length ? undefined : "the profile has no fence device on the lab's power switch (stonith:fence_mhc)";
+
+/** The directory of the switch's socket inside the db hosts, from the profile's fence devices. */
+function switchDir(t: Target): string {
+  const socket = t.profile.labFenceDevices[0]?.params.socket;
+  if (!socket) throw new HarnessError(`profile ${t.profile.name}: no fence_mhc device with a socket= parameter`);
+  return dirname(socket);
+}
+
+const dbHostNames = (t: Target) => t.profile.dbHosts.map((h) => h.name);
+
+/** Unmounts what the break mounted over the switch's directory on `host`, if anything is mounted there. */
+async function unhide(t: Target, host: string, dir: string): Promise<void> {
+  // Mounted twice (a break that ran twice) is unmounted twice; mountpoint -q says when it is the bind mount again.
+  for (let i = 0; i < 3; i++) {
+    const fs = await t.exec(host, ['findmnt', '-n', '-o', 'FSTYPE', '--target', dir], { check: false, timeoutMs: 5_000 });
+    if (fs.stdout.trim() !== 'tmpfs') return;
+    await t.exec(host, ['umount', dir], { timeoutMs: 5_000 });
+  }
+}
+
+/**
+ * The switch out of every db host's reach: an empty tmpfs over the directory of its socket, as a
+ * switch whose network is down refuses at once. With `silent`, a process there accepts the
+ * agent's connections and never answers, as a hung switch or BMC does: the agent waits out its
+ * power_timeout on every try.
+ */
+export function switchUnreachable(silent = false): FencePathBreak {
+  const listeners = new Map<string, string>();
+  return {
+    name: silent ? 'the power switch hung (takes connections, never answers)' : 'the power switch out of reach of the db hosts',
+    async break(t, h) {
+      const dir = switchDir(t);
+      for (const host of dbHostNames(t)) {
+        await t.exec(host, ['mount', '-t', 'tmpfs', '-o', 'size=1m,mode=700', 'tmpfs', dir], { timeoutMs: 5_000 });
+        if (silent) listeners.set(host, (await t.sh(host, silentListener(`${dir}/power.sock`), { timeoutMs: 5_000 })).stdout.trim());
+      }
+      h.step(
+        'fence path broken',
+        `${dbHostNames(t).join(', ')}: ${dir} hidden${silent ? `; a listener that never answers on ${dir}/power.sock (PIDs ${[...listeners.values()].join(', ')})` : ''}`,
+      );
+    },
+    async repair(t, h) {
+      const dir = switchDir(t);
+      for (const host of dbHostNames(t)) {
+        const pid = listeners.get(host);
+        if (pid) await t.exec(host, ['kill', '-9', pid], { check: false, timeoutMs: 5_000 });
+        await unhide(t, host, dir);
+      }
+      listeners.clear();
+      h.step('fence path repaired', `${dbHostNames(t).join(', ')}: ${dir} is the switch's again`);
+    },
+  };
+}
+
+/** A detached process that listens on `path`, accepts and never answers; prints its PID. */
+function silentListener(path: string): string {
+  const py = `import os,socket,time
+s=socket.socket(socket.AF_UNIX,socket.SOCK_STREAM)
+s.bind("${path}")
+os.chmod("${path}",0o600)
+s.listen(64)
+held=[]
+while True:
+  c,_=s.accept()
+  held.append(c)`;
+  return `setsid python3 -c '${py}' </dev/null >/dev/null 2>&1 & echo $!`;
+}
+
+/**
+ * A host that does not come back after it is fenced: its corosync.conf moved aside, so that once
+ * the switch has powered it on, its boot cannot start corosync (as a host whose disk or
+ * configuration broke does not rejoin). Repair puts the file back and boots the host.
+ */
+export function bootBroken(host: string): FencePathBreak {
+  const conf = '/etc/corosync/corosync.conf';
+  const held = `${conf}.mhc-held`;
+  return {
+    name: `${host} unable to boot into the cluster (its ${conf} moved aside)`,
+    async break(t, h) {
+      await t.exec(host, ['mv', conf, held], { timeoutMs: 5_000 });
+      h.step('fence path broken', `${host}: ${conf} moved to ${held}; a boot cannot start corosync`);
+    },
+    async repair(t, h) {
+      const r = await t.exec(host, ['test', '-e', held], { check: false, timeoutMs: 5_000 });
+      if (r.exitCode === 0) await t.exec(host, ['mv', held, conf], { timeoutMs: 5_000 });
+      h.step('fence path repaired', `${host}: ${conf} back`);
+      if (!(await clusterDaemons(t, host)).corosync) h.step('boot', await bootHost(t, host, { startSshd: false }));
+    },
+  };
+}
+
+/** How long a repaired path may take to fence and boot the lost host back into the cluster. */
+const FENCED_BACK_BOUND_MS = 120_000;
+
+/**
+ * The fence path broken, then `lost` (a fault that makes Pacemaker fence its host). Undo repairs
+ * the path first, then has Pacemaker try again (a cleanup: the controller gives up after
+ * stonith-max-attempts failures) and waits for the lost host to be fenced and back, as an
+ * operator who fixed the switch would; the lost fault's own undo comes last.
+ */
+export function fencePathBroken(broken: FencePathBreak, lost: Fault): Fault {
+  const host = lost.host;
+  if (!host) throw new HarnessError(`fencePathBroken: "${lost.name}" names no host to lose`);
+  return {
+    name: `${broken.name}; then ${lost.name}`,
+    host,
+    destructive: true,
+    async inject(t, h) {
+      await broken.break(t, h);
+      await lost.inject(t, h);
+    },
+    async undo(t, h) {
+      await broken.repair(t, h);
+      const peer = dbHostNames(t).find((x) => x !== host)!;
+      await t.exec(peer, ['crm_resource', '--cleanup'], { check: false, timeoutMs: 30_000 });
+      await waitFor(
+        `${host} to be fenced and back in the cluster (corosync and pacemakerd running) once the fence path was repaired`,
+        async () => {
+          const d = await clusterDaemons(t, host);
+          return !!d.corosync && !!d.pacemakerd;
+        },
+        { timeoutMs: t.profile.bootDelayMs + FENCED_BACK_BOUND_MS, intervalMs: 500 },
+      ).catch((e: Error) => h.step('fence path repaired', `${e.message}: left to ${lost.name}'s undo`));
+      await lost.undo(t, h);
+    },
+  };
+}
