@@ -43,58 +43,76 @@ async function recordEnvironment(t: Target, runId: string): Promise<void> {
  * inconclusive acts, and fails the test if the case left the cluster unhealthy.
  */
 export function scenario(def: CaseDefinition): void {
-  it(`case ${def.id}: ${def.title}`, async ({ annotate, skip }) => {
-    const { runId, repeat, strict, observer, parallel } = inject('runConfig');
-    // Labs at once write to one terminal: each line says whose it is.
-    const tag = parallel > 1 ? `[worker ${currentWorker()}] ` : '';
-    const interrupted = () => interruptedHere() || runInterrupted(runId);
-    if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
-    const t = await suiteTarget();
-    const notHere = def.notFor?.(t.profile);
-    if (notHere) skip(`case ${def.id} is not a case of profile ${t.profile.name}: ${notHere}`);
-    const records: CaseRunRecord[] = [];
-    const report = new AllureCase(def, t, runId);
-    await report.begin();
-    for (let rep = 1; rep <= repeat; rep++) {
-      if (rep > 1 && interrupted()) break;
-      const { record } = await report.repetition(rep, repeat, () =>
-        runCase(t, def, {
-          runId,
-          repetition: rep,
-          observer,
-          log: (l) => process.stderr.write(`${tag}${l}\n`),
-          step: report.step,
-          onEvidence: report.onEvidence,
-        }),
-      );
-      records.push(record);
-    }
-    await report.finish(records);
-    for (const r of records) {
-      for (const a of r.acts) {
-        if (a.verdict === 'hazard')
-          await annotate(
-            `HAZARD (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.hazard} — seen: ${a.seen}${a.operatorInstead ? ` — the operator's command; run instead: ${a.operatorInstead}` : ''}`,
-            'warning',
-          );
-        else if (a.verdict === 'inconclusive')
-          await annotate(`INCONCLUSIVE (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.inconclusive ?? a.seen}`, 'warning');
-        else await annotate(`${a.verdict.toUpperCase()} (${a.act}): ${a.seen}`, 'notice');
+  it(
+    `case ${def.id}: ${def.title}`,
+    async ({ annotate, skip }) => {
+      const { runId, repeat, strict, observer, parallel } = inject('runConfig');
+      // Labs at once write to one terminal: each line says whose it is.
+      const tag = parallel > 1 ? `[worker ${currentWorker()}] ` : '';
+      const interrupted = () => interruptedHere() || runInterrupted(runId);
+      if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
+      const t = await suiteTarget();
+      const notHere = def.notFor?.(t.profile);
+      if (notHere) skip(`case ${def.id} is not a case of profile ${t.profile.name}: ${notHere}`);
+      const records: CaseRunRecord[] = [];
+      const report = new AllureCase(def, t, runId);
+      await report.begin();
+      for (let rep = 1; rep <= repeat; rep++) {
+        if (rep > 1 && interrupted()) break;
+        const { record } = await report.repetition(rep, repeat, () =>
+          runCase(t, def, {
+            runId,
+            repetition: rep,
+            observer,
+            log: (l) => process.stderr.write(`${tag}${l}\n`),
+            step: report.step,
+            onEvidence: report.onEvidence,
+          }),
+        );
+        records.push(record);
       }
-    }
-    // Data: what became of the writes through the VIP (the check below fails lost writes unless the
-    // case's outcome is a known hazard; then the lost keys are in the report).
-    for (const r of records) {
-      const d = r.data;
-      if (!d) continue;
-      await annotate(
-        `writes #${r.repetition}: ${d.writes.ok}/${d.writes.total} acknowledged, ${d.writes.fail} failed, ${d.writes.unknown} unknown; unavailable ${(d.unavailableMs / 1000).toFixed(1)} s; lost ${d.lost.length}; divergent ${d.divergent.length}`,
-        d.lost.length ? 'warning' : 'notice',
-      );
-    }
-    await checkCase(records, strict);
-  });
+      await report.finish(records);
+      for (const r of records) {
+        for (const a of r.acts) {
+          if (a.verdict === 'hazard')
+            await annotate(
+              `HAZARD (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.hazard} — seen: ${a.seen}${a.operatorInstead ? ` — the operator's command; run instead: ${a.operatorInstead}` : ''}`,
+              'warning',
+            );
+          else if (a.verdict === 'inconclusive')
+            await annotate(
+              `INCONCLUSIVE (${a.act}${records.length > 1 ? ` #${r.repetition}` : ''}): ${a.inconclusive ?? a.seen}`,
+              'warning',
+            );
+          else await annotate(`${a.verdict.toUpperCase()} (${a.act}): ${a.seen}`, 'notice');
+        }
+      }
+      // Data: what became of the writes through the VIP (the check below fails lost writes unless the
+      // case's outcome is a known hazard; then the lost keys are in the report).
+      for (const r of records) {
+        const d = r.data;
+        if (!d) continue;
+        await annotate(
+          `writes #${r.repetition}: ${d.writes.ok}/${d.writes.total} acknowledged, ${d.writes.fail} failed, ${d.writes.unknown} unknown; unavailable ${(d.unavailableMs / 1000).toFixed(1)} s; lost ${d.lost.length}; divergent ${d.divergent.length}`,
+          d.lost.length ? 'warning' : 'notice',
+        );
+      }
+      await checkCase(records, strict);
+    },
+    caseTimeoutMs(),
+  );
 }
+
+/**
+ * A hang guard, not a budget: every wait inside a case is bounded and says what it awaited, but
+ * vitest abandons a test body that outlives its timeout and starts the next case on the same lab
+ * while the old one still runs (seen: an act that waits out a controller's fencing retries, ~11
+ * min). So the guard is far beyond any case: 30 min per repetition.
+ */
+function caseTimeoutMs(): number {
+  return inject('runConfig').repeat * CASE_REPETITION_GUARD_MS;
+}
+const CASE_REPETITION_GUARD_MS = 30 * 60_000;
 
 /**
  * The end of a case: one named Allure step per check (allure-vitest would show each `expect` as an

@@ -176,6 +176,8 @@ function fencingDuring(h: History, from: number, closedAt: number, last: Obs): P
       : [],
   );
   if (!ops.length) return {};
+  // The fencer lists its history newest first.
+  ops.sort((a, b) => a.atMs - b.atMs);
   const rebooted = [...new Set(ops.filter((f) => f.status === 'success' && f.action !== 'off').map((f) => f.target))];
   const notBack = rebooted.filter((host) => !inCluster(last.nodes[host]));
   return { fencing: ops, ...(notBack.length ? { fencedNotBack: notBack } : {}) };

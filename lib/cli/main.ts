@@ -6,7 +6,10 @@ export function runMain(main: () => Promise<number>): void {
   main().then(
     (code) => process.exit(code),
     (e) => {
-      console.error(redact(e instanceof HarnessError ? `error: ${e.message}` : `error: ${(e as Error).stack ?? e}`));
+      // A bad option (node:util parseArgs) is the user's input, not a harness bug: no stack.
+      const badOption = String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+      const text = e instanceof HarnessError ? e.message : badOption ? `${(e as Error).message} (see --help)` : ((e as Error).stack ?? e);
+      console.error(redact(`error: ${text}`));
       process.exit(1);
     },
   );

@@ -36,14 +36,18 @@ function switchDir(t: Target): string {
 
 const dbHostNames = (t: Target) => t.profile.dbHosts.map((h) => h.name);
 
-/** Unmounts what the break mounted over the switch's directory on `host`, if anything is mounted there. */
+/** Unmounts every tmpfs a break stacked over the switch's directory on `host`, down to the lab's bind mount. */
 async function unhide(t: Target, host: string, dir: string): Promise<void> {
-  // Mounted twice (a break that ran twice) is unmounted twice; mountpoint -q says when it is the bind mount again.
-  for (let i = 0; i < 3; i++) {
-    const fs = await t.exec(host, ['findmnt', '-n', '-o', 'FSTYPE', '--target', dir], { check: false, timeoutMs: 5_000 });
-    if (fs.stdout.trim() !== 'tmpfs') return;
+  for (let i = 0; i < 5; i++) {
+    // findmnt lists the mounts stacked on the directory bottom first: the last is the one in use.
+    const fs = await t.exec(host, ['findmnt', '-n', '-o', 'FSTYPE', '--mountpoint', dir], { check: false, timeoutMs: 5_000 });
+    if (fs.stdout.trim().split('\n').at(-1) !== 'tmpfs') return;
     await t.exec(host, ['umount', dir], { timeoutMs: 5_000 });
   }
+  throw new HarnessError(
+    `${dir} on ${host} still has a tmpfs over it after 5 unmounts`,
+    `look: npm run lab -- exec ${host} -- findmnt ${dir}`,
+  );
 }
 
 /**
@@ -73,9 +77,11 @@ export function switchUnreachable(silent = false): FencePathBreak {
         const pid = listeners.get(host);
         if (pid) await t.exec(host, ['kill', '-9', pid], { check: false, timeoutMs: 5_000 });
         await unhide(t, host, dir);
+        // The path is back only when the agent reaches the switch again (its monitor: a list).
+        await t.exec(host, ['fence_mhc', '-o', 'monitor', `--socket=${dir}/power.sock`], { timeoutMs: 30_000 });
       }
       listeners.clear();
-      h.step('fence path repaired', `${dbHostNames(t).join(', ')}: ${dir} is the switch's again`);
+      h.step('fence path repaired', `${dbHostNames(t).join(', ')}: ${dir} is the switch's again (fence_mhc -o monitor answers)`);
     },
   };
 }
