@@ -223,3 +223,93 @@ describe('a fenced host that does not come back (the recorded case 1, doctored a
     ]);
   });
 });
+
+/** A recorded case-15 act (optionally doctored), judged against the hardened expectation of `act` (or a replacement). */
+function judgedFencePath(file: string, act: string, doctor: (e: HistoryEvent) => HistoryEvent = (e) => e, expectation?: string) {
+  const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened', file), 'utf8')) as { startedAt: string; events: HistoryEvent[] };
+  const h = History.fromJSON({ startedAt: d.startedAt, events: d.events.map(doctor) });
+  return judgeAct(h, h.actEnds()[0]!, loadExpectations(Profile.load('hardened'))[expectation ?? act]!);
+}
+
+describe('case 15 on the hardened lab: the switch out of reach, then db1 loses corosync', () => {
+  // Run 2026-11-28T19-45-59-399Z: db2's controller tried to fence db1 ten times (each try the
+  // fencer's two runs of fence_mhc, "No such file or directory"), then gave up; db2 was never
+  // promoted, and db1 kept the VIP and its writes (its MariaDB was never stopped).
+  const judged = (doctor?: (e: HistoryEvent) => HistoryEvent, expectation?: string) =>
+    judgedFencePath('15-fence-switch-unreachable.history.json', '15-fence-switch-unreachable', doctor, expectation);
+
+  it('passes: the failed fencing is said once, with its count and span, and nothing was promoted', () => {
+    const j = judged();
+    expect(j.verdict).toBe('pass');
+    expect(j.seen).toMatch(/^VIP stayed \(db1 → db1\); fencing of db1 \(reboot\) by db2 failed ×10 from \+\d+\.\d\d s to \+\d+\.\d\d s;/);
+  });
+
+  it('fails, naming every failed fencing, where the fence path was expected to work (case 6 on the same history)', () => {
+    const j = judged(undefined, '6-kill-corosync');
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches.filter((m) => m.startsWith('fencing of db1 (reboot) by db2 failed'))).toHaveLength(10);
+  });
+
+  it('fails when no fencing failed (doctored: the fence events removed): a broken path must be seen breaking', () => {
+    const j = judged((e) => (e.type === 'fence' ? { ...e, type: 'step', name: 'removed', detail: '' } : e) as HistoryEvent);
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches).toContain('expected a fencing to fail (the fence path was broken), saw none fail');
+  });
+
+  it('fails when a fencing succeeded through the broken path (doctored)', () => {
+    let first = true;
+    const j = judged((e) => {
+      if (e.type !== 'fence' || !first) return e;
+      first = false;
+      return { ...e, op: { ...e.op, status: 'success' } };
+    });
+    expect(j.mismatches).toContainEqual(
+      expect.stringMatching(/^expected every fencing to fail \(the fence path was broken\), saw db1 fenced \(reboot\) by db2 \(at \+/),
+    );
+  });
+});
+
+describe('case 15 on the hardened lab: db1 fenced, its boot unable to start corosync', () => {
+  // Same run: db2 fenced db1 (reboot: off, then on) and was promoted; db1 booted without
+  // corosync.conf and stayed out; the act waited the boot delay + 60 s for it, then said so.
+  const judged = (doctor?: (e: HistoryEvent) => HistoryEvent, expectation?: string) =>
+    judgedFencePath('15-fenced-host-not-back.history.json', '15-fenced-host-not-back', doctor, expectation);
+
+  it('passes: the failover, the fencing and the host that stayed away are all in what was seen', () => {
+    const j = judged();
+    expect(j.verdict).toBe('pass');
+    expect(j.seen).toMatch(
+      /VIP moved \(db1 → db2\); failover \d+\.\d\d s;.* db1 fenced \(reboot\) by db2 at \+\d+\.\d\d s; db1 not back in the cluster after its fencing/,
+    );
+  });
+
+  it('fails where a fenced host is expected back (case 6 on the same history)', () => {
+    const j = judged(undefined, '6-kill-corosync');
+    expect(j.verdict).toBe('fail');
+    expect(j.mismatches).toContainEqual(expect.stringMatching(/^db1 was fenced and not back in the cluster at the act's end/));
+  });
+
+  it("fails when db1 came back after all (doctored: its daemons up in the act's last observation)", () => {
+    const d = JSON.parse(readFileSync(join(FIX, 'histories/hardened/15-fenced-host-not-back.history.json'), 'utf8')) as {
+      startedAt: string;
+      events: HistoryEvent[];
+    };
+    const h = History.fromJSON(d);
+    const lastAt = h.observations(0, h.actEnds()[0]!.to).at(-1)!.t;
+    const children = [
+      'pacemaker-based',
+      'pacemaker-fenced',
+      'pacemaker-execd',
+      'pacemaker-attrd',
+      'pacemaker-schedulerd',
+      'pacemaker-controld',
+    ];
+    const j = judged(
+      (e): HistoryEvent =>
+        e.type === 'observe' && e.t === lastAt && e.nodes.db1
+          ? { ...e, nodes: { ...e.nodes, db1: { ...e.nodes.db1, corosync: true, pacemakerd: true, children } } }
+          : e,
+    );
+    expect(j.mismatches).toContain('expected the fenced host to stay out of the cluster (its boot was broken), saw db1 back');
+  });
+});

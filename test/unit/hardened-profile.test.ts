@@ -95,12 +95,8 @@ describe('profiles/hardened: the configuration', () => {
 describe('profiles/hardened: expectations', () => {
   const all = loadExpectations(p);
 
-  it("say where each comes from: the notebook's acts measured on a named run, the rest predicted", () => {
-    for (const [act, e] of Object.entries(all)) {
-      const measured = /^measured on the netns lab \(run \d{4}-\d\d-\d\dT[\d-]+Z/;
-      if (Number.parseInt(act, 10) <= 7) expect(e.note, act).toMatch(measured);
-      else expect(e.note, act).toMatch(/^predicted, not yet measured: /);
-    }
+  it('say where each comes from: every act measured on a named run', () => {
+    for (const [act, e] of Object.entries(all)) expect(e.note, act).toMatch(/^measured on the netns lab \(run \d{4}-\d\d-\d\dT[\d-]+Z/);
   });
 
   it('never accept a dual VIP; the only hazards are the operator forced move of case 7, and conditional ones beyond the notebook', () => {
@@ -111,9 +107,14 @@ describe('profiles/hardened: expectations', () => {
       // SQL thread): predicted as the conditional hazards they remain, never as a pass.
       if (Number.parseInt(act, 10) <= 7) expect(e.hazardIf, act).toBeUndefined();
     }
-    const hazards = Object.entries(all).filter(([, e]) => e.hazard);
+    const hazards = Object.entries(all).filter(([, e]) => e.hazard && e.operatorInstead);
     expect(hazards.map(([a]) => a)).toEqual(['7-forced-move', '7-new-holder-fails-while-pinned']);
     for (const [, e] of hazards) expect(e.hazard).toMatch(/^the operator's command/);
+    // Beyond the notebook the lab found one hole of the mariadb agent itself (is_slave): a failover
+    // to a replica whose SQL thread is stopped. Said as the agent's, never as the operator's.
+    const agents = Object.entries(all).filter(([, e]) => e.hazard && !e.operatorInstead);
+    expect(agents.map(([a]) => a)).toEqual(['13-failover-to-lagging-replica', '13-failover-to-errant-replica']);
+    for (const [, e] of agents) expect(e.hazard).toMatch(/^the mariadb agent promotes a replica whose SQL thread/);
     // Both name what to run instead, and case 7-instead plays exactly that.
     for (const [, e] of hazards) expect(e.operatorInstead).toMatch(/crm_attribute --promotion=p_mariadb --node db2 --update 100/);
     expect(all['7-switchover-instead']!.title).toMatch(/crm_attribute --promotion=p_mariadb/);
