@@ -7,6 +7,7 @@ import type { Target } from '../targets/target.js';
 import { HarnessError } from '../util/errors.js';
 import { waitFor } from '../util/wait.js';
 import type { Fault } from './fault.js';
+import { requireTools } from './tools.js';
 
 /**
  * Faults of the fence path itself (issue 13), after Pacemaker CTS's fencing tests and the crmsh
@@ -58,10 +59,12 @@ async function unhide(t: Target, host: string, dir: string): Promise<void> {
  */
 export function switchUnreachable(silent = false): FencePathBreak {
   const listeners = new Map<string, string>();
+  const name = silent ? 'the power switch hung (takes connections, never answers)' : 'the power switch out of reach of the db hosts';
   return {
-    name: silent ? 'the power switch hung (takes connections, never answers)' : 'the power switch out of reach of the db hosts',
+    name,
     async break(t, h) {
       const dir = switchDir(t);
+      await requireTools(t, name, dbHostNames(t), ['mount', 'umount', 'findmnt', ...(silent ? (['setsid', 'python3'] as const) : [])]);
       for (const host of dbHostNames(t)) {
         await t.exec(host, ['mount', '-t', 'tmpfs', '-o', 'size=1m,mode=700', 'tmpfs', dir], { timeoutMs: 5_000 });
         if (silent) listeners.set(host, (await t.sh(host, silentListener(`${dir}/power.sock`), { timeoutMs: 5_000 })).stdout.trim());
@@ -88,7 +91,7 @@ export function switchUnreachable(silent = false): FencePathBreak {
 
 /** A detached process that listens on `path`, accepts and never answers; prints its PID. */
 function silentListener(path: string): string {
-  const py = `import os,socket,time
+  const py = `import os,socket
 s=socket.socket(socket.AF_UNIX,socket.SOCK_STREAM)
 s.bind("${path}")
 os.chmod("${path}",0o600)

@@ -12,6 +12,8 @@ export const TOOL_PACKAGES = {
   setsid: 'util-linux',
   fallocate: 'util-linux',
   findmnt: 'util-linux',
+  mount: 'mount',
+  umount: 'mount',
   dd: 'coreutils',
   // the NFQUEUE packet delayer (queue-delay.py) where the kernel has no sch_netem
   python3: 'python3',
