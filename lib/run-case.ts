@@ -380,7 +380,9 @@ interface SettleTimes {
 async function settleTimes(t: Target): Promise<SettleTimes> {
   const { tokenMs, consensusMs } = await corosyncTimeouts(t, t.profile.dbHosts[0]!.name);
   const membershipMs = tokenMs + consensusMs;
-  const base = { membershipMs, minMs: membershipMs + 3000, stableMs: 3000, maxMs: 60_000 };
+  // Pacemaker at work is a change too: its recovery of a VIP active on both nodes holds the dual VIP
+  // still while it re-probes (seen on the seed: the act closed 0.1 s before both copies went).
+  const base = { membershipMs, minMs: membershipMs + 3000, stableMs: 3000, maxMs: 60_000, busy: () => pacemakerBusy(t) };
   const clone = t.profile.promotableMysql;
   if (!clone) return base;
   // Where Pacemaker runs MariaDB a failover has quiet stretches the observer cannot see (a
@@ -392,7 +394,7 @@ async function settleTimes(t: Target): Promise<SettleTimes> {
   // before it is called unsettled (seen: still busy 60 s after a kill of pacemaker-execd).
   const timeouts = clone.primitive.ops.map((o) => pacemakerDurationMs(o.attrs.timeout ?? '0'));
   const maxMs = Math.max(base.maxMs, Math.max(0, ...timeouts) + CLUSTER_DELAY_MS + 3000);
-  return { ...base, stableMs: 3000 + Math.max(0, ...intervals), maxMs, busy: () => pacemakerBusy(t) };
+  return { ...base, stableMs: 3000 + Math.max(0, ...intervals), maxMs };
 }
 
 /** Pacemaker's cluster-delay default: the slack a transition adds to an action's timeout. */
