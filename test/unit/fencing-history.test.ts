@@ -7,6 +7,7 @@ import { History, type HistoryEvent, type NodeObservation } from '../../lib/hist
 import { loadExpectations } from '../../lib/profile/expectations.js';
 import { Profile } from '../../lib/profile/load.js';
 import { describeFence, type FenceOperation, parseFenceHistory } from '../../lib/probes/fencing.js';
+import { PACEMAKER_CHILDREN } from '../../lib/probes/processes.js';
 
 const FIX = join(import.meta.dirname, '../../fixtures');
 
@@ -296,14 +297,7 @@ describe('case 15 on the hardened lab: db1 fenced, its boot unable to start coro
     };
     const h = History.fromJSON(d);
     const lastAt = h.observations(0, h.actEnds()[0]!.to).at(-1)!.t;
-    const children = [
-      'pacemaker-based',
-      'pacemaker-fenced',
-      'pacemaker-execd',
-      'pacemaker-attrd',
-      'pacemaker-schedulerd',
-      'pacemaker-controld',
-    ];
+    const children = [...PACEMAKER_CHILDREN];
     const j = judged(
       (e): HistoryEvent =>
         e.type === 'observe' && e.t === lastAt && e.nodes.db1
