@@ -27,7 +27,9 @@ const switchEvents = () =>
 
 // Not in the default run yet: the first test failed in 3 of 14 runs on this machine (db2 powered
 // off and never booted again within 90 s; the switch's events are in the failure message), and a
-// flaky test is a red CI waiting to happen. MHC_FENCING_TESTS=1 runs the file.
+// flaky test is a red CI waiting to happen. Since the power-off fix (cutPower: link down first) it
+// passed 10 of 10 runs (2026-11-28); the cause of the old failures is not proven gone.
+// MHC_FENCING_TESTS=1 runs the file.
 describe.skipIf(process.env.MHC_FENCING_TESTS !== '1')('fencing through the lab power switch (profiles/hardened)', () => {
   let lab: StartedNetnsLab;
 
