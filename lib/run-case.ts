@@ -419,7 +419,8 @@ async function untilRebootedHostsBack(run: CaseRun, from: number, window: Settle
     await waitFor(what, async () => interrupt.aborted || hostsBack(h, hosts), { timeoutMs: boundMs, intervalMs: 250 });
   } catch {
     h.step('fenced host not back', `waited ${boundMs / 1000} s for ${what}`);
-    return window;
+    // The act lasted the wait: its last observation is the evidence that the host stayed away.
+    return { ...window, to: h.now() };
   }
   if (interrupt.aborted) return window;
   h.step('fenced host back', `${hosts.join(', ')}: corosync, pacemakerd and its children running`);

@@ -155,6 +155,9 @@ export function deriveOutcome(h: History, from: number, to: number, faulted?: st
 export const actsAsReplica = (m: MysqlObservation) =>
   !!m.replica && (m.readOnly !== false || m.replica.io === 'Yes' || m.replica.sql === 'Yes');
 
+/** A fencing after which its target boots again: a successful reboot (or on), not an off. */
+export const bootsTarget = (op: FenceOperation) => op.status === 'success' && op.action !== 'off';
+
 /** A node seen back in the cluster: corosync, pacemakerd and all six children running. */
 export const inCluster = (n: NodeObservation | undefined) =>
   !!n && n.corosync && n.pacemakerd && PACEMAKER_CHILDREN.every((c) => n.children.includes(c));
@@ -178,7 +181,7 @@ function fencingDuring(h: History, from: number, closedAt: number, last: Obs): P
   if (!ops.length) return {};
   // The fencer lists its history newest first.
   ops.sort((a, b) => a.atMs - b.atMs);
-  const rebooted = [...new Set(ops.filter((f) => f.status === 'success' && f.action !== 'off').map((f) => f.target))];
+  const rebooted = [...new Set(ops.filter(bootsTarget).map((f) => f.target))];
   const notBack = rebooted.filter((host) => !inCluster(last.nodes[host]));
   return { fencing: ops, ...(notBack.length ? { fencedNotBack: notBack } : {}) };
 }

@@ -51,13 +51,17 @@ async function unhide(t: Target, host: string, dir: string): Promise<void> {
   );
 }
 
+/** The switch out of every db host's reach, as a switch whose network is down: the agent is refused at once. */
+export const switchUnreachable = () => hiddenSwitch(false);
+
+/** The switch hung, as a hung switch or BMC: it takes the agent's connections and never answers, so the agent waits out its power_timeout on every try. */
+export const switchHung = () => hiddenSwitch(true);
+
 /**
- * The switch out of every db host's reach: an empty tmpfs over the directory of its socket, as a
- * switch whose network is down refuses at once. With `silent`, a process there accepts the
- * agent's connections and never answers, as a hung switch or BMC does: the agent waits out its
- * power_timeout on every try.
+ * An empty tmpfs over the directory of the switch's socket in every db host; with `silent`, a
+ * process there that accepts and never answers.
  */
-export function switchUnreachable(silent = false): FencePathBreak {
+function hiddenSwitch(silent: boolean): FencePathBreak {
   const listeners = new Map<string, string>();
   const name = silent ? 'the power switch hung (takes connections, never answers)' : 'the power switch out of reach of the db hosts';
   return {
@@ -157,7 +161,7 @@ export function fencePathBroken(broken: FencePathBreak, lost: Fault): Fault {
           return !!d.corosync && !!d.pacemakerd;
         },
         { timeoutMs: t.profile.bootDelayMs + FENCED_BACK_BOUND_MS, intervalMs: 500 },
-      ).catch((e: Error) => h.step('fence path repaired', `${e.message}: left to ${lost.name}'s undo`));
+      ).catch((e: Error) => h.step('fenced host not back', `${e.message}: left to ${lost.name}'s undo`));
       await lost.undo(t, h);
     },
   };

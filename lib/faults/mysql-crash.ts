@@ -57,8 +57,8 @@ const PACEMAKER_START_BOUND_MS = 120_000;
 
 /**
  * MariaDB on `host` answering again after a crash: started as the target starts it, or, where
- * Pacemaker runs it, the failure cleaned up (migration-threshold=1 bans the node until then, as
- * an operator's `crm_resource --cleanup` ends it) and the cluster's start awaited.
+ * Pacemaker runs it, the failure cleaned up (as an operator's `crm_resource --cleanup` does: the
+ * failure counts toward the clone's migration-threshold) and the cluster's start awaited.
  */
 export async function mariadbBack(t: Target, h: History, host: string): Promise<void> {
   const clone = t.profile.promotableMysql;

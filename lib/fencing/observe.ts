@@ -1,4 +1,4 @@
-import { inCluster } from '../checks/outcome.js';
+import { bootsTarget, inCluster } from '../checks/outcome.js';
 import type { History } from '../history.js';
 import { crmProperties, crmStonithDevices, isTrue, pacemakerDurationMs } from '../profile/crm.js';
 import type { Profile } from '../profile/load.js';
@@ -52,9 +52,7 @@ const key = (op: { target: string; action: string; completedAt?: number; status:
 
 /** The hosts a fencing rebooted (or powered on) since history time `since`: they boot again. */
 export function rebootedHosts(h: History, since: number): string[] {
-  const hosts = h.events.flatMap((e) =>
-    e.type === 'fence' && e.t >= since && e.op.status === 'success' && e.op.action !== 'off' ? [e.op.target] : [],
-  );
+  const hosts = h.events.flatMap((e) => (e.type === 'fence' && e.t >= since && bootsTarget(e.op) ? [e.op.target] : []));
   return [...new Set(hosts)];
 }
 

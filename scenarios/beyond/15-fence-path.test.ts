@@ -1,5 +1,5 @@
 import { corosyncKill } from '../../lib/faults/index.js';
-import { bootBroken, fencePathBroken, switchUnreachable, withoutLabFencing } from '../../lib/faults/fence-path.js';
+import { bootBroken, fencePathBroken, switchHung, switchUnreachable, withoutLabFencing } from '../../lib/faults/fence-path.js';
 import { scenario } from '../../lib/scenario.js';
 
 // Beyond the notebook (issue 13): the fence path's own faults, where the profile fences through
@@ -20,7 +20,7 @@ scenario({
   id: '15-hung',
   title: 'the power switch hung, then kill -9 corosync on the VIP holder',
   notFor: withoutLabFencing,
-  acts: ({ holder }) => [{ id: '15-fence-switch-hung', fault: fencePathBroken(switchUnreachable(true), corosyncKill(holder)) }],
+  acts: ({ holder }) => [{ id: '15-fence-switch-hung', fault: fencePathBroken(switchHung(), corosyncKill(holder)) }],
 });
 
 // The fencing succeeds, the host does not come back: the survivor must serve alone.
