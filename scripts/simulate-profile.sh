@@ -25,14 +25,21 @@ if [ ! -x /usr/sbin/fence_mhc ]; then
   echo "(no /usr/sbin/fence_mhc: fence devices loaded as fence_watchdog, without socket/power_timeout)"
   sed -i -e 's/stonith:fence_mhc/stonith:fence_watchdog/' -e 's/ socket=[^ ]*//; s/ power_timeout=[^ ]*//' cluster.crm
 fi
+for agent in "$(dirname "$crm_file")"/ocf/*; do
+  [ -e "$agent" ] || continue
+  if [ ! -x "/usr/lib/ocf/resource.d/mhc/$(basename "$agent")" ]; then
+    echo "(no /usr/lib/ocf/resource.d/mhc/$(basename "$agent"): loaded as ocf:heartbeat:$(basename "$agent"), whose parameters it shares)"
+    sed -i "s/ocf:mhc:$(basename "$agent")/ocf:heartbeat:$(basename "$agent")/" cluster.crm
+  fi
+done
 cibadmin --empty >cib.xml
 CIB_file=$work/cib.xml crm configure load update cluster.crm >load.log 2>&1 || true
 if grep -q '^ERROR\|ERROR:' load.log; then
   cat load.log >&2
   exit 1
 fi
-primitive=$(grep -o '<primitive id="[^"]*" class="ocf" provider="heartbeat" type="mariadb"' cib.xml | sed 's/<primitive id="\([^"]*\)".*/\1/')
-score="master-${primitive:?no ocf:heartbeat:mariadb primitive in $crm_file}"
+primitive=$(grep -oE '<primitive id="[^"]*" class="ocf" provider="(heartbeat|mhc)" type="mariadb"' cib.xml | sed 's/<primitive id="\([^"]*\)".*/\1/')
+score="master-${primitive:?no mariadb primitive in $crm_file}"
 
 # edit FILE OUT [node:attr=value|node:attr=]... [+id,rsc,node,score|-id]...  (python: XML in, XML out)
 edit() {

@@ -138,8 +138,14 @@ export interface PromotableMysql {
   nodeList: string[];
 }
 
+/**
+ * The OCF provider of the agents a profile ships itself (profiles/NAME/ocf/): ocf:mhc:TYPE is
+ * installed at /usr/lib/ocf/resource.d/mhc/TYPE on each host.
+ */
+export const PROFILE_OCF_PROVIDER = 'mhc';
+
 export function findPromotableMysql(text: string): PromotableMysql | undefined {
-  const prims = crmPrimitives(text).filter((p) => /^ocf:heartbeat:(mariadb|mysql)$/.test(p.agent));
+  const prims = crmPrimitives(text).filter((p) => /^ocf:(heartbeat|mhc):(mariadb|mysql)$/.test(p.agent));
   for (const clone of crmClones(text)) {
     const primitive = prims.find((p) => p.id === clone.child);
     if (clone.promotable && primitive)

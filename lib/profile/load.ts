@@ -6,9 +6,11 @@ import { corosyncNodes, corosyncValue } from './corosync-conf.js';
 import {
   type CrmPrimitive,
   colocatedWithPromoted,
+  crmPrimitives,
   crmStonithDevices,
   findPromotableMysql,
   findVipPrimitive,
+  PROFILE_OCF_PROVIDER,
   type PromotableMysql,
   type VipPrimitive,
 } from './crm.js';
@@ -103,6 +105,10 @@ export class Profile {
   /** The fence devices of cluster.crm that use the lab's power switch (stonith:fence_mhc). */
   get labFenceDevices(): CrmPrimitive[] {
     return crmStonithDevices(this.files.clusterCrm).filter((d) => d.agent === 'stonith:fence_mhc');
+  }
+  /** The resource agents the profile ships (profiles/NAME/ocf/TYPE, used as ocf:mhc:TYPE): type → file. */
+  get ocfAgents(): Record<string, string> {
+    return profileOcfAgents(this.dir);
   }
   /** MariaDB as a promotable clone under Pacemaker (the hardened profile), or undefined when it runs outside Pacemaker (the seed). */
   get promotableMysql(): PromotableMysql | undefined {
@@ -231,6 +237,25 @@ function checkConsistency(dir: string, config: ProfileConfig, files: ProfileFile
   }
   if (primary === replica) throw new HarnessError(`${where('profile.json')}: mysql.replication primary and replica are both ${primary}`);
   checkPromotableMysql(where('cluster.crm'), config, files.clusterCrm, vip);
+  checkProfileAgents(dir, where('cluster.crm'), files.clusterCrm);
+}
+
+const profileOcfAgents = (dir: string): Record<string, string> => {
+  const ocf = join(dir, 'ocf');
+  return existsSync(ocf) ? Object.fromEntries(readdirSync(ocf).map((f) => [f, join(ocf, f)])) : {};
+};
+
+/** Every ocf:mhc:TYPE of cluster.crm is shipped by the profile (ocf/TYPE), or the lab could not start it. */
+function checkProfileAgents(dir: string, where: string, crm: string) {
+  const shipped = profileOcfAgents(dir);
+  for (const p of crmPrimitives(crm)) {
+    const [cls, provider, type] = p.agent.split(':');
+    if (cls === 'ocf' && provider === PROFILE_OCF_PROVIDER && !shipped[type!])
+      throw new HarnessError(
+        `${where} line ${p.line}: ${p.id} uses ${p.agent}, but the profile has no ocf/${type}`,
+        `ship the agent as ${rel(join(dir, 'ocf', type!))}, or use an installed provider (ocf:heartbeat:...)`,
+      );
+  }
 }
 
 /**

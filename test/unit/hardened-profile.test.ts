@@ -51,7 +51,8 @@ describe('profiles/hardened: the configuration', () => {
 
   it('runs MariaDB as a promotable clone of the mariadb agent, with a monitor per role at different intervals', () => {
     const m = p.promotableMysql!;
-    expect(m.primitive.agent).toBe('ocf:heartbeat:mariadb');
+    // resource-agents 4.12's mariadb with the fixes the lab found (profiles/hardened/ocf/mariadb)
+    expect(m.primitive.agent).toBe('ocf:mhc:mariadb');
     expect(m.clone.meta).toMatchObject({ promotable: 'true', notify: 'true', 'promoted-max': '1', 'clone-max': '2' });
     expect(m.nodeList).toEqual(['db1', 'db2']);
     expect(m.primitive.params).toMatchObject({

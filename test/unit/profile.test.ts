@@ -61,6 +61,15 @@ describe('bad profiles are clear errors', () => {
     expect(() => Profile.load(d)).toThrow(/cluster\.crm: no ocf:heartbeat:IPaddr2 primitive/);
   });
 
+  it('names an agent of its own provider (ocf:mhc:TYPE) that the profile does not ship', () => {
+    const d = mkdtempSync(join(tmpdir(), 'mhc-profile-'));
+    onTestFinished(() => rmSync(d, { recursive: true, force: true }));
+    cpSync(Profile.load('hardened').dir, d, { recursive: true });
+    expect(Profile.load(d).ocfAgents).toEqual({ mariadb: join(d, 'ocf', 'mariadb') });
+    rmSync(join(d, 'ocf'), { recursive: true });
+    expect(() => Profile.load(d)).toThrow(/cluster\.crm line \d+: p_mariadb uses ocf:mhc:mariadb, but the profile has no ocf\/mariadb/);
+  });
+
   it('names a missing profile as the user gave it: a name from profiles/, or a path', () => {
     expect(() => Profile.load('nosuch')).toThrow(/^no profile named "nosuch" in profiles\/\n\s+→ profiles are .*seed/);
     expect(() => Profile.load('/nonexistent/prof')).toThrow(/^profile \/nonexistent\/prof: no such directory \(\/nonexistent\/prof\)/);

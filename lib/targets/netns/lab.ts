@@ -27,6 +27,7 @@ import {
 } from './state.js';
 import { bootCluster } from './boot-cluster.js';
 import { bootMysql, handMysqlToPacemaker } from './boot-mysql.js';
+import { installProfileAgents } from './install-agents.js';
 import { AGENT_PATH, installFenceAgent, startPowerSwitch, stopPowerSwitch } from './power.js';
 
 const HOST_INIT = join(import.meta.dirname, 'host-init.sh');
@@ -125,6 +126,8 @@ export class NetnsLab {
           );
           writeState(state);
         });
+      if (Object.keys(profile.ocfAgents).length)
+        await log.step(`the profile's resource agents (${Object.keys(profile.ocfAgents).join(', ')})`, async () => installProfileAgents(profile));
       await bootLab(lab, log);
       state.complete = true;
       writeState(state);

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from '../../util/errors.js';
 import { waitFor } from '../../util/wait.js';
+import { installExecutable } from './install-agents.js';
 import { hostDir, isSameProcess, labDir, procStart } from './state.js';
 
 const DAEMON = join(import.meta.dirname, 'power-switch-daemon.ts');
@@ -17,16 +18,8 @@ export const powerSocket = (lab: string, host: string) => join(powerDir(lab, hos
 export const powerEventsFile = (lab: string) => join(labDir(lab), 'power-events.jsonl');
 const switchLog = (lab: string) => join(labDir(lab), 'power-switch.log');
 
-/**
- * fence_mhc where pacemaker-fenced finds it, as the fence-agents package would install an agent.
- * The lab's hosts share this machine's /usr, so one copy serves every lab.
- */
-export function installFenceAgent(): void {
-  const want = readFileSync(AGENT_SOURCE);
-  if (existsSync(AGENT_PATH) && readFileSync(AGENT_PATH).equals(want)) return;
-  copyFileSync(AGENT_SOURCE, AGENT_PATH);
-  chmodSync(AGENT_PATH, 0o755);
-}
+/** fence_mhc where pacemaker-fenced finds it, as the fence-agents package would install an agent. */
+export const installFenceAgent = (): void => installExecutable(AGENT_SOURCE, AGENT_PATH);
 
 /** Starts the lab's power switch (detached: it outlives this process) and waits until every db host's socket listens. */
 export async function startPowerSwitch(lab: string, dbHosts: string[]): Promise<{ pid: number; start: string }> {
