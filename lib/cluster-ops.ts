@@ -129,6 +129,15 @@ export async function startMariadb(t: Target, host: string, timeoutMs = 30_000):
   );
 }
 
+/** SIGTERM to mariadbd (a clean shutdown) and a bounded wait until it has exited. */
+export async function stopMariadb(t: Target, host: string, timeoutMs = 60_000): Promise<void> {
+  const pid = await signalDaemon(t, host, 'mariadbd', 'SIGTERM');
+  await waitFor(`mariadbd on ${host} (PID ${pid}) to exit after SIGTERM`, async () => (await pidOf(t, host, 'mariadbd')) !== pid, {
+    timeoutMs,
+    intervalMs: 100,
+  });
+}
+
 export async function crm(t: Target, host: string, args: string[]): Promise<string> {
   return (await t.exec(host, ['crm', ...args], { timeoutMs: 60_000 })).stdout;
 }

@@ -59,6 +59,11 @@ export interface MysqlDuring {
   /** Replicas seen with a replication thread not running: they fall behind, and nothing in the cluster notices. */
   replicationStopped: MysqlSighting[];
   /**
+   * Of those, the replicas whose last reading in the act still showed it: nothing put replication
+   * right (a cluster that manages MySQL restarts a stopped thread within a monitor).
+   */
+  replicationLeftStopped: MysqlSighting[];
+  /**
    * Hosts seen answering on the VIP, their MySQL up and writable, while no write through the VIP had
    * been acknowledged for STALL_MS: a server that answers but does not commit (a full disk, a lock).
    */
@@ -209,6 +214,7 @@ export function mysqlDuring(h: History, from: number, closedAt: number): MysqlDu
   const writable = new Map<string, number>();
   const down = new Map<string, number>();
   const stopped = new Map<string, number>();
+  const stillStopped = new Set<string>();
   const silent = new Map<string, number>();
   let p = 0;
   for (const r of reads) {
@@ -218,8 +224,10 @@ export function mysqlDuring(h: History, from: number, closedAt: number): MysqlDu
       if (m.up && actsAsReplica(m) && m.readOnly === false && !writable.has(host)) writable.set(host, round(r.t - from));
       if (!m.up && !silent.has(host)) silent.set(host, round(r.t - from));
       if (!m.up && answering.includes(host) && !down.has(host)) down.set(host, round(r.t - from));
-      if (m.up && actsAsReplica(m) && (m.replica!.io !== 'Yes' || m.replica!.sql !== 'Yes') && !stopped.has(host))
-        stopped.set(host, round(r.t - from));
+      if (m.up && actsAsReplica(m) && (m.replica!.io !== 'Yes' || m.replica!.sql !== 'Yes')) {
+        if (!stopped.has(host)) stopped.set(host, round(r.t - from));
+        stillStopped.add(host);
+      } else if (m.up) stillStopped.delete(host); // replicating again, or no longer a replica
     }
   }
   const list = (m: Map<string, number>) => [...m].map(([host, atMs]) => ({ host, atMs }));
@@ -227,6 +235,7 @@ export function mysqlDuring(h: History, from: number, closedAt: number): MysqlDu
     writableReplicas: list(writable),
     vipOnDownServer: list(down),
     replicationStopped: list(stopped),
+    replicationLeftStopped: list(stopped).filter((x) => stillStopped.has(x.host)),
     vipOnStalledServer: list(stalledHolders(h, from, closedAt, polls)),
     notAnswering: list(silent),
   };

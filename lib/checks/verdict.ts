@@ -33,6 +33,12 @@ export function describeOutcome(o: Outcome): string {
   if (o.timeToFailoverMs !== undefined) parts.push(`failover ${ms(o.timeToFailoverMs)}`);
   if (o.mysql?.writableReplicas.length) parts.push(`writable replica: ${sightings(o.mysql.writableReplicas)}`);
   if (o.mysql?.vipOnDownServer.length) parts.push(`VIP on a host whose MySQL did not answer: ${sightings(o.mysql.vipOnDownServer)}`);
+  const stopped = o.mysql?.replicationStopped ?? [];
+  if (stopped.length) {
+    const left = new Set(o.mysql?.replicationLeftStopped.map((x) => x.host));
+    const state = (x: MysqlSighting) => (left.has(x.host) ? 'still at the end' : 'replicating again by the end');
+    parts.push(`replication stopped: ${stopped.map((x) => `${x.host} from +${ms(x.atMs)} (${state(x)})`).join(', ')}`);
+  }
   const silent = (o.mysql?.notAnswering ?? []).filter((x) => !o.mysql?.vipOnDownServer.some((d) => d.host === x.host));
   if (silent.length) parts.push(`MySQL not answering: ${sightings(silent)}`);
   if (o.mysql?.vipOnStalledServer?.length)
@@ -119,6 +125,7 @@ export function judge(e: Expectation, o: Outcome, resolutionMs = 0): Judgement {
     sightedHazard(e.hazardIf?.writableReplica, o.mysql?.writableReplicas),
     sightedHazard(e.hazardIf?.vipOnDownServer, o.mysql?.vipOnDownServer),
     sightedHazard(e.hazardIf?.replicationStopped, o.mysql?.replicationStopped),
+    sightedHazard(e.hazardIf?.replicationLeftStopped, o.mysql?.replicationLeftStopped),
     sightedHazard(e.hazardIf?.vipOnStalledServer, o.mysql?.vipOnStalledServer),
   ].filter((x): x is string => !!x);
   const verdict: Verdict = m.length ? 'fail' : hazards.length ? 'hazard' : 'pass';

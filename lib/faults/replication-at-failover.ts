@@ -5,6 +5,8 @@ import { errantGtids, gtidMissingCount, type GtidFlavor } from '../replication/g
 import { readFacts, withServers, type Server, type ServerFacts } from '../replication/server.js';
 import type { Target } from '../targets/target.js';
 import { waitFor } from '../util/wait.js';
+import { localGtidsOnReplica, replicaRunning, replicationState } from '../probes/replication.js';
+import { repairReplicaUnderPacemaker } from './replica-repair.js';
 import type { Fault } from './fault.js';
 
 /** Bounds: the SQL thread breaking on the primary's next write; the replica's catch-up in the undo. */
@@ -29,7 +31,7 @@ export function replicaSqlThreadStopped(primary: string, replica: string): Fault
         h.step('replica spoiled', `${r!.dialect.stopReplica} SQL_THREAD on ${replica}`);
       });
     },
-    undo: (t, h) => restoreReplica(t, primary, replica, h),
+    undo: (t, h) => restoreSpoiledReplica(t, primary, replica, h),
   };
 }
 
@@ -53,7 +55,7 @@ export function errantTransaction(primary: string, replica: string): Fault {
         h.step('replica state', describeDivergence(await readFacts(p!), await readFacts(r!), flavorOf(r!)));
       });
     },
-    undo: (t, h) => restoreReplica(t, primary, replica, h),
+    undo: (t, h) => restoreSpoiledReplica(t, primary, replica, h),
   };
 }
 
@@ -90,26 +92,46 @@ async function errantOf(p: Server, r: Server): Promise<string[]> {
 
 /**
  * The replica as the audits want it: no errant schema or GTID of its own, replicating, caught up
- * with the primary. The errant schema is dropped with the binlog off, and the replica's own
- * binlog reset, so its GTID position falls back to what it applied from the primary.
+ * with the primary. Where Pacemaker runs MariaDB, a replica the cluster already put right (the
+ * agent's monitor restarts a stopped SQL thread) only has to catch up; a broken one is repaired
+ * the way an operator must under the agent (repairReplicaUnderPacemaker).
  */
+async function restoreSpoiledReplica(t: Target, primary: string, replica: string, h: History): Promise<void> {
+  if (!t.profile.promotableMysql) return restoreReplica(t, primary, replica, h);
+  if (await healthyReplica(t, primary, replica)) return restoreReplica(t, primary, replica, h);
+  await repairReplicaUnderPacemaker(t, h, replica, takeBackErrant);
+}
+
+/** The replica answering, replicating from `primary` with both threads and holding nothing the primary lacks. */
+async function healthyReplica(t: Target, primary: string, replica: string): Promise<boolean> {
+  const states = await replicationState(t);
+  const [p, r] = [primary, replica].map((host) => states.find((s) => s.host === host));
+  return !!p?.reachable && p.readOnly === false && !!r && replicaRunning(r) && localGtidsOnReplica(r, p.gtidExecuted).length === 0;
+}
+
+/**
+ * The errant schema dropped with the binlog off, and the replica's own binlog reset, so its GTID
+ * position falls back to what it applied from the primary. Replication stopped for it.
+ */
+async function takeBackErrant(p: Server, r: Server): Promise<string> {
+  const d = r.dialect;
+  const errant = await errantOf(p, r);
+  await query(r.conn, d.stopReplica);
+  if (!errant.length) return 'no errant GTID';
+  await query(r.conn, 'SET SESSION sql_log_bin = 0');
+  await query(r.conn, `DROP DATABASE IF EXISTS ${ERRANT_SCHEMA}`);
+  await query(r.conn, 'SET SESSION sql_log_bin = 1');
+  await query(r.conn, d.resetBinlogs);
+  return `errant ${errant.join(', ')} taken back (${ERRANT_SCHEMA} dropped unlogged, ${d.resetBinlogs})`;
+}
+
+/** Where MySQL runs outside the cluster (the seed): repaired in place, replication started, caught up. */
 async function restoreReplica(t: Target, primary: string, replica: string, h: History): Promise<void> {
   await withServers(t, [primary, replica], async ([p, r]) => {
-    const d = r!.dialect;
-    const errant = await errantOf(p!, r!);
-    await query(r!.conn, d.stopReplica);
-    if (errant.length) {
-      await query(r!.conn, 'SET SESSION sql_log_bin = 0');
-      await query(r!.conn, `DROP DATABASE IF EXISTS ${ERRANT_SCHEMA}`);
-      await query(r!.conn, 'SET SESSION sql_log_bin = 1');
-      await query(r!.conn, d.resetBinlogs);
-    }
-    await query(r!.conn, d.startReplica);
+    const done = await takeBackErrant(p!, r!);
+    await query(r!.conn, r!.dialect.startReplica);
     const target = (await readFacts(p!)).gtid;
     await waitForGtids(r!, target, CATCH_UP_MS, 'replication started again after the spoiled replica');
-    h.step(
-      'recovery beyond the notebook',
-      `${replica}: ${errant.length ? `errant ${errant.join(', ')} taken back (${ERRANT_SCHEMA} dropped unlogged, ${d.resetBinlogs}); ` : ''}${d.startReplica}; caught up with ${primary} at ${target}`,
-    );
+    h.step('recovery beyond the notebook', `${replica}: ${done}; ${r!.dialect.startReplica}; caught up with ${primary} at ${target}`);
   });
 }

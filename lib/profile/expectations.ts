@@ -46,6 +46,8 @@ export const expectationSchema = z.object({
       vipOnDownServer: z.string().optional(),
       /** A replica was seen with a replication thread not running during the act. */
       replicationStopped: z.string().optional(),
+      /** As replicationStopped, and still so at the act's end: nothing in the cluster put replication right. */
+      replicationLeftStopped: z.string().optional(),
       /** A host answering on the VIP, its MySQL up and writable, was seen while no write through the VIP had been acknowledged for 5 s (STALL_MS). */
       vipOnStalledServer: z.string().optional(),
     })

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepLog } from '../../util/log.js';
 import { waitFor } from '../../util/wait.js';
-import { pidOf, signalDaemon } from '../../cluster-ops.js';
+import { stopMariadb } from '../../cluster-ops.js';
 import { HarnessError } from '../../util/errors.js';
 import { setupReplication } from '../../replication/setup.js';
 import { startAndWait, type BootTarget } from './boot-cluster.js';
@@ -86,16 +86,7 @@ export async function handMysqlToPacemaker(lab: BootTarget, log: StepLog): Promi
         timeoutMs: 15_000,
         intervalMs: 100,
       });
-      await Promise.all([primary, replica].map((h) => stopMariadbByPid(lab, h)));
+      await Promise.all([primary, replica].map((h) => stopMariadb(lab, h)));
     },
   );
-}
-
-/** SIGTERM to mariadbd (a clean shutdown) and a bounded wait until it has exited. */
-async function stopMariadbByPid(lab: BootTarget, host: string): Promise<void> {
-  const pid = await signalDaemon(lab, host, 'mariadbd', 'SIGTERM');
-  await waitFor(`mariadbd on ${host} (PID ${pid}) to exit after SIGTERM`, async () => (await pidOf(lab, host, 'mariadbd')) !== pid, {
-    timeoutMs: 60_000,
-    intervalMs: 100,
-  });
 }

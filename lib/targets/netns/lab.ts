@@ -127,7 +127,9 @@ export class NetnsLab {
           writeState(state);
         });
       if (Object.keys(profile.ocfAgents).length)
-        await log.step(`the profile's resource agents (${Object.keys(profile.ocfAgents).join(', ')})`, async () => installProfileAgents(profile));
+        await log.step(`the profile's resource agents (${Object.keys(profile.ocfAgents).join(', ')})`, async () =>
+          installProfileAgents(profile),
+        );
       await bootLab(lab, log);
       state.complete = true;
       writeState(state);

@@ -1,0 +1,85 @@
+import { pidOf, startMariadb, stopMariadb } from '../cluster-ops.js';
+import type { History } from '../history.js';
+import { replicationState, writablePrimary } from '../probes/replication.js';
+import { readFacts, withServers, type Server } from '../replication/server.js';
+import { waitForGtids } from '../replication/catchup.js';
+import type { Target } from '../targets/target.js';
+import { HarnessError } from '../util/errors.js';
+import { waitFor } from '../util/wait.js';
+
+/**
+ * Bounds: a primary elected after the act's other undos (a start, the agent's election, a
+ * promotion); Pacemaker stopping or starting MariaDB (the agent's stop/start timeouts); the
+ * repaired replica catching up.
+ */
+const PRIMARY_WAIT_MS = 120_000;
+const PACEMAKER_OP_MS = 120_000;
+const CATCH_UP_MS = 60_000;
+
+/** What repairs the replica's data while its server runs outside Pacemaker; returns what it did. */
+export type ReplicaFix = (primary: Server, replica: Server) => Promise<string>;
+
+/**
+ * An operator's repair of a spoiled replica where Pacemaker runs MariaDB. Repairing it in place
+ * would race the agent: its monitor fails a broken replica and Pacemaker restarts it (or has
+ * banned it after migration-threshold failures). So: the node in standby (Pacemaker stops its
+ * MariaDB), the server started by hand and repaired, stopped again, then standby off and a
+ * cleanup, so that the agent starts it as a replica of the primary; it must catch up.
+ */
+export async function repairReplicaUnderPacemaker(t: Target, h: History, replica: string, fix: ReplicaFix): Promise<void> {
+  const clone = t.profile.promotableMysql!.clone.id;
+  const primary = await awaitPrimaryOtherThan(t, replica);
+  let done: string;
+  await setStandby(t, primary, replica, true);
+  try {
+    await waitFor(`Pacemaker to stop MariaDB on ${replica} (standby)`, async () => !(await pidOf(t, replica, 'mariadbd')), {
+      timeoutMs: PACEMAKER_OP_MS,
+      intervalMs: 500,
+    });
+    await startMariadb(t, replica, 60_000);
+    done = await withServers(t, [primary, replica], ([p, r]) => fix(p!, r!));
+    await stopMariadb(t, replica);
+  } finally {
+    await setStandby(t, primary, replica, false);
+  }
+  await t.exec(primary, ['crm_resource', '--cleanup', '--resource', clone, '--node', replica], { timeoutMs: 30_000 });
+  await startedByPacemaker(t, replica);
+  const target = await withServers(t, [primary, replica], async ([p, r]) => {
+    const want = (await readFacts(p!)).gtid;
+    await waitForGtids(r!, want, CATCH_UP_MS, `${replica} started by Pacemaker after its repair`);
+    return want;
+  });
+  h.step(
+    'recovery beyond the notebook',
+    `${replica} in standby (Pacemaker stopped its MariaDB), started by hand and repaired: ${done}; stopped; standby off and crm_resource --cleanup: Pacemaker started it as a replica of ${primary}, caught up at ${target}`,
+  );
+}
+
+/** The writable primary once the act's undos have let the cluster elect one, which must not be the spoiled replica. */
+async function awaitPrimaryOtherThan(t: Target, replica: string): Promise<string> {
+  const primary = await waitFor(
+    `a writable primary (Pacemaker's promotion) before repairing ${replica}`,
+    async () => writablePrimary(await replicationState(t)),
+    { timeoutMs: PRIMARY_WAIT_MS, intervalMs: 1_000 },
+  );
+  if (primary === replica)
+    throw new HarnessError(
+      `the spoiled replica ${replica} was promoted: its writes are now the cluster's history, nothing to repair it against`,
+      `rebuild the other node from ${replica} (npm run lab -- down, then up)`,
+    );
+  return primary;
+}
+
+/** crm_attribute's node standby attribute (what `crm node standby` sets), run on the primary's node. */
+async function setStandby(t: Target, on: string, node: string, standby: boolean): Promise<void> {
+  const change = standby ? ['--update', 'on'] : ['--delete'];
+  await t.exec(on, ['crm_attribute', '--node', node, '--name', 'standby', ...change], { timeoutMs: 30_000 });
+}
+
+async function startedByPacemaker(t: Target, host: string): Promise<void> {
+  await waitFor(`Pacemaker to start MariaDB on ${host} after the cleanup`, async () => !!(await pidOf(t, host, 'mariadbd')), {
+    timeoutMs: PACEMAKER_OP_MS,
+    intervalMs: 500,
+  });
+  await startMariadb(t, host, PACEMAKER_OP_MS); // already started: only waits for it to accept connections
+}
