@@ -36,7 +36,7 @@ export function describeOutcome(o: Outcome): string {
   const stopped = o.mysql?.replicationStopped ?? [];
   if (stopped.length) {
     const left = new Set(o.mysql?.replicationLeftStopped.map((x) => x.host));
-    const state = (x: MysqlSighting) => (left.has(x.host) ? 'still at the end' : 'replicating again by the end');
+    const state = (x: MysqlSighting) => (left.has(x.host) ? 'still at the end' : 'over by the end');
     parts.push(`replication stopped: ${stopped.map((x) => `${x.host} from +${ms(x.atMs)} (${state(x)})`).join(', ')}`);
   }
   const silent = (o.mysql?.notAnswering ?? []).filter((x) => !o.mysql?.vipOnDownServer.some((d) => d.host === x.host));

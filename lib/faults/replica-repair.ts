@@ -1,6 +1,6 @@
 import { pidOf, startMariadb, stopMariadb } from '../cluster-ops.js';
 import type { History } from '../history.js';
-import { replicationState, writablePrimary } from '../probes/replication.js';
+import { localGtidsOnReplica, replicaRunning, replicationState, writablePrimary } from '../probes/replication.js';
 import { readFacts, withServers, type Server } from '../replication/server.js';
 import { waitForGtids } from '../replication/catchup.js';
 import type { Target } from '../targets/target.js';
@@ -20,15 +20,29 @@ const CATCH_UP_MS = 60_000;
 export type ReplicaFix = (primary: Server, replica: Server) => Promise<string>;
 
 /**
- * An operator's repair of a spoiled replica where Pacemaker runs MariaDB. Repairing it in place
- * would race the agent: its monitor fails a broken replica and Pacemaker restarts it (or has
- * banned it after migration-threshold failures). So: the node in standby (Pacemaker stops its
- * MariaDB), the server started by hand and repaired, stopped again, then standby off and a
- * cleanup, so that the agent starts it as a replica of the primary; it must catch up.
+ * A spoiled replica put right where Pacemaker runs MariaDB, whichever node the act's failover
+ * left primary. A replica that replicates with nothing of its own (the agent restarted a stopped
+ * SQL thread, or the spoiled node was promoted cleanly) only has to catch up. A broken one is
+ * repaired as an operator must under the agent: repairing it in place would race the agent, whose
+ * monitor fails a broken replica so that Pacemaker restarts it (or has banned it after
+ * migration-threshold failures). So: the node in standby (Pacemaker stops its MariaDB), the server
+ * started by hand and repaired, stopped again, then standby off and a cleanup, so that the agent
+ * starts it as a replica of the primary; it must catch up.
  */
-export async function repairReplicaUnderPacemaker(t: Target, h: History, replica: string, fix: ReplicaFix): Promise<void> {
+export async function restoreReplicaUnderPacemaker(t: Target, h: History, spoiled: string, fix: ReplicaFix): Promise<void> {
+  const primary = await waitFor(
+    "a writable primary (Pacemaker's promotion) before the replica's repair",
+    async () => writablePrimary(await replicationState(t)),
+    { timeoutMs: PRIMARY_WAIT_MS, intervalMs: 1_000 },
+  );
+  const replica = t.profile.dbHosts.find((x) => x.name !== primary)!.name;
+  if (await replicatesCleanly(t, primary, replica)) return catchUp(t, h, primary, replica, `${replica} replicates from ${primary}`);
+  if (replica !== spoiled)
+    throw new HarnessError(
+      `the spoiled replica ${spoiled} was promoted, and ${replica} cannot replicate from it: ${replica} holds writes ${spoiled} lacks`,
+      'the data check of this case says which; rebuild the lab (npm run lab -- down, then up)',
+    );
   const clone = t.profile.promotableMysql!.clone.id;
-  const primary = await awaitPrimaryOtherThan(t, replica);
   let done: string;
   await setStandby(t, primary, replica, true);
   try {
@@ -44,30 +58,29 @@ export async function repairReplicaUnderPacemaker(t: Target, h: History, replica
   }
   await t.exec(primary, ['crm_resource', '--cleanup', '--resource', clone, '--node', replica], { timeoutMs: 30_000 });
   await startedByPacemaker(t, replica);
-  const target = await withServers(t, [primary, replica], async ([p, r]) => {
-    const want = (await readFacts(p!)).gtid;
-    await waitForGtids(r!, want, CATCH_UP_MS, `${replica} started by Pacemaker after its repair`);
-    return want;
-  });
-  h.step(
-    'recovery beyond the notebook',
-    `${replica} in standby (Pacemaker stopped its MariaDB), started by hand and repaired: ${done}; stopped; standby off and crm_resource --cleanup: Pacemaker started it as a replica of ${primary}, caught up at ${target}`,
+  await catchUp(
+    t,
+    h,
+    primary,
+    replica,
+    `${replica} in standby (Pacemaker stopped its MariaDB), started by hand and repaired: ${done}; stopped; standby off and crm_resource --cleanup: Pacemaker started it as a replica of ${primary}`,
   );
 }
 
-/** The writable primary once the act's undos have let the cluster elect one, which must not be the spoiled replica. */
-async function awaitPrimaryOtherThan(t: Target, replica: string): Promise<string> {
-  const primary = await waitFor(
-    `a writable primary (Pacemaker's promotion) before repairing ${replica}`,
-    async () => writablePrimary(await replicationState(t)),
-    { timeoutMs: PRIMARY_WAIT_MS, intervalMs: 1_000 },
-  );
-  if (primary === replica)
-    throw new HarnessError(
-      `the spoiled replica ${replica} was promoted: its writes are now the cluster's history, nothing to repair it against`,
-      `rebuild the other node from ${replica} (npm run lab -- down, then up)`,
-    );
-  return primary;
+/** The replica answering with both threads running and no GTID of its own. */
+async function replicatesCleanly(t: Target, primary: string, replica: string): Promise<boolean> {
+  const states = await replicationState(t);
+  const [p, r] = [primary, replica].map((host) => states.find((s) => s.host === host));
+  return !!p && !!r && replicaRunning(r) && localGtidsOnReplica(r, p.gtidExecuted).length === 0;
+}
+
+async function catchUp(t: Target, h: History, primary: string, replica: string, what: string): Promise<void> {
+  const target = await withServers(t, [primary, replica], async ([p, r]) => {
+    const want = (await readFacts(p!)).gtid;
+    await waitForGtids(r!, want, CATCH_UP_MS, `${replica} replicating from ${primary} after the spoiled replica`);
+    return want;
+  });
+  h.step('recovery beyond the notebook', `${what}; caught up at ${target}`);
 }
 
 /** crm_attribute's node standby attribute (what `crm node standby` sets), run on the primary's node. */

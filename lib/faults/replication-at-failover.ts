@@ -5,8 +5,7 @@ import { errantGtids, gtidMissingCount, type GtidFlavor } from '../replication/g
 import { readFacts, withServers, type Server, type ServerFacts } from '../replication/server.js';
 import type { Target } from '../targets/target.js';
 import { waitFor } from '../util/wait.js';
-import { localGtidsOnReplica, replicaRunning, replicationState } from '../probes/replication.js';
-import { repairReplicaUnderPacemaker } from './replica-repair.js';
+import { restoreReplicaUnderPacemaker } from './replica-repair.js';
 import type { Fault } from './fault.js';
 
 /** Bounds: the SQL thread breaking on the primary's next write; the replica's catch-up in the undo. */
@@ -92,21 +91,12 @@ async function errantOf(p: Server, r: Server): Promise<string[]> {
 
 /**
  * The replica as the audits want it: no errant schema or GTID of its own, replicating, caught up
- * with the primary. Where Pacemaker runs MariaDB, a replica the cluster already put right (the
- * agent's monitor restarts a stopped SQL thread) only has to catch up; a broken one is repaired
- * the way an operator must under the agent (repairReplicaUnderPacemaker).
+ * with the primary. Where Pacemaker runs MariaDB, the failover may have swapped the roles and the
+ * agent may have put the replica right already: restoreReplicaUnderPacemaker.
  */
 async function restoreSpoiledReplica(t: Target, primary: string, replica: string, h: History): Promise<void> {
-  if (!t.profile.promotableMysql) return restoreReplica(t, primary, replica, h);
-  if (await healthyReplica(t, primary, replica)) return restoreReplica(t, primary, replica, h);
-  await repairReplicaUnderPacemaker(t, h, replica, takeBackErrant);
-}
-
-/** The replica answering, replicating from `primary` with both threads and holding nothing the primary lacks. */
-async function healthyReplica(t: Target, primary: string, replica: string): Promise<boolean> {
-  const states = await replicationState(t);
-  const [p, r] = [primary, replica].map((host) => states.find((s) => s.host === host));
-  return !!p?.reachable && p.readOnly === false && !!r && replicaRunning(r) && localGtidsOnReplica(r, p.gtidExecuted).length === 0;
+  if (t.profile.promotableMysql) return restoreReplicaUnderPacemaker(t, h, replica, takeBackErrant);
+  return restoreReplica(t, primary, replica, h);
 }
 
 /**

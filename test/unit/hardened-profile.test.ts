@@ -100,7 +100,7 @@ describe('profiles/hardened: expectations', () => {
     for (const [act, e] of Object.entries(all)) expect(e.note, act).toMatch(/^measured on the netns lab \(run \d{4}-\d\d-\d\dT[\d-]+Z/);
   });
 
-  it('never accept a dual VIP; the only hazards are the operator forced move of case 7, and conditional ones beyond the notebook', () => {
+  it("never accept a dual VIP; the only hazards are the operator's own commands, and conditional ones beyond the notebook", () => {
     for (const [act, e] of Object.entries(all)) {
       expect(e.dualVipDuring, act).toBe('never');
       expect(e.vipAfter, act).not.toContain('both');
@@ -108,16 +108,20 @@ describe('profiles/hardened: expectations', () => {
       // SQL thread): predicted as the conditional hazards they remain, never as a pass.
       if (Number.parseInt(act, 10) <= 7) expect(e.hazardIf, act).toBeUndefined();
     }
-    const hazards = Object.entries(all).filter(([, e]) => e.hazard && e.operatorInstead);
-    expect(hazards.map(([a]) => a)).toEqual(['7-forced-move', '7-new-holder-fails-while-pinned']);
-    for (const [, e] of hazards) expect(e.hazard).toMatch(/^the operator's command/);
-    // Beyond the notebook the lab found one hole of the mariadb agent itself (is_slave): a failover
-    // to a replica whose SQL thread is stopped. Said as the agent's, never as the operator's.
-    const agents = Object.entries(all).filter(([, e]) => e.hazard && !e.operatorInstead);
-    expect(agents.map(([a]) => a)).toEqual(['13-failover-to-lagging-replica', '13-failover-to-errant-replica']);
-    for (const [, e] of agents) expect(e.hazard).toMatch(/^the mariadb agent promotes a replica whose SQL thread/);
+    // Every hazard left is an operator's own command, with what to run instead: case 7's forced
+    // move, and case 13's write on a replica (then stopping the primary while it is broken).
+    const hazards = Object.entries(all).filter(([, e]) => e.hazard);
+    expect(hazards.filter(([, e]) => !e.operatorInstead).map(([a]) => a)).toEqual([]);
+    expect(hazards.map(([a]) => a)).toEqual([
+      '7-forced-move',
+      '7-new-holder-fails-while-pinned',
+      '13-errant-transaction-on-replica',
+      '13-failover-to-errant-replica',
+    ]);
+    const [forced, pinned] = [all['7-forced-move']!, all['7-new-holder-fails-while-pinned']!];
+    for (const e of [forced, pinned]) expect(e.hazard).toMatch(/^the operator's command/);
     // Both name what to run instead, and case 7-instead plays exactly that.
-    for (const [, e] of hazards) expect(e.operatorInstead).toMatch(/crm_attribute --promotion=p_mariadb --node db2 --update 100/);
+    for (const e of [forced, pinned]) expect(e.operatorInstead).toMatch(/crm_attribute --promotion=p_mariadb --node db2 --update 100/);
     expect(all['7-switchover-instead']!.title).toMatch(/crm_attribute --promotion=p_mariadb/);
   });
 
