@@ -5,6 +5,7 @@ import { errantGtids, gtidMissingCount, type GtidFlavor } from '../replication/g
 import { readFacts, withServers, type Server, type ServerFacts } from '../replication/server.js';
 import type { Target } from '../targets/target.js';
 import { waitFor } from '../util/wait.js';
+import { replicationState } from '../probes/replication.js';
 import { restoreReplicaUnderPacemaker } from './replica-repair.js';
 import type { Fault } from './fault.js';
 
@@ -56,6 +57,57 @@ export function errantTransaction(primary: string, replica: string): Fault {
     },
     undo: (t, h) => restoreSpoiledReplica(t, primary, replica, h),
   };
+}
+
+/**
+ * A replica that applies late (orchestrator's lagging candidate and Percona PRM's slave lag, made
+ * deterministic): MASTER_DELAY, so that it receives each write of the primary at once (semi-sync
+ * acknowledges it on receipt) and applies it `seconds` after its commit. A promotion within that
+ * time must apply the relay log first, or lose acknowledged writes. Undo: no delay on any server,
+ * the replica caught up.
+ */
+export function replicaDelayed(primary: string, replica: string, seconds: number): Fault {
+  return {
+    name: `replica ${replica} applying ${seconds} s late (MASTER_DELAY)`,
+    host: replica,
+    destructive: true,
+    async inject(t, h) {
+      await withServers(t, [replica], async ([r]) => {
+        const d = r!.dialect;
+        await query(r!.conn, d.stopReplica);
+        await query(r!.conn, d.setReplicaDelay, [seconds]);
+        await query(r!.conn, d.startReplica);
+        h.step(
+          'replica spoiled',
+          `${d.stopReplica}; ${d.setReplicaDelay.replace('?', String(seconds))}; ${d.startReplica} on ${replica}: it receives each write at once and applies it ${seconds} s after its commit`,
+        );
+      });
+    },
+    async undo(t, h) {
+      await removeReplicaDelays(t, h);
+      await restoreSpoiledReplica(t, primary, replica, h);
+    },
+  };
+}
+
+/** The delay taken off every server that has one (a promoted replica keeps its old channel, delay included). */
+async function removeReplicaDelays(t: Target, h: History): Promise<void> {
+  for (const state of await replicationState(t)) {
+    if (!state.reachable || !state.replica) continue;
+    await withServers(t, [state.host], async ([s]) => {
+      const channel = (await readFacts(s!)).replica;
+      if (!channel?.delaySeconds) return;
+      const d = s!.dialect;
+      const wasRunning = [channel.ioRunning, channel.sqlRunning].some((x) => x === 'Yes' || x === 'Connecting');
+      await query(s!.conn, d.stopReplica);
+      await query(s!.conn, d.setReplicaDelay, [0]);
+      if (wasRunning) await query(s!.conn, d.startReplica);
+      h.step(
+        'recovery beyond the notebook',
+        `${state.host}: ${d.setReplicaDelay.replace('?', '0')} (was ${channel.delaySeconds} s)${wasRunning ? `; ${d.startReplica}` : ''}`,
+      );
+    });
+  }
 }
 
 /** With gtid_strict_mode the primary's next write stops the SQL thread; without it, nothing breaks (said in the history). */

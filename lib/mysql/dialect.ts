@@ -27,6 +27,8 @@ export interface Dialect {
   alignReplicaPosition: string[];
   /** Empties the binary logs and the executed-GTID state before a restore. */
   resetBinlogs: string;
+  /** How many seconds late the replica applies what it received (one ? param; threads stopped). */
+  setReplicaDelay: string;
   /** Sets the replica's starting position to the GTID read from a dump's header (one ? param), or undefined when the dump sets it itself. */
   setDumpPosition?: string;
   dumpTool: string;
@@ -62,6 +64,7 @@ export const MARIADB: Dialect = {
     "SELECT VERSION() AS version, @@GLOBAL.server_id AS server_id, @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_replica_updates, @@GLOBAL.read_only AS read_only, 'ON' AS gtid_mode, IF(@@GLOBAL.gtid_strict_mode, 'ON', 'OFF') AS gtid_strict, @@GLOBAL.gtid_current_pos AS gtid",
   alignReplicaPosition: ['SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos'],
   resetBinlogs: 'RESET MASTER',
+  setReplicaDelay: 'CHANGE MASTER TO MASTER_DELAY = ?',
   setDumpPosition: 'SET GLOBAL gtid_slave_pos = ?',
   dumpTool: 'mariadb-dump',
   clientTool: 'mariadb',
@@ -84,6 +87,7 @@ export const MYSQL8: Dialect = {
   alignReplicaPosition: [],
   // MySQL 8.4 spells it RESET BINARY LOGS AND GTIDS; 8.0 accepts only this.
   resetBinlogs: 'RESET MASTER',
+  setReplicaDelay: 'CHANGE REPLICATION SOURCE TO SOURCE_DELAY = ?',
   // mysqldump writes SET @@GLOBAL.GTID_PURGED itself (--set-gtid-purged=AUTO).
   setDumpPosition: undefined,
   dumpTool: 'mysqldump',
@@ -109,6 +113,8 @@ export interface ReplicaStatus {
   /** GTIDs the replica has received from its source (MariaDB Gtid_IO_Pos / MySQL Retrieved_Gtid_Set). */
   gtidReceived: string;
   usingGtid: boolean;
+  /** MASTER_DELAY / SOURCE_DELAY: seconds the SQL thread waits before applying an event. */
+  delaySeconds: number;
 }
 
 /** Reads SHOW SLAVE STATUS (MariaDB) or SHOW REPLICA STATUS (MySQL 8) rows; empty when not a replica. */
@@ -130,5 +136,6 @@ export function parseReplicaStatus(row: Record<string, unknown> | undefined): Re
     lastSqlError: s('Last_SQL_Error'),
     gtidReceived: s('Gtid_IO_Pos', 'Retrieved_Gtid_Set'),
     usingGtid: mariaGtid ? mariaGtid !== 'No' : s('Auto_Position') === '1',
+    delaySeconds: Number(s('SQL_Delay') || 0),
   };
 }
