@@ -42,7 +42,7 @@ function report(l: Leg): void {
   const gaps = l.runs.map((r) => r.polling).filter((p) => p?.medianGapMs);
   const cpu = l.runs.map((r) => r.harnessCpu?.percent).filter((x): x is number => x !== undefined);
   const caseSum = l.runs.reduce((a, r) => a + r.wallMs, 0);
-  console.log(`\n${l.name} (--parallel ${l.parallel}, observer ${values.observer ?? 'poll'}): run ${l.runId}`);
+  console.log(`\n${l.name} (--parallel ${l.parallel}, observer ${values.observer ?? 'events'}): run ${l.runId}`);
   console.log(`  whole run ${s(l.wallMs)} (with lab up and down); the cases' own wall time summed ${s(caseSum)}`);
   if (floor)
     console.log(

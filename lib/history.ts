@@ -32,6 +32,7 @@ export interface PollingStats {
   intervalMs: number;
   medianGapMs?: number;
   p95GapMs?: number;
+  p99GapMs?: number;
   maxGapMs?: number;
 }
 

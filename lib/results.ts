@@ -203,7 +203,20 @@ function pollingLine(runs: CaseRunRecord[]): string[] {
   const p = runs.map((r) => r.polling).filter((x): x is PollingStats => !!x?.medianGapMs);
   if (!p.length) return [];
   return [
-    `observer while faults were active: poll gap median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`,
+    `observer while faults were active: gap between a host's lines median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, p99 up to ${Math.max(...p.map((x) => x.p99GapMs ?? x.maxGapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`,
+    ...watcherCostLine(runs),
+  ];
+}
+
+/** The event observer's watchers' own CPU, summed over a lab's db hosts, per case run. */
+function watcherCostLine(runs: CaseRunRecord[]): string[] {
+  const perLab = runs
+    .map((r) => r.observerCost)
+    .filter((c): c is NonNullable<CaseRunRecord['observerCost']> => !!c && Object.keys(c).length > 0)
+    .map((c) => Math.round(Object.values(c).reduce((n, h) => n + h.cpuPercent, 0) * 10) / 10);
+  if (!perLab.length) return [];
+  return [
+    `watchers inside the hosts (the observer's cost there): median ${median(perLab)} %, max ${Math.max(...perLab)} % of one core per lab`,
   ];
 }
 

@@ -63,9 +63,15 @@ export interface RunOptions {
   step?: <T>(name: string, body: () => Promise<T>, act?: string) => Promise<T>;
   /** Called where evidence is worth collecting: 'before' the first act, 'after <act>' when judged, 'after' the audits. */
   onEvidence?: (moment: string) => Promise<void>;
-  /** How the cluster is watched (run config `observer`): poll (default) or events. */
+  /** How the cluster is watched (run config `observer`): events (default, a watcher in each host) or poll. */
   observer?: 'poll' | 'events';
 }
+
+/**
+ * How often a host's watcher says it is alive when nothing changed: the event observer's proven
+ * resolution (changes themselves are stamped by the host as they happen). Cheap: one short line.
+ */
+const WATCHER_BEAT_MS = 10;
 
 /** Everything one repetition of a case works with, from prepare to judge. */
 interface CaseRun {
@@ -173,7 +179,7 @@ async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promis
     expectations: acts.map((a) => expectationFor(expectationsAll, a.id, t.profile)),
     settle: await settleTimes(t),
     history,
-    observer: opts.observer === 'events' ? new EventObserver(t, history, 100) : new Observer(t, history, 100),
+    observer: opts.observer === 'poll' ? new Observer(t, history, 100) : new EventObserver(t, history, WATCHER_BEAT_MS),
     mysql: new MysqlWatch(t, history),
     runKey: `${opts.runId}/${def.id}/${opts.repetition}`,
     labsRunning,
@@ -307,7 +313,7 @@ function caseRecord(run: CaseRun, r: Recovery): CaseRunRecord {
   const clocks = run.observer.clockOffsets();
   history.step(
     'observer',
-    `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, max ${polling.maxGapMs} ms; host clocks vs this machine: ${Object.entries(
+    `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, p99 ${polling.p99GapMs} ms, max ${polling.maxGapMs} ms; host clocks vs this machine: ${Object.entries(
       clocks,
     )
       .map(([x, c]) => `${x} ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs} ms (±${Math.ceil(c.rttMs / 2)})`)

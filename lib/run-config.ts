@@ -87,7 +87,7 @@ export function resolveRunConfig(o: RunOptions = {}, env: NodeJS.ProcessEnv = pr
     profile: o.profile ?? (env.MHC_PROFILE || 'seed'),
     target,
     strict: o.strict ?? truthy(env.MHC_STRICT),
-    observer: o.observer ?? (env.MHC_OBSERVER?.trim() || 'poll'),
+    observer: o.observer ?? (env.MHC_OBSERVER?.trim() || 'events'),
     repeat: /^\d+$/.test(repeatText) ? Number(repeatText) : repeatText,
     parallel: /^\d+$/.test(parallelText) ? Number(parallelText) : parallelText,
     random: randomSchedule(o),

@@ -14,8 +14,9 @@ const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--parallel N
   --strict   hazards fail the run (release gates)
   --parallel N  the scenario files spread over N labs at once (netns), lab NAME-k on the subnet's
                 third octet + k - 1; default: what the machine's cores and memory hold (2 cores: 1)
-  --observer events  a watcher inside each db host reports changes as they happen, by the host's
-                clock (lib/observe/), instead of the default poll of every host every 100 ms
+  --observer poll  poll every db host every 100 ms (ip, ps) instead of the default: a watcher
+                inside each db host that reports changes as they happen, by the host's clock
+                (lib/observe/)
   Options left out come from MHC_PROFILE, MHC_TARGET, MHC_STRICT, MHC_REPEAT, MHC_OBSERVER, MHC_PARALLEL, MHC_LAB, MHC_SUBNET (lib/run-config.ts).`;
 
 async function main(): Promise<number> {

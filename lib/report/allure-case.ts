@@ -151,7 +151,7 @@ export class AllureCase {
         if (r.polling?.medianGapMs !== undefined) {
           await allure.parameter(
             `observer poll gap${records.length > 1 ? ` #${r.repetition}` : ''}`,
-            `median ${r.polling.medianGapMs} ms, p95 ${r.polling.p95GapMs} ms, max ${r.polling.maxGapMs} ms (${r.polling.polls} polls)`,
+            `median ${r.polling.medianGapMs} ms, p95 ${r.polling.p95GapMs} ms, p99 ${r.polling.p99GapMs ?? '-'} ms, max ${r.polling.maxGapMs} ms (${r.polling.polls} polls)`,
             { excluded: true },
           );
         }

@@ -31,7 +31,8 @@ describe('run configuration', () => {
     expect(() => resolveRunConfig({ observer: 'sometimes' }, {})).toThrow(
       /^bad run option --observer: poll or events \(got "sometimes"\)$/,
     );
-    expect(resolveRunConfig({}, {}).observer).toBe('poll');
+    expect(resolveRunConfig({}, {}).observer).toBe('events');
+    expect(resolveRunConfig({}, { MHC_OBSERVER: 'poll' }).observer).toBe('poll');
   });
 
   it('checks the profile and the case numbers before vitest starts', async () => {
