@@ -30,6 +30,9 @@ export function nodeOfSample(s: Extract<WatchLine, { why: string[] }>, vip: stri
   };
 }
 
+/** How often a watcher looks for new daemons in /proc (one stat call): the latency of a daemon start; exits and addresses are events. */
+const PROC_POLL_MS = 10;
+
 /**
  * The cluster as each db host's own watcher (lib/observe/host-watch.py) reports it: a sample when
  * an address, a link or a cluster daemon changes, stamped with the host's clock, and a beat every
@@ -78,7 +81,7 @@ export class EventObserver implements ClusterObserver {
   }
 
   private startWatcher(host: string): void {
-    const argv = ['python3', '-u', '-c', WATCHER, this.target.profile.nic, '5', '--stdin', `--beat-ms=${this.beatMs}`];
+    const argv = ['python3', '-u', '-c', WATCHER, this.target.profile.nic, String(PROC_POLL_MS), '--stdin', `--beat-ms=${this.beatMs}`];
     const s = this.target.watch(host, argv, (line) => this.onLine(host, line));
     this.streams.set(host, s);
     void s.ended.then((e) => {
