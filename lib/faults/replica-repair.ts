@@ -51,7 +51,18 @@ export async function restoreReplicaUnderPacemaker(t: Target, h: History, spoile
     return catchUp(t, h, primary, replica, `${spoiled} was promoted; ${replica} replicates from it`);
   }
   if (await replicatesCleanly(t, primary, replica)) return catchUp(t, h, primary, replica, `${replica} replicates from ${primary}`);
-  const clone = t.profile.promotableMysql!.clone.id;
+  const done = await repairInStandby(t, primary, replica, fix);
+  await catchUp(
+    t,
+    h,
+    primary,
+    replica,
+    `${replica} in standby (Pacemaker stopped its MariaDB), started by hand and repaired: ${done}; stopped; standby off and crm_resource --cleanup: Pacemaker started it as a replica of ${primary}`,
+  );
+}
+
+/** The replica repaired outside Pacemaker (standby), then handed back: standby off, cleanup, started by the agent. */
+async function repairInStandby(t: Target, primary: string, replica: string, fix: ReplicaFix): Promise<string> {
   let done: string;
   await setStandby(t, primary, replica, true);
   try {
@@ -65,15 +76,10 @@ export async function restoreReplicaUnderPacemaker(t: Target, h: History, spoile
   } finally {
     await setStandby(t, primary, replica, false);
   }
+  const clone = t.profile.promotableMysql!.clone.id;
   await t.exec(primary, ['crm_resource', '--cleanup', '--resource', clone, '--node', replica], { timeoutMs: 30_000 });
   await startedByPacemaker(t, replica);
-  await catchUp(
-    t,
-    h,
-    primary,
-    replica,
-    `${replica} in standby (Pacemaker stopped its MariaDB), started by hand and repaired: ${done}; stopped; standby off and crm_resource --cleanup: Pacemaker started it as a replica of ${primary}`,
-  );
+  return done;
 }
 
 /** The replica answering with both threads running and no GTID of its own. */
