@@ -1,7 +1,7 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
 import { judgeAct } from './checks/verdict.js';
 import { injectFault, type Fault } from './faults/fault.js';
-import { fencingEnabled, fencingGiveUpMs, hostsBack, rebootedHosts, recordFencing } from './fencing/observe.js';
+import { fencingEnabled, fencingGiveUpMs, fencingStillTrying, hostsBack, rebootedHosts, recordFencing } from './fencing/observe.js';
 import { History } from './history.js';
 import { MysqlWatch } from './mysql-watch.js';
 import { Observer, type ClusterObserver } from './observer.js';
@@ -220,8 +220,7 @@ async function playActs(run: CaseRun): Promise<void> {
     const from = history.now();
     run.injected.push(act.fault);
     await step(`inject: ${act.fault.name}`, () => interrupt.race(injectFault(act.fault, t, history)), act.id);
-    // An act that breaks the fence path is over once the controller has given up its retries.
-    const settle = e.fencing === 'fails' ? { ...run.settle, maxMs: Math.max(run.settle.maxMs, fencingGiveUpMs(t.profile)) } : run.settle;
+    const settle = e.fencing === 'fails' ? untilFencingGivenUp(run, from) : run.settle;
     let window = await step('observe until settled', () => settled(history, settle, interrupt.signal), act.id);
     if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
     await run.mysql.observeOnce(true);
@@ -431,6 +430,21 @@ async function untilRebootedHostsBack(run: CaseRun, from: number, window: Settle
   if (interrupt.aborted) return window;
   h.step('fenced host back', `${hosts.join(', ')}: corosync, pacemakerd and its children running`);
   return settled(h, { ...run.settle, maxMs: run.settle.maxMs + (h.now() - window.to) }, interrupt.signal);
+}
+
+/**
+ * An act that breaks the fence path is over once the controller has given up its retries: busy
+ * until a failed fencing is recorded and no attempt is pending (found on the lab: the DC's state
+ * alone let the hung-switch act close at +14 s, before its first attempt had timed out), bounded
+ * by the controller's own give-up time.
+ */
+function untilFencingGivenUp(run: CaseRun, since: number): SettleTimes {
+  const { t, settle, history } = run;
+  return {
+    ...settle,
+    maxMs: Math.max(settle.maxMs, fencingGiveUpMs(t.profile)),
+    busy: async () => (await settle.busy?.()) || (await fencingStillTrying(t, history, since)),
+  };
 }
 
 type SettleWindow = { to: number; settled: boolean };

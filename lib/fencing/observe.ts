@@ -2,7 +2,7 @@ import { bootsTarget, inCluster } from '../checks/outcome.js';
 import type { History } from '../history.js';
 import { crmProperties, crmStonithDevices, isTrue, pacemakerDurationMs } from '../profile/crm.js';
 import type { Profile } from '../profile/load.js';
-import { fenceHistory } from '../probes/fencing.js';
+import { type FenceOperation, fenceHistory } from '../probes/fencing.js';
 import type { Target } from '../targets/target.js';
 
 /** Whether the profile's cluster fences (stonith-enabled=true in cluster.crm). */
@@ -19,6 +19,24 @@ export function fencingGiveUpMs(p: Profile): number {
   const timeoutMs = pacemakerDurationMs(props['stonith-timeout'] ?? '60s');
   const delayMs = Math.max(0, ...crmStonithDevices(p.files.clusterCrm).map((d) => pacemakerDurationMs(d.params.pcmk_delay_max ?? '0')));
   return attempts * (timeoutMs * 1.2 + delayMs) + 3000;
+}
+
+/**
+ * Whether the controller is still at a fencing it will fail, from the fencer's history (`ops`) for
+ * the operations since history time `since`: none has failed yet, or one is pending. An act that
+ * breaks the fence path is over only once a failure is recorded and no attempt is running.
+ */
+export function stillFencing(ops: FenceOperation[], startedAt: Date, since: number): boolean {
+  const epoch = startedAt.getTime();
+  // Whole seconds, as in recordFencing: an operation of the act's first second may read up to 1 s early.
+  const recent = ops.filter((op) => op.completedAt === undefined || op.completedAt - epoch >= since - 1000);
+  return recent.some((op) => op.status === 'pending') || !recent.some((op) => op.status === 'failed');
+}
+
+/** stillFencing, asked of the cluster; true when no host answers (nothing shows the controller gave up). */
+export async function fencingStillTrying(t: Target, h: History, since: number): Promise<boolean> {
+  const ops = await fenceHistory(t);
+  return !ops || stillFencing(ops, h.startedAt, since);
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeAct } from '../../lib/checks/verdict.js';
-import { hostsBack, rebootedHosts } from '../../lib/fencing/observe.js';
+import { hostsBack, rebootedHosts, stillFencing } from '../../lib/fencing/observe.js';
 import { History, type HistoryEvent, type NodeObservation } from '../../lib/history.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
 import { Profile } from '../../lib/profile/load.js';
@@ -305,5 +305,26 @@ describe('case 15 on the hardened lab: db1 fenced, its boot unable to start coro
           : e,
     );
     expect(j.mismatches).toContain('expected the fenced host to stay out of the cluster (its boot was broken), saw db1 back');
+  });
+});
+
+describe('an act that expects its fencing to fail lasts until the controller gave up', () => {
+  // The history captured on the hardened lab with the switch unreachable: its failed fencings, none pending.
+  const failed = parseFenceHistory(readFileSync(join(FIX, 'lab/stonith_admin-history.failed.xml'), 'utf8'));
+  const startedAt = new Date(Date.UTC(2026, 10, 28, 15, 5, 0));
+  const since = 10_000; // the act began at 15:05:10Z
+
+  it('is over once failures are recorded and none is pending', () => {
+    expect(failed.filter((op) => op.status === 'failed').length).toBeGreaterThanOrEqual(10);
+    expect(stillFencing(failed, startedAt, since)).toBe(false);
+  });
+
+  it('is not over while no failure is recorded yet, nor while an attempt is pending', () => {
+    expect(stillFencing([], startedAt, since)).toBe(true);
+    expect(stillFencing([...failed, { target: 'db2', action: 'reboot', status: 'pending' }], startedAt, since)).toBe(true);
+  });
+
+  it("counts only the act's own operations: failures from before it do not end it", () => {
+    expect(stillFencing(failed, startedAt, 60 * 60_000)).toBe(true);
   });
 });
