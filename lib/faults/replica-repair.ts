@@ -4,6 +4,7 @@ import { localGtidsOnReplica, replicaRunning, replicationState, writablePrimary 
 import { readFacts, withServers, type Server } from '../replication/server.js';
 import { waitForGtids } from '../replication/catchup.js';
 import type { Target } from '../targets/target.js';
+import { mariadbBack } from './mysql-crash.js';
 import { HarnessError } from '../util/errors.js';
 import { waitFor } from '../util/wait.js';
 
@@ -51,7 +52,7 @@ export async function restoreReplicaUnderPacemaker(t: Target, h: History, spoile
     return catchUp(t, h, primary, replica, `${spoiled} was promoted; ${replica} replicates from it`);
   }
   if (await replicatesCleanly(t, primary, replica)) return catchUp(t, h, primary, replica, `${replica} replicates from ${primary}`);
-  const done = await repairInStandby(t, primary, replica, fix);
+  const done = await repairInStandby(t, h, primary, replica, fix);
   await catchUp(
     t,
     h,
@@ -62,7 +63,7 @@ export async function restoreReplicaUnderPacemaker(t: Target, h: History, spoile
 }
 
 /** The replica repaired outside Pacemaker (standby), then handed back: standby off, cleanup, started by the agent. */
-async function repairInStandby(t: Target, primary: string, replica: string, fix: ReplicaFix): Promise<string> {
+async function repairInStandby(t: Target, h: History, primary: string, replica: string, fix: ReplicaFix): Promise<string> {
   let done: string;
   await setStandby(t, primary, replica, true);
   try {
@@ -76,9 +77,8 @@ async function repairInStandby(t: Target, primary: string, replica: string, fix:
   } finally {
     await setStandby(t, primary, replica, false);
   }
-  const clone = t.profile.promotableMysql!.clone.id;
-  await t.exec(primary, ['crm_resource', '--cleanup', '--resource', clone, '--node', replica], { timeoutMs: 30_000 });
-  await startedByPacemaker(t, replica);
+  await mariadbBack(t, h, replica);
+  await startMariadb(t, replica, PACEMAKER_OP_MS); // started by Pacemaker: only waits for it to accept connections
   return done;
 }
 
@@ -102,12 +102,4 @@ async function catchUp(t: Target, h: History, primary: string, replica: string, 
 async function setStandby(t: Target, on: string, node: string, standby: boolean): Promise<void> {
   const change = standby ? ['--update', 'on'] : ['--delete'];
   await t.exec(on, ['crm_attribute', '--node', node, '--name', 'standby', ...change], { timeoutMs: 30_000 });
-}
-
-async function startedByPacemaker(t: Target, host: string): Promise<void> {
-  await waitFor(`Pacemaker to start MariaDB on ${host} after the cleanup`, async () => !!(await pidOf(t, host, 'mariadbd')), {
-    timeoutMs: PACEMAKER_OP_MS,
-    intervalMs: 500,
-  });
-  await startMariadb(t, host, PACEMAKER_OP_MS); // already started: only waits for it to accept connections
 }
