@@ -52,6 +52,11 @@ function report(l: Leg): void {
     console.log(
       `  observer resolution while faults were active: gap median ${med(gaps.map((p) => p!.medianGapMs!))} ms, p95 up to ${Math.max(...gaps.map((p) => p!.p95GapMs ?? 0))} ms, worst ${Math.max(...gaps.map((p) => p!.maxGapMs ?? 0))} ms`,
     );
+  const late = l.runs.map((r) => r.polling?.wakeLate).filter((w) => w !== undefined);
+  if (late.length)
+    console.log(
+      `  observer resolution (how late a watcher woke, so how late a change is stamped): p99 median ${med(late.map((w) => w.p99Ms))} ms, up to ${Math.max(...late.map((w) => w.p99Ms))} ms per case run; worst ${Math.max(...late.map((w) => w.maxMs))} ms`,
+    );
   if (cpu.length)
     console.log(
       `  harness CPU (worker, observer, writer, faults): median ${med(cpu)} %, max ${Math.max(...cpu)} % of one core per case run`,

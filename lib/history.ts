@@ -1,4 +1,5 @@
 import type { FenceOperation } from './probes/fencing.js';
+import type { WakeLate } from './observe/gaps.js';
 
 /**
  * One timestamped record of a scenario run, the Jepsen way: the nemesis (faults), the observer
@@ -34,6 +35,8 @@ export interface PollingStats {
   p95GapMs?: number;
   p99GapMs?: number;
   maxGapMs?: number;
+  /** The event observer's resolution: how late its watchers woke after a timer (lib/observe/gaps.ts). */
+  wakeLate?: WakeLate;
 }
 
 /** What the final reads after recovery found: the data check judges these, not the live servers. */

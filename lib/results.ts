@@ -7,6 +7,7 @@ import type { DataReport } from './checks/data.js';
 import type { History } from './history.js';
 import type { HealReport } from './heal.js';
 import type { PollingStats } from './observer.js';
+import type { WakeLate } from './observe/gaps.js';
 import { describeOverride, type LabOverride } from './targets/target.js';
 import { redact } from './util/redact.js';
 import { diffLatest, median, readRuns, regressionLines } from './report/regression.js';
@@ -204,7 +205,17 @@ function pollingLine(runs: CaseRunRecord[]): string[] {
   if (!p.length) return [];
   return [
     `observer while faults were active: gap between a host's lines median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, p99 up to ${Math.max(...p.map((x) => x.p99GapMs ?? x.maxGapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`,
+    ...wakeLateLine(p),
     ...watcherCostLine(runs),
+  ];
+}
+
+/** The event observer's resolution over the run: its case runs' p99s, and the worst wake-up of all. */
+function wakeLateLine(p: PollingStats[]): string[] {
+  const w = p.map((x) => x.wakeLate).filter((x): x is WakeLate => !!x);
+  if (!w.length) return [];
+  return [
+    `observer's resolution (how late a watcher woke after a timer, so how late a change was stamped): p99 median ${median(w.map((x) => x.p99Ms))} ms, up to ${Math.max(...w.map((x) => x.p99Ms))} ms per case run; worst ${Math.max(...w.map((x) => x.maxMs))} ms`,
   ];
 }
 

@@ -6,6 +6,7 @@ import { History } from './history.js';
 import { MysqlWatch } from './mysql-watch.js';
 import { Observer, type ClusterObserver } from './observer.js';
 import { EventObserver } from './observe/event-observer.js';
+import { wakeLateText } from './observe/gaps.js';
 import { vipHolders } from './probes/cluster.js';
 import { expectationFor, loadExpectations, type Expectation } from './profile/expectations.js';
 import { failedAudits, heal, type HealReport } from './heal.js';
@@ -71,7 +72,7 @@ export interface RunOptions {
  * How often a host's watcher says it is alive when nothing changed: the event observer's proven
  * resolution (changes themselves are stamped by the host as they happen). Cheap: one short line.
  */
-const WATCHER_BEAT_MS = 10;
+const WATCHER_BEAT_MS = 100;
 
 /** Everything one repetition of a case works with, from prepare to judge. */
 interface CaseRun {
@@ -312,7 +313,7 @@ function caseRecord(run: CaseRun, r: Recovery): CaseRunRecord {
   const clocks = run.observer.clockOffsets();
   history.step(
     'observer',
-    `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, p99 ${polling.p99GapMs} ms, max ${polling.maxGapMs} ms; host clocks vs this machine: ${Object.entries(
+    `while faults were active: ${polling.polls} polls, every ${polling.intervalMs} ms asked; gaps median ${polling.medianGapMs} ms, p95 ${polling.p95GapMs} ms, p99 ${polling.p99GapMs} ms, max ${polling.maxGapMs} ms${polling.wakeLate ? `; ${wakeLateText(polling.wakeLate)}` : ''}; host clocks vs this machine: ${Object.entries(
       clocks,
     )
       .map(([x, c]) => `${x} ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs} ms (±${Math.ceil(c.rttMs / 2)})`)

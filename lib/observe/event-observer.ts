@@ -6,7 +6,7 @@ import { hasAddress, parseIpJsonAddr } from '../probes/ip-addr.js';
 import { PACEMAKER_CHILDREN, daemonPids } from '../probes/processes.js';
 import type { HostStream } from '../targets/host-stream.js';
 import type { Target } from '../targets/target.js';
-import { gapStats } from './gaps.js';
+import { gapStats, wakeLateStats } from './gaps.js';
 
 const WATCHER = readFileSync(join(import.meta.dirname, 'host-watch.py'), 'utf8');
 /** A stopped watcher (its host lost power, or it failed) is started again after this long, while the observer runs. */
@@ -14,8 +14,8 @@ const RESTART_MS = 250;
 
 /** One line of host-watch.py: a sample of the host's state, or a beat (alive, nothing changed). */
 export type WatchLine =
-  | { t: number; why: string[]; ip: unknown[]; ps: [number, number, string][]; cpu: number }
-  | { t: number; beat: true };
+  | { t: number; why: string[]; ip: unknown[]; ps: [number, number, string][]; cpu: number; late?: number }
+  | { t: number; beat: true; late?: number };
 
 /** A host's state as a watcher sample shows it (the same fields the polling observer reads). */
 export function nodeOfSample(s: Extract<WatchLine, { why: string[] }>, vip: string, nic: string): NodeObservation {
@@ -30,16 +30,22 @@ export function nodeOfSample(s: Extract<WatchLine, { why: string[] }>, vip: stri
   };
 }
 
-/** How often a watcher looks for new daemons in /proc (one stat call): the latency of a daemon start; exits and addresses are events. */
-const PROC_POLL_MS = 10;
+/**
+ * How often a watcher reads a young process again (until its exec gave it its daemon's name): the
+ * latency of a daemon start after its exec woke the watcher. Exits and addresses are events. Where
+ * the host has no inotify, the watcher looks at /proc this often instead.
+ */
+const PROC_POLL_MS = 5;
 
 /**
  * The cluster as each db host's own watcher (lib/observe/host-watch.py) reports it: a sample when
  * an address, a link or a cluster daemon changes, stamped with the host's clock, and a beat every
  * beatMs otherwise. Nothing is polled: the history gets an observation when a host's state changes,
  * at the moment the host saw it (brought onto the history's clock by the offset the polling
- * observer estimates over each host's channel). The resolution is the largest gap between two
- * lines of a host: a watcher that stalls or dies shows as a gap, never as a quiet cluster.
+ * observer estimates over each host's channel). A change is stamped as late as the watcher wakes
+ * after it: each line says how late its watcher last woke after a timer (`late`), and those figures
+ * are the resolution. The beats prove each watcher alive: one that stalls or dies shows as a gap
+ * between its lines, never as a quiet cluster.
  */
 export class EventObserver implements ClusterObserver {
   private readonly clock: Observer;
@@ -47,6 +53,8 @@ export class EventObserver implements ClusterObserver {
   private readonly nodes = new Map<string, NodeObservation>();
   /** History times of every line of each host (samples and beats). */
   private readonly lineTimes = new Map<string, number[]>();
+  /** Per line of any host: its history time and how late its watcher had woken (µs). */
+  private readonly wakes: { t: number; lateUs: number }[] = [];
   private readonly cpu = new Map<string, { cpuS: number; firstAt: number; lastAt: number; base: number }>();
   private running = false;
   private lastKey = '';
@@ -105,6 +113,7 @@ export class EventObserver implements ClusterObserver {
     const times = this.lineTimes.get(host) ?? [];
     times.push(t);
     this.lineTimes.set(host, times);
+    if (typeof line.late === 'number') this.wakes.push({ t, lateUs: line.late });
     if ('beat' in line) return;
     this.countCpu(host, line.cpu, t);
     this.nodes.set(host, nodeOfSample(line, this.target.profile.vip.ip, this.target.profile.nic));
@@ -153,7 +162,8 @@ export class EventObserver implements ClusterObserver {
       return w.slice(1).map((t, i) => t - w[i]!);
     });
     const lines = [...this.lineTimes.values()].reduce((n, ts) => n + ts.filter((t) => t >= from && t <= to).length, 0);
-    return { polls: lines, intervalMs: this.beatMs, ...gapStats(gaps) };
+    const late = this.wakes.filter((w) => w.t >= from && w.t <= end).map((w) => w.lateUs / 1000);
+    return { polls: lines, intervalMs: this.beatMs, ...gapStats(gaps), ...(late.length ? { wakeLate: wakeLateStats(late) } : {}) };
   }
 
   clockOffsets(): Record<string, { offsetMs: number; rttMs: number }> {

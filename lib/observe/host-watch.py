@@ -1,22 +1,29 @@
 # One db host's cluster state as it changes, by that host's own clock: run inside the host (python3
 # is there wherever crmsh is) as `python3 -u -c "<this file>" NIC`. It prints one JSON line per
 # sample: {"t": ns since the epoch, "why": [...], "ip": <`ip -j addr show dev NIC`>, "ps": [[pid, ppid,
-# comm], ...], "cpu": seconds of CPU this watcher and its `ip` calls used so far}.
+# comm], ...], "cpu": seconds of CPU this watcher and its `ip` calls used so far, "late": µs}; the
+# first sample also says how /proc is looked at: "look": "exec" (inotify) or "timer".
 #
 # What wakes it, instead of a poll of everything every 100 ms:
 # - rtnetlink (link and IPv4 address groups): an address or link change, as the kernel reports it;
 # - a pidfd per cluster daemon: its exit, the moment it happens;
-# - the process IDs in /proc: a cluster daemon that started (other processes, such as this watcher's
-#   own `ip`, are not its business). /proc is listed only when its link count (the number of
-#   processes on the machine, one stat call) changed since the last look, every PROC_POLL_MS (argv 2,
-#   default 5; the harness asks 10: a start is seen within that, at half the wake-ups of 5).
-# A full sample every TICK_S whatever happened ("tick"): the harness checks it against the last
-# event's state, so a missed event shows.
+# - inotify on the daemons' programs (found in PATH and Pacemaker's libexec): an exec opens the
+#   program (IN_OPEN), so a daemon about to start wakes the watcher, which then lists /proc. A process takes its new name only later in the exec, so a young process is read again
+#   every PROC_POLL_MS (argv 2, default 5) until it is YOUNG_S old. Where inotify is not to be had,
+#   /proc is looked at every PROC_POLL_MS instead (one stat call; listed when the machine's process
+#   count changed) — what this watcher did before, at about four times the CPU.
+# A full sample every TICK_S whatever happened ("tick"), /proc listed again for it: the harness
+# checks it against the last event's state, so a missed event shows.
+#
+# "late": how long after its timer was due the watcher last woke (µs; the largest since the line
+# before). A change wakes the watcher as a timer does, so this is how late a change can be stamped:
+# the observer's resolution, measured where it is paid, on a machine as busy as it is.
 #
 # Options after those two: --stdin (exit when standard input ends: the harness stops a watcher by
-# closing its input, which works the same through nsenter, docker exec and an SSH channel), and
-# --beat-ms=N (a line {"t": ns, "beat": true} whenever nothing was printed for N ms: proof that the
-# watcher is alive and the state unchanged, which is what an event-driven observer's resolution is).
+# closing its input, which works the same through nsenter, docker exec and an SSH channel),
+# --timer-look (the timer's /proc looks even where inotify works), and --beat-ms=N (a line {"t": ns, "beat": true, "late": µs} whenever nothing was printed for N ms:
+# proof that the watcher is alive and the state unchanged).
+import ctypes
 import json
 import os
 import select
@@ -30,11 +37,17 @@ FLAGS = [a for a in sys.argv[1:] if a.startswith("--")]
 NIC = ARGS[0]
 PROC_POLL_S = (float(ARGS[1]) if len(ARGS) > 1 else 5.0) / 1000
 UNTIL_STDIN_EOF = "--stdin" in FLAGS
+# --timer-look: look at /proc on the timer even where inotify works (as on a host without it).
+TIMER_LOOK = "--timer-look" in FLAGS
 BEAT_S = next((float(f.split("=", 1)[1]) / 1000 for f in FLAGS if f.startswith("--beat-ms=")), None)
+PROGRAMS = ("corosync", "corosync-qdevice", "pacemakerd", "pacemaker-based", "pacemaker-fenced", "pacemaker-execd",
+            "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld", "mariadbd", "sshd")
 # comm as the kernel keeps it: 15 characters at most.
-DAEMONS = {d[:15] for d in ("corosync", "corosync-qdevice", "pacemakerd", "pacemaker-based", "pacemaker-fenced", "pacemaker-execd",
-                            "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld", "mariadbd", "sshd")}
+DAEMONS = {d[:15] for d in PROGRAMS}
+# Where the programs are: PATH (the host's), and Pacemaker's daemons outside it (Debian, then RHEL).
+PROGRAM_DIRS = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":") + ["/usr/lib/pacemaker", "/usr/libexec/pacemaker"]
 RTMGRP_LINK, RTMGRP_IPV4_IFADDR = 0x1, 0x10
+IN_OPEN = 0x20
 TICK_S = 5.0
 
 
@@ -106,6 +119,42 @@ class Processes:
         return sorted(r for r in self.known.values() if r[2] in DAEMONS)
 
 
+class ExecEvents:
+    """Opens of the daemons' programs (an exec opens its program), from inotify: one watch per
+    program file found, so that only they wake the watcher. Opens come from every process on the
+    machine, the lab's other hosts included: a wake-up to list this host's /proc, never a start by
+    itself. A program replaced on disk (a package upgrade) is missed until the next tick's listing."""
+
+    def __init__(self):
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        files = {os.path.realpath(os.path.join(d, p)) for p in PROGRAMS for d in PROGRAM_DIRS if d and os.path.isfile(os.path.join(d, p))}
+        if not [f for f in files if libc.inotify_add_watch(self.fd, f.encode(), IN_OPEN) >= 0]:
+            os.close(self.fd)
+            raise OSError("none of the daemons' programs could be watched")
+
+    def fileno(self):
+        return self.fd
+
+    def drain(self):
+        """Reads the events waiting (each one an open of a daemon's program, or lost events)."""
+        try:
+            while os.read(self.fd, 65536):
+                pass
+        except BlockingIOError:
+            pass
+
+
+def exec_events():
+    """ExecEvents, or None where inotify is not to be had (then /proc is looked at on a timer)."""
+    try:
+        return ExecEvents()
+    except (OSError, AttributeError):
+        return None
+
+
 def addresses():
     r = subprocess.run(["ip", "-j", "addr", "show", "dev", NIC], capture_output=True, text=True)
     try:
@@ -114,30 +163,52 @@ def addresses():
         return []
 
 
+def next_wake(now, last_tick, last_print, polling):
+    """When the watcher must wake even if nothing happens: the tick, the next beat, the next /proc look."""
+    due = [last_tick + TICK_S]
+    if BEAT_S is not None:
+        due.append(last_print + BEAT_S)
+    if polling:
+        due.append(now + PROC_POLL_S)
+    return min(due)
+
+
+def line(t, fields, late_us):
+    print(json.dumps({"t": t, **fields, "late": late_us}, separators=(",", ":")), flush=True)
+
+
 def main():
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     nl.bind((0, RTMGRP_LINK | RTMGRP_IPV4_IFADDR))
     nl.setblocking(False)
+    execs = None if TIMER_LOOK else exec_events()
     procs = Processes()
     procs.update(True)
     last_nlink = os.stat("/proc").st_nlink
     last_tick = last_print = time.monotonic()
-    why = ["start"]
+    why, late_us = ["start"], 0
     stdin = [sys.stdin.buffer] if UNTIL_STDIN_EOF else []
     while True:
-        if not why and time.monotonic() - last_tick >= TICK_S:
-            why = ["tick"]
+        now = time.monotonic()
+        if not why and now - last_tick >= TICK_S:
+            why = ["tick", "proc"] if procs.update(True) else ["tick"]
         if why:
-            last_tick = last_print = time.monotonic()
-            sample = {"t": time.time_ns(), "why": why, "ip": addresses(), "ps": procs.daemons(), "cpu": round(sum(os.times()[:4]), 3)}
-            print(json.dumps(sample, separators=(",", ":")), flush=True)
-            why = []
-        elif BEAT_S is not None and time.monotonic() - last_print >= BEAT_S:
-            last_print = time.monotonic()
-            print(json.dumps({"t": time.time_ns(), "beat": True}), flush=True)
-        # Wake for the next /proc look, or sooner for the next beat: a late beat is a gap.
-        wait = PROC_POLL_S if BEAT_S is None else max(0.0, min(PROC_POLL_S, BEAT_S - (time.monotonic() - last_print)))
-        ready, _, _ = select.select([nl, *procs.pidfds, *stdin], [], [], wait)
+            last_tick = last_print = now
+            t = time.time_ns()  # the moment of the change: before `ip` runs
+            sample = {"why": why, "ip": addresses(), "ps": procs.daemons(), "cpu": round(sum(os.times()[:4]), 3)}
+            if why == ["start"]:
+                sample["look"] = "timer" if execs is None else "exec"
+            line(t, sample, late_us)
+            why, late_us = [], 0
+        elif BEAT_S is not None and now - last_print >= BEAT_S:
+            last_print = now
+            line(time.time_ns(), {"beat": True}, late_us)
+            late_us = 0
+        deadline = next_wake(time.monotonic(), last_tick, last_print, execs is None or bool(procs.young))
+        ready, _, _ = select.select([nl, *([execs] if execs else []), *procs.pidfds, *stdin], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            late_us = max(late_us, int((time.monotonic() - deadline) * 1e6))
+        look = False
         for fd in ready:
             if stdin and fd is stdin[0]:
                 if not os.read(fd.fileno(), 4096):
@@ -149,13 +220,17 @@ def main():
                 except BlockingIOError:
                     pass
                 why.append("net")
+            elif fd is execs:
+                execs.drain()
+                look = True
             else:
                 why.append(f"exit {procs.pidfds[fd]}")
                 procs.exited(fd)
-        nlink = os.stat("/proc").st_nlink
-        if (nlink != last_nlink or procs.young) and procs.update(nlink != last_nlink):
+        if execs is None:
+            nlink = os.stat("/proc").st_nlink
+            look, last_nlink = nlink != last_nlink, nlink
+        if (look or procs.young) and procs.update(look):
             why.append("proc")
-        last_nlink = nlink
 
 
 try:

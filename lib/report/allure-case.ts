@@ -12,6 +12,7 @@ import { caseLabels } from './allure-results.js';
 import { worstVerdict } from './regression.js';
 import { STATUS_LABEL } from './allure-status.js';
 import { timelineSvg, type HistoryJson } from './timeline.js';
+import { wakeLateText } from '../observe/gaps.js';
 
 /**
  * Allure for one scenario test (used by lib/scenario.ts): labels, a step per phase of the case
@@ -154,6 +155,14 @@ export class AllureCase {
             `median ${r.polling.medianGapMs} ms, p95 ${r.polling.p95GapMs} ms, p99 ${r.polling.p99GapMs ?? '-'} ms, max ${r.polling.maxGapMs} ms (${r.polling.polls} polls)`,
             { excluded: true },
           );
+          if (r.polling.wakeLate)
+            await allure.parameter(
+              `observer resolution${records.length > 1 ? ` #${r.repetition}` : ''}`,
+              wakeLateText(r.polling.wakeLate),
+              {
+                excluded: true,
+              },
+            );
         }
     });
   }

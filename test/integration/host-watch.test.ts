@@ -7,7 +7,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 // The per-host watcher (lib/observe/host-watch.py) in throwaway namespaces of its own (net, pid,
 // mount: no lab, no address outside them): it must report an address added and removed, a cluster
 // daemon started through fork + exec (as pacemakerd's children and `setsid corosync` are) and its
-// exit, each as its own sample, in order.
+// exit, each as its own sample, in order: woken by the exec (inotify on the daemon's program,
+// found in PATH), and with the timer's /proc looks of a host without inotify.
 const WATCH = resolve(import.meta.dirname, '../../lib/observe/host-watch.py');
 
 interface Sample {
@@ -18,7 +19,10 @@ interface Sample {
 }
 
 describe('host watcher', () => {
-  it('reports address and daemon changes as they happen, by the host clock', () => {
+  it.each([
+    ['woken by the exec', ''],
+    ['looking at /proc on a timer', '--timer-look'],
+  ])('reports address and daemon changes as they happen, by the host clock (%s)', (_how, flag) => {
     const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     copyFileSync('/bin/sleep', join(dir, 'corosync'));
@@ -28,7 +32,7 @@ describe('host watcher', () => {
       seen() { for i in $(seq 200); do [ "$(wc -l < ${dir}/out.jsonl)" -ge "$1" ] && return 0; sleep 0.1; done; echo "no sample $1" >&2; exit 1; }
       ip link add v0 type veth peer name v1
       : > ${dir}/out.jsonl
-      python3 -u -c "$(cat ${WATCH})" v0 >> ${dir}/out.jsonl &
+      PATH=${dir}:$PATH python3 -u -c "$(cat ${WATCH})" v0 5 ${flag} >> ${dir}/out.jsonl &
       W=$!
       seen 1
       ip addr add 10.99.0.100/24 dev v0; seen 2
@@ -56,6 +60,7 @@ describe('host watcher', () => {
       'exit PID vip=true corosync=false',
       'net vip=false corosync=false',
     ]);
+    expect((samples[0] as Sample & { look?: string }).look).toBe(flag ? 'timer' : 'exec');
     const pid = Number(readFileSync(join(dir, 'c.pid'), 'utf8'));
     expect(samples[3]!.why).toEqual([`exit ${pid}`]);
     for (let i = 1; i < samples.length; i++) expect(samples[i]!.t).toBeGreaterThan(samples[i - 1]!.t);
@@ -68,15 +73,25 @@ describe('host watcher as the event observer runs it (a HostStream, --stdin, --b
     const { nodeOfSample } = await import('../../lib/observe/event-observer.js');
     const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    // A namespace of its own with one veth; a helper adds the VIP after 1 s.
+    // A namespace of its own with one veth; a helper adds the VIP 1 s after the watcher's first
+    // sample (the test creates the file "go" then: a slow start must not race the helper).
     const script = `ip link add v0 type veth peer name v1; ip link set v0 up; ip link set v1 up
-      (sleep 1; ip addr add 10.99.0.100/24 dev v0) &
+      (for i in $(seq 400); do [ -e ${dir}/go ] && break; sleep 0.05; done; sleep 1; ip addr add 10.99.0.100/24 dev v0) &
       exec python3 -u -c "$(cat ${WATCH})" v0 5 --stdin --beat-ms=100`;
     writeFileSync(join(dir, 'run.sh'), script);
-    const lines: { t: number; beat?: true; why?: string[]; ip?: unknown[]; ps?: [number, number, string][]; cpu?: number }[] = [];
-    const s = processHostStream('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'bash', join(dir, 'run.sh')], undefined, (l) =>
-      lines.push(JSON.parse(l)),
-    );
+    const lines: {
+      t: number;
+      beat?: true;
+      why?: string[];
+      ip?: unknown[];
+      ps?: [number, number, string][];
+      cpu?: number;
+      late?: number;
+    }[] = [];
+    const s = processHostStream('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'bash', join(dir, 'run.sh')], undefined, (l) => {
+      lines.push(JSON.parse(l));
+      if (lines.length === 1) writeFileSync(join(dir, 'go'), '');
+    });
     const deadline = Date.now() + 20_000;
     while (!lines.some((l) => l.why?.[0] === 'net') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 500));
@@ -96,5 +111,7 @@ describe('host watcher as the event observer runs it (a HostStream, --stdin, --b
     const net = lines.findIndex((l) => l.why?.[0] === 'net');
     expect(lines.slice(start + 1, net).every((l) => l.beat)).toBe(true);
     expect(net - start - 1).toBeGreaterThanOrEqual(3);
+    // Every line says how late its watcher woke (µs): the observer's resolution.
+    expect(lines.every((l) => Number.isInteger(l.late) && l.late! >= 0)).toBe(true);
   });
 });
