@@ -44,8 +44,10 @@ PROGRAMS = ("corosync", "corosync-qdevice", "pacemakerd", "pacemaker-based", "pa
             "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld", "mariadbd", "sshd")
 # comm as the kernel keeps it: 15 characters at most.
 DAEMONS = {d[:15] for d in PROGRAMS}
-# Where the programs are: PATH (the host's), and Pacemaker's daemons outside it (Debian, then RHEL).
-PROGRAM_DIRS = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":") + ["/usr/lib/pacemaker", "/usr/libexec/pacemaker"]
+# Where the programs are: PATH (the host's; a test puts its stand-ins first), the usual system
+# directories (an SSH session's PATH may lack sbin), Pacemaker's daemons (Debian, then RHEL).
+PROGRAM_DIRS = os.environ.get("PATH", "").split(":") + ["/usr/local/sbin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+                                                        "/usr/lib/pacemaker", "/usr/libexec/pacemaker"]
 RTMGRP_LINK, RTMGRP_IPV4_IFADDR = 0x1, 0x10
 IN_OPEN = 0x20
 TICK_S = 5.0
