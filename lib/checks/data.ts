@@ -1,6 +1,6 @@
 import type { DataRead, History } from '../history.js';
 import { connectMysql, query } from '../mysql/connect.js';
-import { localGtidsOnReplica, replicationState, type ServerState } from '../probes/replication.js';
+import { localGtidsOnReplica, replicationState, writablePrimary, type ServerState } from '../probes/replication.js';
 import type { Target } from '../targets/target.js';
 import { WaitTimeoutError, waitFor } from '../util/wait.js';
 import { WORKLOAD_TABLE } from '../workload/writer.js';
@@ -56,8 +56,11 @@ export async function readData(t: Target, h: History, runKey: string, timeoutMs 
 async function finalReads(t: Target, runKey: string, timeoutMs: number): Promise<DataRead> {
   const problems: string[] = [];
   const states = await replicationState(t);
-  const replica = states.find((s) => s.replica);
-  const primary = states.find((s) => s !== replica && s.reachable);
+  // The writable primary first: a promoted server keeps its old replica channel (threads stopped),
+  // which made it "the replica" here and its own writes "errant" (seen: the other host unreachable).
+  const primaryHost = writablePrimary(states);
+  const primary = states.find((s) => s.host === primaryHost);
+  const replica = states.find((s) => s !== primary && s.reachable && s.replica);
   const t0 = performance.now();
   let converged = false;
   let last: ServerState[] = states;
@@ -92,7 +95,7 @@ async function finalReads(t: Target, runKey: string, timeoutMs: number): Promise
     replicaLagSeconds: last.find((s) => s.replica)?.replica?.secondsBehind ?? null,
     primary: primary?.host,
     replica: replica?.host,
-    replicaWroteOwn: last.some((s) => localGtidsOnReplica(s, primary?.gtidExecuted).length > 0),
+    replicaWroteOwn: last.some((s) => s.host === replica?.host && localGtidsOnReplica(s, primary?.gtidExecuted).length > 0),
     problems,
   };
 }
@@ -125,13 +128,15 @@ export function judgeData(h: History, runKey: string, floor = ACKED_BEFORE_FAULT
     .filter((w) => w.result === 'ok')
     .map((w) => ({ key: w.key, missingOn: hosts.filter((x) => !keysOn[x]!.has(w.key)) }))
     .filter((x) => x.missingOn.length);
-  const all = new Set(hosts.flatMap((x) => [...keysOn[x]!]));
+  // Divergence needs two servers read: with one, every key is "on one node only".
+  const all = new Set(hosts.length > 1 ? hosts.flatMap((x) => [...keysOn[x]!]) : []);
   const divergent = [...all]
     .map((key) => ({ key, on: hosts.filter((x) => keysOn[x]!.has(key)) }))
     .filter((x) => x.on.length === 1)
     .map((x) => ({ key: x.key, onlyOn: x.on[0]! }));
   const gtid = read?.gtid ?? {};
-  const gtidDiverged = !!read && !read.converged && new Set(Object.values(gtid)).size > 1;
+  // Positions read from servers that answered; an unreachable one has none, which is no divergence.
+  const gtidDiverged = !!read && !read.converged && new Set(Object.values(gtid).filter(Boolean)).size > 1;
   const problems = [...(read?.problems ?? [])];
   if (gtidDiverged)
     problems.push(

@@ -160,3 +160,31 @@ describe('dual VIP from samples taken at different moments (timestamps at the so
     expect(judge(expectations['2-pacemaker-stop']!, o).mismatches.join()).toMatch(/expected no dual VIP, saw one/);
   });
 });
+
+describe('final reads that reached one db host only (hardened 4-kill-pacemaker-controld, db2 unreachable at the end)', () => {
+  // Recorded on the lab (run 2026-11-29T01-10-47-967Z, #3): the harness's recovery left db2's
+  // MariaDB down; the final reads reached db1, the new primary, which still had its old replica
+  // channel. The old check called every key "on one node only", db2's empty GTID a divergence and
+  // db1's own writes a split brain: a fail that the history does not support.
+  const h = () => load('histories/hardened/4-kill-pacemaker-controld.db2-unreachable-at-the-end.history.json');
+  const key = '2026-11-29T01-10-47-967Z/4-pacemaker-controld/3';
+
+  it('is inconclusive about the replica, and finds no acknowledged write missing on the server it read', () => {
+    const d = judgeData(h(), key);
+    expect(d.verdict).toBe('inconclusive');
+    expect(d.inconclusive).toBe('the final reads reached db1 only');
+    expect(d.writes.ok).toBeGreaterThan(1000);
+    expect(d).toMatchObject({ lost: [], divergent: [], gtidDiverged: false });
+  });
+
+  it('still fails when an acknowledged write is missing on that server (a doctored copy)', () => {
+    const doctored = h();
+    const read = doctored.events.find((e) => e.type === 'data-read')!;
+    if (read.type !== 'data-read' || !read.read) throw new Error('fixture without final reads');
+    const acked = writesOf(doctored).find((w) => w.result === 'ok')!.key;
+    read.read.keysOn.db1 = read.read.keysOn.db1!.filter((k) => k !== acked);
+    const d = judgeData(doctored, key);
+    expect(d.verdict).toBe('fail');
+    expect(d.lost).toEqual([{ key: acked, missingOn: ['db1'] }]);
+  });
+});
