@@ -83,7 +83,7 @@ export class AllureCase {
     const final = moment === 'after';
     if (final) await this.closeAct();
     await safe(async () => {
-      const ev = await collectEvidence(this.t, moment, { logLines: moment === 'before' ? 0 : 150, timeoutMs: 10_000 });
+      const ev = await collectEvidence(this.t, moment, { logLines: moment === 'before' ? 0 : 400, timeoutMs: 10_000 });
       const attach = async () => {
         for (const e of ev) await allure.attachment(e.name, e.content, { contentType: e.contentType, fileExtension: e.fileExtension });
       };

@@ -10,7 +10,20 @@ export interface Evidence {
   fileExtension: 'txt' | 'xml' | 'json';
 }
 
-export const LOG_FILES = ['/var/log/pacemaker/pacemaker.log', '/var/log/corosync/corosync.log'];
+/**
+ * The logs read for evidence. Pacemaker's log is mostly info lines (a second of a failover fills a
+ * hundred): only its notice-and-worse lines are read, so the tail spans the case, not its last
+ * second (found when a host's Pacemaker stopped itself during a recovery and the 150 raw lines
+ * kept showed none of it). corosync's log is sparse: read whole.
+ */
+export const LOG_FILES = [
+  { path: '/var/log/pacemaker/pacemaker.log', notable: "grep -E '[[:space:]](notice|warning|error|crit): '" },
+  { path: '/var/log/corosync/corosync.log' },
+];
+
+/** The command that gives the last `lines` lines of a log (of its notable lines where it has a filter). */
+export const logTail = (f: (typeof LOG_FILES)[number], lines: number): string[] =>
+  f.notable ? ['sh', '-c', `${f.notable} '${f.path}' | tail -n ${lines}`] : ['tail', '-n', String(lines), f.path];
 
 export interface EvidenceOptions {
   /** Also the last `logLines` lines of Pacemaker's and corosync's logs (default: no logs). */
@@ -50,7 +63,7 @@ export async function collectEvidence(t: Target, label: string, o: EvidenceOptio
         run(host, ['crm_mon', '--one-shot', '--inactive', '--include=bans', '--show-node-attributes']),
         run(host, ['ip', 'addr']),
         o.logLines
-          ? Promise.all(LOG_FILES.map((f) => run(host, ['tail', '-n', String(o.logLines), f]).then((c) => [f, c] as const)))
+          ? Promise.all(LOG_FILES.map((f) => run(host, logTail(f, o.logLines!)).then((c) => [f, c] as const)))
           : Promise.resolve([]),
       ]);
       return { host, xml, text, ip, logs };
@@ -77,6 +90,8 @@ export async function collectEvidence(t: Target, label: string, o: EvidenceOptio
   } catch (e) {
     out.push(txt(`${label}: replication status`, `could not read: ${(e as Error).message}`));
   }
-  for (const h of perHost) for (const [f, c] of h.logs) out.push(txt(`${label}: ${f} on ${h.host} (last ${o.logLines} lines)`, c));
+  for (const h of perHost)
+    for (const [f, c] of h.logs)
+      out.push(txt(`${label}: ${f.path} on ${h.host} (last ${o.logLines} ${f.notable ? 'notice-or-worse ' : ''}lines)`, c));
   return out;
 }

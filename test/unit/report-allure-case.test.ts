@@ -1,11 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Judgement } from '../../lib/checks/verdict.js';
 import { Profile } from '../../lib/profile/load.js';
 import { AllureCase } from '../../lib/report/allure-case.js';
-import { collectEvidence } from '../../lib/report/evidence.js';
+import { LOG_FILES, collectEvidence, logTail } from '../../lib/report/evidence.js';
 import type { Target } from '../../lib/targets/target.js';
 import { registerSecret } from '../../lib/util/redact.js';
 
@@ -74,7 +75,8 @@ describe('Allure hooks for a case (no lab)', () => {
       expect(names).toContain(`after 5-corosync-stop: crm_mon on ${h} (XML)`);
       expect(names).toContain(`after 5-corosync-stop: crm_mon on ${h}`);
       expect(names).toContain(`after 5-corosync-stop: ip addr on ${h}`);
-      expect(names).toContain(`after 5-corosync-stop: /var/log/pacemaker/pacemaker.log on ${h} (last 50 lines)`);
+      expect(names).toContain(`after 5-corosync-stop: /var/log/pacemaker/pacemaker.log on ${h} (last 50 notice-or-worse lines)`);
+      expect(names).toContain(`after 5-corosync-stop: /var/log/corosync/corosync.log on ${h} (last 50 lines)`);
     }
     expect(names).toContain('after 5-corosync-stop: replication status');
     expect(
@@ -109,5 +111,20 @@ describe('Allure hooks for a case (no lab)', () => {
     ).rejects.toThrow('real error');
     await c.onEvidence('after');
     await c.finish([]);
+  });
+});
+
+describe("the logs' evidence", () => {
+  // 150 raw lines of a hardened db2's pacemaker.log (a failover): 29 of them notice or worse.
+  const log = join(import.meta.dirname, '../../fixtures/logs/pacemaker.hardened-db2.150-lines.log');
+
+  it("keeps Pacemaker's notice-or-worse lines only, the newest last", () => {
+    const argv = logTail({ ...LOG_FILES[0]!, path: log }, 400);
+    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(29);
+    expect(lines.every((l) => /\t(notice|warning|error|crit): /.test(l))).toBe(true);
+    const tail = spawnSync(argv[0]!, [...argv.slice(1, -1), argv.at(-1)!.replace('tail -n 400', 'tail -n 5')], { encoding: 'utf8' });
+    expect(tail.stdout.split('\n').filter(Boolean)).toEqual(lines.slice(-5));
   });
 });
