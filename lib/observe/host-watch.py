@@ -90,8 +90,12 @@ class Processes:
         self.young = {}  # pid -> when first seen, for the processes that may still exec
         self.pidfds = {}  # pidfd -> pid, for the daemons
 
-    def update(self, listing):
-        """True when a cluster daemon appeared since the last update. `listing`: list /proc again."""
+    def update(self, listing, renew=False, recheck=False):
+        """True when a cluster daemon appeared since the last update. `listing`: list /proc again.
+        `renew` (an exec was seen): every process is young again, for the one taking a daemon's
+        name may have been found before its exec (pacemakerd forks its children in turn: a child
+        found at its sibling's exec was missed when its own came later; seen on the lab).
+        `recheck` (the tick): every process read once, whatever a missed event left."""
         now = time.monotonic()
         if listing:
             pids = {int(n) for n in os.listdir("/proc") if n.isdigit()}
@@ -100,9 +104,11 @@ class Processes:
                 self.young.pop(pid, None)
             for pid in pids - self.known.keys():
                 self.young[pid] = now
+        if renew:
+            self.young.update({pid: now for pid in self.known})
         started = False
-        for pid, seen in list(self.young.items()):
-            if now - seen > self.young_s:
+        for pid in {*self.young, *(self.known if recheck else ())}:
+            if now - self.young.get(pid, now) > self.young_s:
                 del self.young[pid]
             row = stat_of(pid)
             if not row:
@@ -216,7 +222,7 @@ def main():
     while True:
         now = time.monotonic()
         if not why and now - last_tick >= TICK_S:
-            why = ["tick", "proc"] if procs.update(True) else ["tick"]
+            why = ["tick", "proc"] if procs.update(True, recheck=True) else ["tick"]
         if why:
             last_tick = last_print = now
             t = time.time_ns()  # the moment of the change: before `ip` runs
@@ -254,7 +260,7 @@ def main():
         if execs is None:
             nlink = os.stat("/proc").st_nlink
             look, last_nlink = nlink != last_nlink, nlink
-        if (look or procs.young) and procs.update(look):
+        if (look or procs.young) and procs.update(look, renew=look and execs is not None):
             why.append("proc")
 
 

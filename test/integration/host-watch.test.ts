@@ -67,6 +67,39 @@ describe('host watcher', () => {
   });
 });
 
+describe('host watcher woken by execs', () => {
+  it('sees a daemon whose process it found before its exec (a sibling was exec-ed first, as pacemakerd forks its children)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    copyFileSync('/bin/sleep', join(dir, 'corosync'));
+    copyFileSync('/bin/true', join(dir, 'pacemakerd'));
+    // A shell that execs "corosync" after 0.4 s; meanwhile "pacemakerd" (a stand-in that exits at
+    // once) is exec'd, so the watcher lists /proc and finds the shell under its own name first.
+    const script = `
+      ip link add v0 type veth peer name v1
+      PATH=${dir}:$PATH python3 -u -c "$(cat ${WATCH})" v0 5 > ${dir}/out.jsonl &
+      W=$!
+      for i in $(seq 200); do [ -s ${dir}/out.jsonl ] && break; sleep 0.05; done
+      sh -c 'sleep 0.4; exec ${dir}/corosync 30' &
+      sleep 0.05; ${dir}/pacemakerd
+      for i in $(seq 40); do grep -q '"corosync"' ${dir}/out.jsonl && break; sleep 0.05; done
+      kill $W`;
+    writeFileSync(join(dir, 'run.sh'), script);
+    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'bash', join(dir, 'run.sh')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const samples = readFileSync(join(dir, 'out.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Sample);
+    const first = samples.find((x) => x.ps.some((p) => p[2] === 'corosync'));
+    // Seen at its exec ("proc"), within the 2 s the script waits: not left to the 5 s tick.
+    expect(first?.why).toEqual(['proc']);
+  });
+});
+
 describe('host watcher as the event observer runs it (a HostStream, --stdin, --beat-ms)', () => {
   it('beats while nothing changes, reports a change at once, and ends when its input closes', async () => {
     const { processHostStream } = await import('../../lib/targets/host-stream.js');

@@ -116,7 +116,7 @@ describe('Allure hooks for a case (no lab)', () => {
 
 describe("the logs' evidence", () => {
   // 150 raw lines of a hardened db2's pacemaker.log (a failover): 29 of them notice or worse.
-  const log = join(import.meta.dirname, '../../fixtures/logs/pacemaker.hardened-db2.150-lines.log');
+  const log = join(import.meta.dirname, '../../fixtures/logs/pacemaker.hardened-db2.150-lines.txt');
 
   it("keeps Pacemaker's notice-or-worse lines only, the newest last", () => {
     const argv = logTail({ ...LOG_FILES[0]!, path: log }, 400);
