@@ -18,6 +18,20 @@ interface Sample {
   ps: [number, number, string][];
 }
 
+/** Runs `script` in throwaway namespaces (net, pid, mount) and reads the samples it left in DIR/out.jsonl. */
+function samplesOf(dir: string, script: string): Sample[] {
+  writeFileSync(join(dir, 'run.sh'), script);
+  const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'bash', join(dir, 'run.sh')], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return readFileSync(join(dir, 'out.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Sample);
+}
+
 describe('host watcher', () => {
   it.each([
     ['woken by the exec', ''],
@@ -40,16 +54,7 @@ describe('host watcher', () => {
       kill -9 $(cat ${dir}/c.pid); seen 4
       ip addr del 10.99.0.100/24 dev v0; seen 5
       kill $W`;
-    writeFileSync(join(dir, 'run.sh'), script);
-    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'bash', join(dir, 'run.sh')], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const samples = readFileSync(join(dir, 'out.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Sample);
+    const samples = samplesOf(dir, script);
     const vip = (s: Sample) => s.ip.some((i) => i.addr_info?.some((a) => a.local === '10.99.0.100'));
     const coro = (s: Sample) => s.ps.some((p) => p[2] === 'corosync');
     const story = samples.map((s) => `${s.why[0]!.replace(/\d+/, 'PID')} vip=${vip(s)} corosync=${coro(s)}`);
@@ -84,16 +89,7 @@ describe('host watcher woken by execs', () => {
       sleep 0.05; ${dir}/pacemakerd
       for i in $(seq 40); do grep -q '"corosync"' ${dir}/out.jsonl && break; sleep 0.05; done
       kill $W`;
-    writeFileSync(join(dir, 'run.sh'), script);
-    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'bash', join(dir, 'run.sh')], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    const samples = readFileSync(join(dir, 'out.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Sample);
+    const samples = samplesOf(dir, script);
     const first = samples.find((x) => x.ps.some((p) => p[2] === 'corosync'));
     // Seen at its exec ("proc"), within the 2 s the script waits: not left to the 5 s tick.
     expect(first?.why).toEqual(['proc']);
