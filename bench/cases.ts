@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { runScenarios } from '../lib/cli/run-scenarios.js';
 import { type CaseRunRecord, readRun } from '../lib/results.js';
+import { wakeLateSummary } from '../lib/observe/gaps.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,9 +55,7 @@ function report(l: Leg): void {
     );
   const late = l.runs.map((r) => r.polling?.wakeLate).filter((w) => w !== undefined);
   if (late.length)
-    console.log(
-      `  observer resolution (how late a watcher woke, so how late a change is stamped): p99 median ${med(late.map((w) => w.p99Ms))} ms, up to ${Math.max(...late.map((w) => w.p99Ms))} ms per case run; worst ${Math.max(...late.map((w) => w.maxMs))} ms`,
-    );
+    console.log(`  observer resolution (how late a watcher woke, so how late a change is stamped): ${wakeLateSummary(late)}`);
   if (cpu.length)
     console.log(
       `  harness CPU (worker, observer, writer, faults): median ${med(cpu)} %, max ${Math.max(...cpu)} % of one core per case run`,

@@ -15,6 +15,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { quantile } from '../lib/observe/gaps.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,7 +74,6 @@ function latencies(lines: Line[], changes: Change[]): Map<string, number[]> {
   return out;
 }
 
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const f = (ms: number) => `${ms.toFixed(1)} ms`;
 
 function busyLoops(n: number): ChildProcess[] {
@@ -93,11 +93,11 @@ try {
     console.log(
       kind.endsWith('missed')
         ? `  ${kind}: ${ms.length}`
-        : `  ${kind.padEnd(5)} change → stamp: median ${f(q(ms, 0.5))}, p99 ${f(q(ms, 0.99))}, worst ${f(q(ms, 1))} (${ms.length})`,
+        : `  ${kind.padEnd(5)} change → stamp: median ${f(quantile(ms, 0.5))}, p99 ${f(quantile(ms, 0.99))}, worst ${f(quantile(ms, 1))} (${ms.length})`,
     );
   const late = lines.map((l) => (l.late ?? 0) / 1000);
   console.log(
-    `  the watcher's own "late": median ${f(q(late, 0.5))}, p99 ${f(q(late, 0.99))}, worst ${f(q(late, 1))} (${late.length} lines)`,
+    `  the watcher's own "late": median ${f(quantile(late, 0.5))}, p99 ${f(quantile(late, 0.99))}, worst ${f(quantile(late, 1))} (${late.length} lines)`,
   );
   if (cpu.length > 1)
     console.log(`  its CPU (with its \`ip\` calls): ${(((cpu.at(-1)!.cpu! - cpu[0]!.cpu!) / wall) * 100).toFixed(2)} % of one core`);

@@ -7,7 +7,7 @@ import type { DataReport } from './checks/data.js';
 import type { History } from './history.js';
 import type { HealReport } from './heal.js';
 import type { PollingStats } from './observer.js';
-import type { WakeLate } from './observe/gaps.js';
+import { type WakeLate, wakeLateSummary } from './observe/gaps.js';
 import { describeOverride, type LabOverride } from './targets/target.js';
 import { redact } from './util/redact.js';
 import { diffLatest, median, readRuns, regressionLines } from './report/regression.js';
@@ -214,9 +214,7 @@ function pollingLine(runs: CaseRunRecord[]): string[] {
 function wakeLateLine(p: PollingStats[]): string[] {
   const w = p.map((x) => x.wakeLate).filter((x): x is WakeLate => !!x);
   if (!w.length) return [];
-  return [
-    `observer's resolution (how late a watcher woke after a timer, so how late a change was stamped): p99 median ${median(w.map((x) => x.p99Ms))} ms, up to ${Math.max(...w.map((x) => x.p99Ms))} ms per case run; worst ${Math.max(...w.map((x) => x.maxMs))} ms`,
-  ];
+  return [`observer's resolution (how late a watcher woke after a timer, so how late a change was stamped): ${wakeLateSummary(w)}`];
 }
 
 /** The event observer's watchers' own CPU, summed over a lab's db hosts, per case run. */

@@ -92,7 +92,7 @@ async function finalReads(t: Target, runKey: string, timeoutMs: number): Promise
     gtid: Object.fromEntries(last.map((s) => [s.host, s.gtidExecuted ?? ''])),
     converged,
     convergeMs: Math.round(performance.now() - t0),
-    replicaLagSeconds: last.find((s) => s.replica)?.replica?.secondsBehind ?? null,
+    replicaLagSeconds: last.find((s) => s.host === replica?.host)?.replica?.secondsBehind ?? null,
     primary: primary?.host,
     replica: replica?.host,
     replicaWroteOwn: last.some((s) => s.host === replica?.host && localGtidsOnReplica(s, primary?.gtidExecuted).length > 0),

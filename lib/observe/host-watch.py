@@ -9,8 +9,8 @@
 # - a pidfd per cluster daemon: its exit, the moment it happens;
 # - inotify on the daemons' programs (found in PATH, the system directories and Pacemaker's
 #   libexec): an exec opens the program (IN_OPEN), so a daemon about to start wakes the watcher,
-#   which then lists /proc. A process takes its new name only later in its exec, so the processes
-#   that look found new are read again every YOUNG_POLL_S (1 ms) for their first
+#   which then lists /proc. A process takes its new name only later in its exec, and may have been
+#   found before it, so after an exec every process is read again every YOUNG_POLL_S (1 ms) for
 #   YOUNG_AFTER_EXEC_S (0.1 s). Where inotify is not to be had, /proc is looked at every
 #   PROC_POLL_MS (argv 2, default 5) instead (one stat call; listed when the machine's process
 #   count changed): what this watcher did before, at about four times the CPU.
@@ -79,8 +79,8 @@ def stat_of(pid):
 
 
 class Processes:
-    """The host's cluster daemons: new processes from /proc listings (only new PIDs are read), their
-    exits from a pidfd each (the kernel wakes us as the process ends). A process is forked under its
+    """The host's cluster daemons: processes from /proc listings (new PIDs, and the young ones again),
+    their exits from a pidfd each (the kernel wakes us as the process ends). A process is forked under its
     parent's name and becomes a daemon by exec (pacemakerd's children, `setsid corosync`), so a
     young process is read again on every look for its first young_s."""
 

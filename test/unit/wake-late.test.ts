@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gapStats, wakeLateStats, wakeLateText } from '../../lib/observe/gaps.js';
+import { gapStats, wakeLateStats, wakeLateSummary, wakeLateText } from '../../lib/observe/gaps.js';
 
 // The event observer's resolution: how late its watchers woke after a timer (each line's "late",
 // µs, read as ms). One late wake-up in a hundred is the p99; it must show, not be averaged away.
@@ -21,5 +21,10 @@ describe('wake-up lateness of the host watchers', () => {
   it('is not the gap between lines: beats 100 ms apart on time are a 100 ms gap but 0 ms late', () => {
     expect(gapStats(Array.from({ length: 50 }, () => 100)).p99GapMs).toBe(100);
     expect(wakeLateStats(Array.from({ length: 50 }, () => 0)).p99Ms).toBe(0);
+  });
+
+  it("sums a run up by its case runs' p99s and the worst wake-up of all", () => {
+    const runs = [wakeLateStats([1, 2, 30]), wakeLateStats([1, 4]), wakeLateStats([9])];
+    expect(wakeLateSummary(runs)).toBe('p99 median 9 ms, up to 30 ms per case run; worst 30 ms');
   });
 });
