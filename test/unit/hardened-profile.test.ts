@@ -66,10 +66,19 @@ describe('profiles/hardened: the configuration', () => {
   });
 
   it('puts the VIP where MariaDB is promoted, after the promotion, with a monitor of its own', () => {
-    expect(statement('colocation').map((s) => s.words.slice(2))).toEqual([['inf:', 'vip', 'ms_mariadb:Promoted']]);
-    expect(statement('order').map((s) => s.words.slice(2))).toEqual([['Mandatory:', 'ms_mariadb:promote', 'vip:start']]);
+    expect(statement('colocation').map((s) => s.words.slice(2))).toContainEqual(['inf:', 'vip', 'ms_mariadb:Promoted']);
+    expect(statement('order').map((s) => s.words.slice(2))).toContainEqual(['Mandatory:', 'ms_mariadb:promote', 'vip:start']);
     const vip = crmStatements(crm).find((s) => s.words[1] === 'vip' && s.words[0] === 'primitive')!;
     expect(vip.words.join(' ')).toMatch(/op monitor interval=\d+s/);
+  });
+
+  it('fences a primary whose MariaDB waits for disk space: a probe with the promoted instance, on-fail=fence', () => {
+    const probe = crmStatements(crm).find((s) => s.words[0] === 'primitive' && s.words[2] === 'ocf:mhc:mariadb-diskwait')!;
+    const name = probe.words[1]!;
+    expect(probe.words.join(' ')).toMatch(/op monitor interval=1s timeout=\d+s on-fail=fence/);
+    expect(statement('colocation').map((s) => s.words.slice(2))).toContainEqual(['inf:', name, 'ms_mariadb:Promoted']);
+    expect(statement('order').map((s) => s.words.slice(2))).toContainEqual(['Mandatory:', 'ms_mariadb:promote', `${name}:start`]);
+    expect(Object.keys(p.ocfAgents).sort()).toEqual(['mariadb', 'mariadb-diskwait']);
   });
 
   it('takes a third vote from corosync-qnetd on batch1 (ffsplit), waits for all at start, and has no two_node', () => {
@@ -162,7 +171,7 @@ describe('a profile with MariaDB under Pacemaker must agree with the harness', (
   });
 
   it('requires the VIP to follow the promoted instance', () => {
-    const d = copy((c) => c.replace(/^colocation .*$/m, ''));
+    const d = copy((c) => c.replace(/^colocation vip-with-promoted .*$/m, ''));
     expect(() => Profile.load(d)).toThrow(
       /the VIP vip is not colocated with the promoted ms_mariadb\n\s+→ add: colocation vip-with-promoted inf:/,
     );
