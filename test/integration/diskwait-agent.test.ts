@@ -60,8 +60,6 @@ describe('mariadb-diskwait agent', () => {
     const rc = Object.fromEntries([...r.stdout.matchAll(/^(\w+) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
     // OCF: 0 success, 1 generic error (the monitor's failure), 7 not running
     expect(rc).toEqual({ start: 0, writing: 0, waiting: 1, down: 0, stop: 0, stopped: 7 });
-    expect(readFileSync(join(dir, 'reason'), 'utf8')).toMatch(
-      /MariaDB has \d+ thread\(s\) waiting for disk space: it cannot commit/,
-    );
+    expect(readFileSync(join(dir, 'reason'), 'utf8')).toMatch(/MariaDB has \d+ thread\(s\) waiting for disk space: it cannot commit/);
   });
 });

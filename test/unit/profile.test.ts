@@ -65,7 +65,10 @@ describe('bad profiles are clear errors', () => {
     const d = mkdtempSync(join(tmpdir(), 'mhc-profile-'));
     onTestFinished(() => rmSync(d, { recursive: true, force: true }));
     cpSync(Profile.load('hardened').dir, d, { recursive: true });
-    expect(Profile.load(d).ocfAgents).toEqual({ mariadb: join(d, 'ocf', 'mariadb'), 'mariadb-diskwait': join(d, 'ocf', 'mariadb-diskwait') });
+    expect(Profile.load(d).ocfAgents).toEqual({
+      mariadb: join(d, 'ocf', 'mariadb'),
+      'mariadb-diskwait': join(d, 'ocf', 'mariadb-diskwait'),
+    });
     rmSync(join(d, 'ocf'), { recursive: true });
     expect(() => Profile.load(d)).toThrow(/cluster\.crm line \d+: p_mariadb uses ocf:mhc:mariadb, but the profile has no ocf\/mariadb/);
   });
