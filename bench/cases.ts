@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { runScenarios } from '../lib/cli/run-scenarios.js';
 import { type CaseRunRecord, readRun } from '../lib/results.js';
-import { wakeLateSummary } from '../lib/observe/gaps.js';
+import { quantile, wakeLateSummary } from '../lib/observe/gaps.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,7 +20,7 @@ const { values } = parseArgs({
   },
 });
 const cases = values.case?.flatMap((c) => c.split(','));
-const med = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : undefined);
+const med = (xs: number[]) => (xs.length ? quantile(xs, 0.5) : undefined);
 const s = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
 
 interface Leg {

@@ -98,3 +98,11 @@ sim e.xml e1.xml
 echo "== quorum lost"
 sed 's/have-quorum="[^"]*"/have-quorum="0"/' base.xml >f.xml
 sim f.xml f1.xml
+# A profile's probe for a primary that cannot commit (profiles/hardened: p_diskwait, on-fail=fence):
+# its monitor failing on the primary must fence the primary.
+probe=$(grep -oE '<primitive id="[^"]*" class="ocf" provider="(heartbeat|mhc)" type="mariadb-diskwait"' cib.xml | sed 's/<primitive id="\([^"]*\)".*/\1/' || true)
+if [ -n "$probe" ]; then
+  interval=$(grep -A20 "<primitive id=\"$probe\"" cib.xml | grep -oE 'name="monitor" interval="[0-9]+s?"' | head -1 | grep -oE '[0-9]+' | head -1)
+  echo "== $probe's monitor fails on $first (MariaDB waits for disk space)"
+  sim base.xml g.xml -i "${probe}_monitor_$((interval * 1000))@$first=1"
+fi

@@ -79,7 +79,7 @@ export function replicaDelayed(primary: string, replica: string, seconds: number
         await query(r!.conn, d.startReplica);
         h.step(
           'replica spoiled',
-          `${d.stopReplica}; ${d.setReplicaDelay.replace('?', String(seconds))}; ${d.startReplica} on ${replica}: it receives each write at once and applies it ${seconds} s after its commit`,
+          `${d.stopReplica}; ${delayStatement(d, seconds)}; ${d.startReplica} on ${replica}: it receives each write at once and applies it ${seconds} s after its commit`,
         );
       });
     },
@@ -89,6 +89,9 @@ export function replicaDelayed(primary: string, replica: string, seconds: number
     },
   };
 }
+
+/** The delay statement as the history shows it (the value in place of its placeholder). */
+const delayStatement = (d: { setReplicaDelay: string }, seconds: number) => d.setReplicaDelay.replace('?', String(seconds));
 
 /** The delay taken off every server that has one (a promoted replica keeps its old channel, delay included). */
 async function removeReplicaDelays(t: Target, h: History): Promise<void> {
@@ -104,7 +107,7 @@ async function removeReplicaDelays(t: Target, h: History): Promise<void> {
       if (wasRunning) await query(s!.conn, d.startReplica);
       h.step(
         'recovery beyond the notebook',
-        `${state.host}: ${d.setReplicaDelay.replace('?', '0')} (was ${channel.delaySeconds} s)${wasRunning ? `; ${d.startReplica}` : ''}`,
+        `${state.host}: ${delayStatement(d, 0)} (was ${channel.delaySeconds} s)${wasRunning ? `; ${d.startReplica}` : ''}`,
       );
     });
   }

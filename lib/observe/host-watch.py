@@ -202,16 +202,53 @@ def line(t, fields, late_us):
     print(json.dumps({"t": t, **fields, "late": late_us}, separators=(",", ":")), flush=True)
 
 
-def main():
+def netlink_socket():
+    """Link and IPv4 address changes, as the kernel announces them."""
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
     nl.bind((0, RTMGRP_LINK | RTMGRP_IPV4_IFADDR))
     nl.setblocking(False)
-    # Ahead of the cluster's daemons for the CPU (it uses about 1 % of a core): on a busy host a
-    # change is stamped when the watcher runs, so its wake-ups must not queue behind them.
+    return nl
+
+
+def drain(sock):
+    try:
+        while sock.recv(65536):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def run_ahead():
+    """Ahead of the cluster's daemons for the CPU (it uses about 1 % of a core): on a busy host a
+    change is stamped when the watcher runs, so its wake-ups must not queue behind them."""
     try:
         os.setpriority(os.PRIO_PROCESS, 0, WATCHER_NICE)
     except OSError:
         pass
+
+
+def wakers(ready, nl, execs, procs, stdin):
+    """What woke the watcher: the reasons for a sample, whether to look at /proc, whether stdin ended."""
+    why, look = [], False
+    for fd in ready:
+        if stdin and fd is stdin[0]:
+            if not os.read(fd.fileno(), 4096):
+                return why, look, True
+        elif fd is nl:
+            drain(nl)
+            why.append("net")
+        elif fd is execs:
+            execs.drain()
+            look = True
+        else:
+            why.append(f"exit {procs.pidfds[fd]}")
+            procs.exited(fd)
+    return why, look, False
+
+
+def main():
+    nl = netlink_socket()
+    run_ahead()
     execs = None if TIMER_LOOK else exec_events()
     procs = Processes(YOUNG_S if execs is None else YOUNG_AFTER_EXEC_S)
     procs.update(True)
@@ -239,24 +276,10 @@ def main():
         ready, _, _ = select.select([nl, *([execs] if execs else []), *procs.pidfds, *stdin], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
             late_us = max(late_us, int((time.monotonic() - deadline) * 1e6))
-        look = False
-        for fd in ready:
-            if stdin and fd is stdin[0]:
-                if not os.read(fd.fileno(), 4096):
-                    return
-            elif fd is nl:
-                try:
-                    while nl.recv(65536):
-                        pass
-                except BlockingIOError:
-                    pass
-                why.append("net")
-            elif fd is execs:
-                execs.drain()
-                look = True
-            else:
-                why.append(f"exit {procs.pidfds[fd]}")
-                procs.exited(fd)
+        woke, look, ended = wakers(ready, nl, execs, procs, stdin)
+        if ended:
+            return
+        why += woke
         if execs is None:
             nlink = os.stat("/proc").st_nlink
             look, last_nlink = nlink != last_nlink, nlink
