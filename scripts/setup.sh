@@ -78,10 +78,12 @@ esac
 pkgs=$(packages_for "$OS_RELEASE")
 has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 # A binary the machine already has stands in for a package: GitHub's runner has Docker CE, whose
-# containerd.io conflicts with docker.io, and Chrome plus a Chromium build outside apt.
+# containerd.io conflicts with docker.io, and Chrome plus a Chromium build outside apt. For Docker
+# only the engine counts: a machine with the docker client alone (/usr/local/bin/docker, no
+# dockerd) still needs docker.io, or the containers target has no engine to start.
 stand_ins() {
   case "$1" in
-    docker.io) echo docker dockerd ;;
+    docker.io) echo dockerd ;;
     chromium) echo chromium chromium-browser google-chrome ;;
   esac
 }
