@@ -103,6 +103,7 @@ sim f.xml f1.xml
 probe=$(grep -oE '<primitive id="[^"]*" class="ocf" provider="(heartbeat|mhc)" type="mariadb-diskwait"' cib.xml | sed 's/<primitive id="\([^"]*\)".*/\1/' || true)
 if [ -n "$probe" ]; then
   interval=$(grep -A20 "<primitive id=\"$probe\"" cib.xml | grep -oE 'name="monitor" interval="[0-9]+s?"' | head -1 | grep -oE '[0-9]+' | head -1)
+  : "${interval:?no monitor interval (in seconds) for $probe in $crm_file}"
   echo "== $probe's monitor fails on $first (MariaDB waits for disk space)"
   sim base.xml g.xml -i "${probe}_monitor_$((interval * 1000))@$first=1"
 fi

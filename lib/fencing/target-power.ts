@@ -11,10 +11,10 @@ export type BootReport = (host: string, outcome: { ok: true; did: string } | { o
 /**
  * The switch's plugs wired to a target's hosts. Off is a power loss: the link down and every
  * process killed at once (cutPower, which also forgets what the RAM held: /dev/shm, /tmp, /run's
- * files), and the VIP on eth1 gone. On gives power back and starts the boot (bootHost) without waiting for it, as a
- * real switch does not wait for the operating system: the boot's end is reported to onBoot. The
- * boot starts the profile's bootDelaySeconds after power-on (a server's firmware and kernel).
- * The plug's state is the switch's own, as a PDU's outlet is: a host whose processes were ended
+ * files), and the VIP on eth1 gone. On gives power back and starts the boot (bootHost) without
+ * waiting for it, as a real switch does not wait for the operating system: the boot's end is
+ * reported to onBoot. The boot starts the profile's bootDelaySeconds after power-on (a server's
+ * firmware and kernel). The plug's state is the switch's own, as a PDU's outlet is: a host whose processes were ended
  * another way still has power.
  */
 export function targetPower(t: Target, onBoot: BootReport): PowerCallbacks {
