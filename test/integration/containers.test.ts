@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { testTempDir } from '../support/temp-dir.js';
 import { Profile } from '../../lib/profile/load.js';
 import { clusterStatus } from '../../lib/probes/status.js';
-import { pacemakerStop } from '../../lib/faults/index.js';
+import { corosyncKill } from '../../lib/faults/index.js';
+import { fenceHistory } from '../../lib/probes/fencing.js';
 import { runCase } from '../../lib/run-case.js';
 import { ContainersCluster, type StartedContainersCluster } from '../../lib/targets/containers/cluster.js';
 import { DockerEngine } from '../../lib/targets/containers/engine.js';
@@ -20,15 +21,16 @@ describe('containers target', () => {
   afterAll(() => new DockerEngine(NAME).stop().catch(() => undefined));
 
   it(
-    'brings up db1, db2, batch1 as containers, runs case 2-stop on them and goes down leaving nothing',
+    'brings up the hardened profile as containers (qnetd, MariaDB under Pacemaker, the power switch), fences the VIP holder on kill -9 corosync, and goes down leaving nothing',
     async () => {
-      const c: StartedContainersCluster = await new ContainersCluster(Profile.load('seed'))
+      const c: StartedContainersCluster = await new ContainersCluster(Profile.load('hardened'))
         .withName(NAME)
         .withSubnet(SUBNET)
         .withLog(silentLog())
         .start();
       const engine = c.engine;
       const dockerdPid = engine.pid!;
+      const switchPid = c.powerSwitchPid!;
       try {
         expect(c.kind).toBe('containers');
         const s = await clusterStatus(c);
@@ -38,28 +40,34 @@ describe('containers target', () => {
         ]);
         expect(s.vip.holders).toHaveLength(1);
         expect(s.vip.holders).toEqual(s.vip.pacemakerSays);
-        const [, db2] = s.replication;
-        expect(db2!.replica).toMatchObject({ sourceHost: '10.11.33.101', ioRunning: 'Yes', sqlRunning: 'Yes', usingGtid: true });
-        expect((await c.exec('db2', ['hostname'])).stdout.trim()).toBe('db2.localnet');
+        expect((await c.exec('db2', ['hostname'])).stdout.trim()).toBe('db2');
         expect((await c.exec('db1', ['ip', '-br', 'addr', 'show', 'eth1'])).stdout).toContain('10.11.33.101/24');
+        // The quorum device counts (qnetd in batch1), and the switch is a process of this machine, outside the containers.
+        expect((await c.exec('db1', ['corosync-cmapctl', '-g', 'runtime.votequorum.qdevice_can_operate'])).stdout).toMatch(/= 1$/m);
+        expect(() => process.kill(switchPid, 0)).not.toThrow();
         // dockerd and the containers' network live in the engine's namespace, not this machine's.
         expect(execFileSync('readlink', [`/proc/${dockerdPid}/ns/net`], { encoding: 'utf8' })).not.toBe(
           execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }),
         );
         expect(execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' })).not.toContain('10.11.33.');
 
-        // Case 2-stop of scenarios/02-pacemaker-stop.test.ts, end to end on the containers.
+        // Case 6 of scenarios/06-kill-corosync.test.ts: the holder loses corosync, its peer fences it
+        // through fence_mhc and the switch, and the VIP follows the promoted replica.
+        const holder = s.vip.holders[0]!;
+        const since = Date.now();
         const { record } = await runCase(
           c,
           {
-            id: '2-stop',
-            title: 'pacemaker stop on the VIP holder',
-            acts: ({ holder }) => [{ id: '2-pacemaker-stop', fault: pacemakerStop(holder) }],
+            id: '6',
+            title: 'kill -9 corosync on the VIP holder',
+            acts: ({ holder: h }) => [{ id: '6-kill-corosync', fault: corosyncKill(h) }],
           },
           { runId: `containers-itest-${Date.now()}`, repetition: 1, resultsDir: testTempDir('mhc-ctr-'), log: () => {} },
         );
         expect(record.target).toContain('containers');
-        expect(record.acts.map((a) => a.verdict)).not.toContain('fail');
+        const fenced = ((await fenceHistory(c)) ?? []).filter((op) => (op.completedAt ?? 0) >= since - 1000);
+        expect(fenced).toEqual([expect.objectContaining({ target: holder, action: 'reboot', status: 'success' })]);
+        expect(record.acts.map((a) => a.verdict)).toEqual(['pass']);
         expect(record.audits.filter((a) => !a.ok)).toEqual([]);
         expect(record.recoveryErrors).toEqual([]);
       } finally {
@@ -67,6 +75,7 @@ describe('containers target', () => {
       }
       expect(engine.leftovers()).toEqual([]);
       expect(() => process.kill(dockerdPid, 0)).toThrow();
+      expect(() => process.kill(switchPid, 0)).toThrow();
       expect(existsSync(`/run/netns/${engine.netns}`)).toBe(false);
     },
     20 * 60_000,

@@ -2,7 +2,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
-import { ContainersCluster } from '../../lib/targets/containers/cluster.js';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { crmProperties, crmStatements, crmStonithDevices } from '../../lib/profile/crm.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
@@ -174,14 +173,6 @@ describe('a profile with MariaDB under Pacemaker must agree with the harness', (
     const d = copy((c) => c.replace(/^colocation vip-with-promoted .*$/m, ''));
     expect(() => Profile.load(d)).toThrow(
       /the VIP vip is not colocated with the promoted ms_mariadb\n\s+→ add: colocation vip-with-promoted inf:/,
-    );
-  });
-});
-
-describe('a target that cannot build the hardened profile says so before starting anything', () => {
-  it('containers: names the profile, what it lacks, and the target to use', async () => {
-    await expect(new ContainersCluster(Profile.load('hardened')).start()).rejects.toThrow(
-      /containers target cannot build profile hardened yet: it has no power switch, quorum device or MariaDB run by Pacemaker/,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { execa } from 'execa';
@@ -9,9 +9,11 @@ import { StepLog } from '../../util/log.js';
 import { isSameProcess, procStart } from '../netns/state.js';
 import { DATADIR_MIB, SSHD_CONFIG, hostsFile, labMyCnf } from '../netns/host-files.js';
 import { labOverrides } from '../netns/lab.js';
-import { bootCluster } from '../netns/boot-cluster.js';
+import { bootDaemons } from '../netns/boot-daemons.js';
 import { processHostStream, type HostStream } from '../host-stream.js';
-import { bootMysql } from '../netns/boot-mysql.js';
+import { type SwitchProcess, startSwitchProcess, stopSwitchProcess } from '../../fencing/switch-process.js';
+import { PROFILE_OCF_PROVIDER } from '../../profile/crm.js';
+import { AGENT_PATH, FENCE_AGENT_SOURCE } from '../netns/power.js';
 import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-target.js';
 import type { ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
 import { DockerEngine } from './engine.js';
@@ -34,9 +36,25 @@ interface ClusterState {
   faithful: boolean;
   complete: boolean;
   owner: { pid: number; start: string };
+  /** The cluster's power switch (profiles with fence_mhc devices): a process of this machine, outside the containers. */
+  powerSwitch?: SwitchProcess;
 }
 
 const stateFile = (engine: DockerEngine) => join(engine.runDir, 'cluster.json');
+/** Where the fence agent finds the power switch inside a db node, as on the lab (host-init.sh): a bind mount of powerDir. */
+const POWER_MOUNT = '/run/mhc';
+/** A db node's switch socket directory on this machine, bind-mounted at POWER_MOUNT. */
+const powerDir = (engine: DockerEngine, host: string) => join(engine.runDir, 'power', host);
+const powerSocket = (engine: DockerEngine, host: string) => join(powerDir(engine, host), 'power.sock');
+
+/** The power switch's side of a container cluster (lib/fencing/switch-daemon.ts): the cluster, a socket per db node, its events file. */
+export function containersSwitchWiring(name: string) {
+  const engine = DockerEngine.attach(name);
+  const s = JSON.parse(readFileSync(stateFile(engine), 'utf8')) as ClusterState;
+  const cluster = new StartedContainersCluster(s, Profile.load(s.profileDir).withSubnet(s.subnet), engine, false);
+  const sockets = Object.fromEntries(cluster.profile.dbHosts.map((h) => [h.name, powerSocket(engine, h.name)]));
+  return { target: cluster as Target, sockets, eventsFile: join(engine.runDir, 'power-events.jsonl') };
+}
 
 /** This machine's capability bounding set lacks some capability (e.g. a sandbox without CAP_SYS_RESOURCE): --privileged cannot work there. */
 export function fullCapabilities(): boolean {
@@ -54,7 +72,7 @@ const nodeInit = (nic: string) => `set -e
 ip link set eth0 down
 ip link set eth0 name ${nic}
 ip link set ${nic} up
-mkdir -p /run/lock /run/mysqld /run/sshd /run/crm /run/corosync /run/resource-agents
+mkdir -p /run/lock /run/mysqld /run/sshd /run/crm /run/corosync /run/resource-agents /run/corosync-qdevice /run/corosync-qnetd
 chown mysql:mysql /run/mysqld 2>/dev/null || true
 echo ${READY}
 exec sleep infinity`;
@@ -100,11 +118,6 @@ export class ContainersCluster {
   async start(): Promise<StartedContainersCluster> {
     const profile = this.baseProfile.withSubnet(this.subnet ?? this.baseProfile.subnet);
     const { name, log } = this;
-    if (profile.labFenceDevices.length || profile.quorumDevice || profile.promotableMysql)
-      throw new HarnessError(
-        `the containers target cannot build profile ${profile.name} yet: it has no power switch, quorum device or MariaDB run by Pacemaker`,
-        'run this profile on the netns lab (--target netns, the default)',
-      );
     log.info(`containers "${name}" up: profile ${profile.name} (${profile.dir}), subnet ${profile.subnet}`);
     const engine = new DockerEngine(name);
     await engine.start(log);
@@ -168,6 +181,11 @@ export class StartedContainersCluster extends ShellTarget implements Target {
   }
   get overrides() {
     return this.state.overrides;
+  }
+  /** The power switch's PID (profiles with fence_mhc devices), while it runs. */
+  get powerSwitchPid(): number | undefined {
+    const p = this.state.powerSwitch;
+    return p && isSameProcess(p.pid, p.start) ? p.pid : undefined;
   }
 
   /** Attaches to a cluster another process of this run brought up (the suite's global setup). */
@@ -235,6 +253,8 @@ export class StartedContainersCluster extends ShellTarget implements Target {
     );
 
     const privileged = fullCapabilities();
+    const fenced = profile.labFenceDevices.length > 0;
+    if (fenced) for (const h of profile.dbHosts) mkdirSync(powerDir(engine, h.name), { recursive: true, mode: 0o700 });
     await log.step(
       `containers ${Object.values(state.containers).join(', ')} (${privileged ? 'privileged' : 'all capabilities this machine has, unconfined'})`,
       async () => {
@@ -242,7 +262,9 @@ export class StartedContainersCluster extends ShellTarget implements Target {
           profile.hosts.map(async (h) => {
             let c = new NodeContainer(state.image, state.network, h.address, !privileged)
               .withName(state.containers[h.name]!)
-              .withHostname(h.fqdn)
+              // The short name, as on the lab and the Vagrant VMs: the mariadb agent publishes `uname -n` as the
+              // primary's address and node names elsewhere; with the FQDN the promoted node replicated from itself.
+              .withHostname(h.name)
               .withNetworkMode(state.network)
               .withLabels({ [LABEL]: this.name })
               .withSharedMemorySize(256 * 1024 * 1024)
@@ -250,6 +272,8 @@ export class StartedContainersCluster extends ShellTarget implements Target {
               .withCommand(['sh', '-c', nodeInit(profile.nic)])
               .withWaitStrategy(Wait.forLogMessage(READY))
               .withStartupTimeout(60_000);
+            // The power switch's socket directory, as the lab binds it (a mount of its own: a power loss's FORGET_MEMORY keeps it).
+            if (fenced && h.role === 'db') c = c.withBindMounts([{ source: powerDir(engine, h.name), target: POWER_MOUNT, mode: 'rw' }]);
             c = privileged
               ? c.withPrivilegedMode()
               : c
@@ -266,8 +290,35 @@ export class StartedContainersCluster extends ShellTarget implements Target {
       },
     );
 
-    await log.step("write the profile's files on each node (hosts, corosync, MariaDB, sshd, seeded CIB)", () => this.writeNodeFiles());
-    await Promise.all([bootCluster(this, log), bootMysql(this, log), this.startSshd(log)]);
+    await log.step("write the profile's files on each node (hosts, corosync, MariaDB, sshd, agents, seeded CIB)", () =>
+      this.writeNodeFiles(),
+    );
+    if (fenced) await this.ensurePowerSwitch(log);
+    await bootDaemons(this, log);
+  }
+
+  /** The power switch outside the containers, started once per cluster (a restore keeps it: same nodes, same sockets). */
+  private async ensurePowerSwitch(log: StepLog): Promise<void> {
+    const { state, engine } = this;
+    if (state.powerSwitch && isSameProcess(state.powerSwitch.pid, state.powerSwitch.start)) return;
+    const hosts = this.profile.dbHosts.map((h) => h.name);
+    await log.step(`power switch for ${hosts.join(', ')} (fence agent ${AGENT_PATH}, socket ${POWER_MOUNT}/power.sock)`, async () => {
+      state.powerSwitch = await startSwitchProcess({
+        kind: 'containers',
+        name: state.name,
+        logFile: join(engine.runDir, 'power-switch.log'),
+        sockets: hosts.map((h) => powerSocket(engine, h)),
+      });
+      writeFileSync(stateFile(engine), JSON.stringify(state, null, 2));
+    });
+  }
+
+  /** fence_mhc and the profile's own resource agents (ocf:mhc:TYPE) where a package would put them. */
+  private async installAgents(host: string): Promise<void> {
+    const { profile } = this;
+    if (profile.labFenceDevices.length) await this.put(host, AGENT_PATH, readFileSync(FENCE_AGENT_SOURCE, 'utf8'), '755');
+    for (const [type, source] of Object.entries(profile.ocfAgents))
+      await this.put(host, `/usr/lib/ocf/resource.d/${PROFILE_OCF_PROVIDER}/${type}`, readFileSync(source, 'utf8'), '755');
   }
 
   private async put(host: string, path: string, content: string, mode = '644', owner = 'root:root'): Promise<void> {
@@ -319,6 +370,7 @@ chown -R mysql:mysql /var/lib/mysql /var/log/mysql`,
         await this.exec(h.name, ['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', h.fqdn, '-f', '/etc/ssh/ssh_host_ed25519_key']);
         for (const u of ['root', 'vagrant']) await this.put(h.name, `/etc/ssh/authorized_keys/${u}`, clientPub);
         await this.put(h.name, `${NODE_DIR}/profile/cluster.crm`, profile.files.clusterCrm);
+        await this.installAgents(h.name);
         if (Object.keys(cibProps).length) {
           // An empty CIB of the node's own Pacemaker schema, carrying the lab's start-up overrides.
           const empty = (await this.exec(h.name, ['cibadmin', '--empty'])).stdout;
@@ -423,6 +475,7 @@ chown -R mysql:mysql /var/lib/mysql /var/log/mysql`,
       const left = await this.leftovers();
       if (left.length) throw new HarnessError(`container cluster "${this.name}" was not fully removed: ${left.join('; ')}`);
     }
+    await stopSwitchProcess(this.state.powerSwitch);
     rmSync(stateFile(this.engine), { force: true });
     if (this.ownsEngine || !isSameProcess(this.state.owner.pid, this.state.owner.start)) await this.engine.stop();
   }

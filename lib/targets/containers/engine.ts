@@ -17,6 +17,7 @@ import { HarnessError } from '../../util/errors.js';
 import { StepLog } from '../../util/log.js';
 import { waitFor } from '../../util/wait.js';
 import { isSameProcess, procStart } from '../netns/state.js';
+import { type SwitchProcess, stopSwitchProcess } from '../../fencing/switch-process.js';
 
 /** Docker 20.10 (Debian 12's docker.io) speaks API 1.41; older engines are refused. */
 export const MIN_API = '1.41';
@@ -89,8 +90,13 @@ export class DockerEngine {
   }
 
   private readState(): EngineState | undefined {
+    return this.recorded<EngineState>('engine.json');
+  }
+
+  /** A JSON file of this engine's run directory, if it is there and whole. */
+  private recorded<T>(file: string): T | undefined {
     try {
-      return JSON.parse(readFileSync(this.stateFile, 'utf8')) as EngineState;
+      return JSON.parse(readFileSync(join(this.runDir, file), 'utf8')) as T;
     } catch {
       return undefined;
     }
@@ -263,6 +269,8 @@ export class DockerEngine {
         }
       await waitFor(`processes in netns ${this.netns} to exit`, () => pidsInNetns(ns).length === 0, { timeoutMs: 10_000, intervalMs: 100 });
     }
+    // A container cluster's power switch (cluster.ts) is a process of this machine, not of the engine's netns.
+    await stopSwitchProcess(this.recorded<{ powerSwitch?: SwitchProcess }>('cluster.json')?.powerSwitch);
     for (const m of this.mounts().reverse()) await execa('umount', ['-l', m], { reject: false });
     if (existsSync(`/run/netns/${this.netns}`)) await execa('ip', ['netns', 'del', this.netns]);
     rmSync(this.runDir, { recursive: true, force: true });

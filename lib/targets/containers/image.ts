@@ -11,6 +11,9 @@ export const NODE_PACKAGES = [
   'pacemaker',
   'pacemaker-cli-utils',
   'corosync',
+  // the hardened profile's third quorum vote: qnetd on batch1, qdevice on the db nodes
+  'corosync-qnetd',
+  'corosync-qdevice',
   'crmsh',
   'resource-agents',
   'mariadb-server',

@@ -3,7 +3,7 @@ import { existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, 
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { execa } from 'execa';
-import type { Profile } from '../../profile/load.js';
+import { Profile } from '../../profile/load.js';
 import { crmProperties } from '../../profile/crm.js';
 import { HarnessError } from '../../util/errors.js';
 import { StepLog } from '../../util/log.js';
@@ -25,10 +25,10 @@ import {
   readState,
   writeState,
 } from './state.js';
-import { bootCluster } from './boot-cluster.js';
-import { bootMysql, handMysqlToPacemaker } from './boot-mysql.js';
+import { bootDaemons } from './boot-daemons.js';
 import { installProfileAgents } from './install-agents.js';
-import { AGENT_PATH, installFenceAgent, startPowerSwitch, stopPowerSwitch } from './power.js';
+import { stopSwitchProcess } from '../../fencing/switch-process.js';
+import { AGENT_PATH, installFenceAgent, powerEventsFile, powerSocket, startPowerSwitch } from './power.js';
 
 const HOST_INIT = join(import.meta.dirname, 'host-init.sh');
 const CLEAN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb' };
@@ -130,7 +130,7 @@ export class NetnsLab {
         await log.step(`the profile's resource agents (${Object.keys(profile.ocfAgents).join(', ')})`, async () =>
           installProfileAgents(profile),
         );
-      await bootLab(lab, log);
+      await bootDaemons(lab, log);
       state.complete = true;
       writeState(state);
       log.info(`lab "${name}" is up in ${(log.totalMs / 1000).toFixed(1)} s`);
@@ -147,18 +147,13 @@ export class NetnsLab {
   }
 }
 
-/**
- * The daemons and the profile's configuration. MariaDB run by Pacemaker (a promotable clone) is
- * seeded first by hand — accounts, replication, a GTID position for the agent to compare — and
- * stopped before cluster.crm is applied, so that the agent starts every instance itself.
- */
-async function bootLab(lab: StartedNetnsLab, log: StepLog): Promise<void> {
-  if (!lab.profile.promotableMysql) {
-    await Promise.all([bootCluster(lab, log), bootMysql(lab, log), lab.startSshd(log)]);
-    return;
-  }
-  const seeded = bootMysql(lab, log).then(() => handMysqlToPacemaker(lab, log));
-  await Promise.all([bootCluster(lab, log, seeded), seeded, lab.startSshd(log)]);
+/** What the lab's power switch (lib/fencing/switch-daemon.ts) is wired to: the lab, a socket per db host, its events file. */
+export function netnsSwitchWiring(name: string) {
+  const state = readState(name);
+  if (!state) throw new HarnessError(`no lab named "${name}"`);
+  const lab = new StartedNetnsLab(state, Profile.load(state.profileDir).withSubnet(state.subnet));
+  const sockets = Object.fromEntries(lab.profile.dbHosts.map((h) => [h.name, powerSocket(name, h.name)]));
+  return { target: lab as Target, sockets, eventsFile: powerEventsFile(name) };
 }
 
 /** Lab-only settings that differ from the profile; shown by `lab status` and in reports. */
@@ -352,7 +347,7 @@ export class StartedNetnsLab extends ShellTarget implements Target {
  */
 export async function destroyLab(name: string, log = new StepLog(() => {})): Promise<void> {
   const s = readState(name);
-  await stopPowerSwitch(s?.powerSwitch);
+  await stopSwitchProcess(s?.powerSwitch);
   if (s) {
     const live = Object.entries(s.hosts).filter(([, p]) => isSameProcess(p.initPid, p.initStart));
     await log.step("stop daemons by PID (SIGTERM, then the hosts' inits)", async () => {
