@@ -7,7 +7,7 @@
  * host-watch integration test. --load N adds N busy loops on the machine, ended by PID. The driver
  * making the changes runs at the watcher's priority (nice -10), so that what is measured is the
  * watcher's delay, not the changes queuing behind the busy loops.
- * usage: npm run bench:watcher -- [--rounds 100] [--load 0] [--timer-look]
+ * usage: npm run bench:watcher -- [--rounds 100] [--load 0] [--inotify | --timer-look]
  * Run it alone: a lab beside it changes what is measured.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -22,8 +22,14 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '100' },
     load: { type: 'string', default: '0' },
     'timer-look': { type: 'boolean', default: false },
+    inotify: { type: 'boolean', default: false },
   },
 });
+/** How the watcher looks at /proc, as its first line says. */
+const LOOKS: Record<string, string> = {
+  'exec-pid': 'woken by execs, told who execs (fanotify)',
+  exec: 'woken by any open of a daemon program (inotify)',
+};
 const WATCH = resolve(import.meta.dirname, '../lib/observe/host-watch.py');
 const DRIVER = resolve(import.meta.dirname, 'watcher-driver.py');
 
@@ -44,7 +50,7 @@ interface Change {
 function measure(dir: string, rounds: number): { lines: Line[]; changes: Change[] } {
   copyFileSync('/bin/sleep', join(dir, 'corosync'));
   const script = `set -e; ip link add v0 type veth peer name v1; ip link set v0 up; ip link set v1 up
-    PATH=${dir}:$PATH python3 -u ${WATCH} v0 5 --beat-ms=100 ${values['timer-look'] ? '--timer-look' : ''} > ${dir}/watch.jsonl &
+    PATH=${dir}:$PATH python3 -u ${WATCH} v0 5 --beat-ms=100 ${values['timer-look'] ? '--timer-look' : ''} ${values.inotify ? '--inotify' : ''} > ${dir}/watch.jsonl &
     W=$!
     for i in $(seq 200); do [ -s ${dir}/watch.jsonl ] && break; sleep 0.05; done
     nice -n -10 python3 -u ${DRIVER} ${rounds} ${dir}/corosync v0 > ${dir}/changes.jsonl
@@ -87,7 +93,7 @@ try {
   const wall = (lines.at(-1)!.t - lines[0]!.t) / 1e9;
   const cpu = lines.filter((l) => l.cpu !== undefined);
   console.log(
-    `watcher (${lines[0]?.look === 'exec' ? 'woken by execs' : '/proc on a timer'}), ${values.load} busy loops beside it, ${changes.length} changes over ${wall.toFixed(1)} s:`,
+    `watcher (${LOOKS[lines[0]?.look ?? ''] ?? '/proc on a timer'}), ${values.load} busy loops beside it, ${changes.length} changes over ${wall.toFixed(1)} s:`,
   );
   for (const [kind, ms] of latencies(lines, changes))
     console.log(

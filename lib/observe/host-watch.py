@@ -2,18 +2,25 @@
 # is there wherever crmsh is) as `python3 -u -c "<this file>" NIC`. It prints one JSON line per
 # sample: {"t": ns since the epoch, "why": [...], "ip": <`ip -j addr show dev NIC`>, "ps": [[pid, ppid,
 # comm], ...], "cpu": seconds of CPU this watcher and its `ip` calls used so far, "late": µs}; the
-# first sample also says how /proc is looked at: "look": "exec" (inotify) or "timer".
+# first sample also says how /proc is looked at: "look": "exec-pid" (fanotify), "exec" (inotify)
+# or "timer". "reads": how many times a process's stat was read so far (the watcher's main cost).
 #
 # What wakes it, instead of a poll of everything every 100 ms:
 # - rtnetlink (link and IPv4 address groups): an address or link change, as the kernel reports it;
 # - a pidfd per cluster daemon: its exit, the moment it happens;
-# - inotify on the daemons' programs (found in PATH, the system directories and Pacemaker's
-#   libexec): an exec opens the program (IN_OPEN), so a daemon about to start wakes the watcher,
-#   which then lists /proc. A process takes its new name only later in its exec, and may have been
-#   found before it, so after an exec every process is read again every YOUNG_POLL_S (1 ms) for
-#   YOUNG_AFTER_EXEC_S (0.1 s). Where inotify is not to be had, /proc is looked at every
-#   PROC_POLL_MS (argv 2, default 5) instead (one stat call; listed when the machine's process
-#   count changed): what this watcher did before, at about four times the CPU.
+# - fanotify on the daemons' programs (found in PATH, the system directories and Pacemaker's
+#   libexec), for their execs only (FAN_OPEN_EXEC): each event names the process that execs, as
+#   this host's PID namespace sees it, so only that process is read again, every YOUNG_POLL_S
+#   (1 ms) until it has taken the daemon's name (a process takes its new name later in its exec),
+#   at most YOUNG_AFTER_EXEC_S (0.1 s). An exec on another host sharing these files (the netns
+#   lab's hosts share /usr) has no PID here and costs nothing but the read of its event. Resource
+#   agents run `pacemakerd -$` at every call (ocf_local_nodename), so before this, every agent
+#   call on either host made each watcher read all of its processes 100 times.
+# - Where fanotify is not to be had (no CAP_SYS_ADMIN, a kernel before 5.0), inotify on the same
+#   files (IN_OPEN: any open, by any process of the machine, with no PID): every process is read
+#   again every YOUNG_POLL_S for YOUNG_AFTER_EXEC_S. Where inotify is not to be had either, /proc
+#   is looked at every PROC_POLL_MS (argv 2, default 5) instead (one stat call; listed when the
+#   machine's process count changed): what this watcher did first, at about four times the CPU.
 # It runs at nice -10 (WATCHER_NICE): a change is stamped when the watcher runs, so on a busy host
 # its wake-ups must not queue behind the cluster's daemons. It uses about 1 % of a core.
 # A full sample every TICK_S whatever happened ("tick"), /proc listed again for it: the harness
@@ -25,7 +32,8 @@
 #
 # Options after those two: --stdin (exit when standard input ends: the harness stops a watcher by
 # closing its input, which works the same through nsenter, docker exec and an SSH channel),
-# --timer-look (the timer's /proc looks even where inotify works), and --beat-ms=N (a line
+# --timer-look (the timer's /proc looks even where inotify works), --inotify (inotify even where
+# fanotify works), and --beat-ms=N (a line
 # {"t": ns, "beat": true, "late": µs} whenever nothing was printed for N ms: proof that the
 # watcher is alive and the state unchanged).
 import ctypes
@@ -33,6 +41,7 @@ import json
 import os
 import select
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -44,6 +53,8 @@ PROC_POLL_S = (float(ARGS[1]) if len(ARGS) > 1 else 5.0) / 1000
 UNTIL_STDIN_EOF = "--stdin" in FLAGS
 # --timer-look: look at /proc on the timer even where inotify works (as on a host without it).
 TIMER_LOOK = "--timer-look" in FLAGS
+# --inotify: inotify's opens even where fanotify's execs are to be had (as on a host without them).
+INOTIFY = "--inotify" in FLAGS
 BEAT_S = next((float(f.split("=", 1)[1]) / 1000 for f in FLAGS if f.startswith("--beat-ms=")), None)
 PROGRAMS = ("corosync", "corosync-qdevice", "pacemakerd", "pacemaker-based", "pacemaker-fenced", "pacemaker-execd",
             "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld", "mariadbd", "sshd")
@@ -55,6 +66,9 @@ PROGRAM_DIRS = os.environ.get("PATH", "").split(":") + ["/usr/local/sbin", "/usr
                                                         "/usr/lib/pacemaker", "/usr/libexec/pacemaker"]
 RTMGRP_LINK, RTMGRP_IPV4_IFADDR = 0x1, 0x10
 IN_OPEN = 0x20
+FAN_CLOEXEC, FAN_NONBLOCK, FAN_MARK_ADD, FAN_OPEN_EXEC, AT_FDCWD = 0x1, 0x2, 0x1, 0x1000, -100
+# struct fanotify_event_metadata: event_len, vers, reserved, metadata_len, mask, fd, pid.
+FAN_EVENT = "=IBBHQii"
 TICK_S = 5.0
 # A new process is read again until it is this old: it may exec later (timer looks), or still be
 # taking its new name (a look woken by its exec, which inotify reports as it begins).
@@ -63,9 +77,13 @@ YOUNG_POLL_S = 0.001
 WATCHER_NICE = -10
 
 
+READS = [0]
+
+
 def stat_of(pid):
     """[pid, ppid, comm] of a live process; None if it ended (a zombie has ended: only its parent's
     wait is left)."""
+    READS[0] += 1
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read().decode(errors="replace")
@@ -90,13 +108,15 @@ class Processes:
         self.young = {}  # pid -> when first seen, for the processes that may still exec
         self.pidfds = {}  # pidfd -> pid, for the daemons
 
-    def update(self, listing, renew=False, recheck=False):
+    def update(self, listing, renew=False, recheck=False, execing=()):
         """True when a cluster daemon appeared since the last update. `listing`: list /proc again.
-        `renew` (an exec was seen): every process is young again, for the one taking a daemon's
-        name may have been found before its exec (pacemakerd forks its children in turn: a child
-        found at its sibling's exec was missed when its own came later; seen on the lab).
-        `recheck` (the tick): every process read once, whatever a missed event left."""
+        `renew` (an exec was seen, by whom unknown): every process is young again, for the one
+        taking a daemon's name may have been found before its exec (pacemakerd forks its children
+        in turn: a child found at its sibling's exec was missed when its own came later; seen on the
+        lab). `execing`: the processes known to exec a daemon's program, young until they have its
+        name. `recheck` (the tick): every process read once, whatever a missed event left."""
         now = time.monotonic()
+        self.young.update({pid: now for pid in execing})
         if listing:
             pids = {int(n) for n in os.listdir("/proc") if n.isdigit()}
             for pid in self.known.keys() - pids:
@@ -120,6 +140,7 @@ class Processes:
             if row[2] in DAEMONS and (not was or was[2] != row[2]):
                 started = True
                 self.watch_exit(pid)
+                self.young.pop(pid, None)  # its exec is done
         return started
 
     def watch_exit(self, pid):
@@ -142,13 +163,14 @@ class ExecEvents:
     machine, the lab's other hosts included: a wake-up to list this host's /proc, never a start by
     itself. A program replaced on disk (a package upgrade) is missed until the next tick's listing."""
 
+    look = "exec"
+
     def __init__(self):
         libc = ctypes.CDLL(None, use_errno=True)
         self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
         if self.fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1")
-        files = {os.path.realpath(os.path.join(d, p)) for p in PROGRAMS for d in PROGRAM_DIRS if d and os.path.isfile(os.path.join(d, p))}
-        if not [f for f in files if libc.inotify_add_watch(self.fd, f.encode(), IN_OPEN) >= 0]:
+        if not [f for f in program_files() if libc.inotify_add_watch(self.fd, f.encode(), IN_OPEN) >= 0]:
             os.close(self.fd)
             raise OSError("none of the daemons' programs could be watched")
 
@@ -156,20 +178,69 @@ class ExecEvents:
         return self.fd
 
     def drain(self):
-        """Reads the events waiting (each one an open of a daemon's program, or lost events)."""
+        """Reads the events waiting (each one an open of a daemon's program, or lost events): who
+        opened is not known (None)."""
         try:
             while os.read(self.fd, 65536):
                 pass
         except BlockingIOError:
             pass
+        return None
+
+
+class ExecPids:
+    """Execs of the daemons' programs, from fanotify (FAN_OPEN_EXEC on each program file), with the
+    PID of the process that execs as this PID namespace sees it: 0 for a process of another
+    namespace (another lab host, the machine itself), which is none of this host's business."""
+
+    look = "exec-pid"
+
+    def __init__(self):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint, ctypes.c_uint64, ctypes.c_int, ctypes.c_char_p]
+        self.fd = libc.fanotify_init(FAN_CLOEXEC | FAN_NONBLOCK, os.O_RDONLY | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "fanotify_init")
+        if not [f for f in program_files() if libc.fanotify_mark(self.fd, FAN_MARK_ADD, FAN_OPEN_EXEC, AT_FDCWD, f.encode()) == 0]:
+            os.close(self.fd)
+            raise OSError("none of the daemons' programs could be marked for exec events")
+
+    def fileno(self):
+        return self.fd
+
+    def drain(self):
+        """The PIDs (of this namespace) that exec-ed a daemon's program since the last drain."""
+        pids = set()
+        try:
+            while True:
+                buf = os.read(self.fd, 4096)
+                if not buf:
+                    break
+                at = 0
+                while at + struct.calcsize(FAN_EVENT) <= len(buf):
+                    size, _, _, _, _, fd, pid = struct.unpack_from(FAN_EVENT, buf, at)
+                    if fd >= 0:
+                        os.close(fd)
+                    if pid > 0:
+                        pids.add(pid)
+                    at += size
+        except BlockingIOError:
+            pass
+        return pids
+
+
+def program_files():
+    return {os.path.realpath(os.path.join(d, p)) for p in PROGRAMS for d in PROGRAM_DIRS if d and os.path.isfile(os.path.join(d, p))}
 
 
 def exec_events():
-    """ExecEvents, or None where inotify is not to be had (then /proc is looked at on a timer)."""
-    try:
-        return ExecEvents()
-    except (OSError, AttributeError):
-        return None
+    """ExecPids, else ExecEvents, or None where neither is to be had (then /proc is looked at on a timer)."""
+    for kind in (ExecEvents,) if INOTIFY else (ExecPids, ExecEvents):
+        try:
+            return kind()
+        except (OSError, AttributeError):
+            pass
+    return None
 
 
 def addresses():
@@ -228,22 +299,26 @@ def run_ahead():
 
 
 def wakers(ready, nl, execs, procs, stdin):
-    """What woke the watcher: the reasons for a sample, whether to look at /proc, whether stdin ended."""
-    why, look = [], False
+    """What woke the watcher: the reasons for a sample, whether to list /proc (an exec by an unknown
+    process), the processes known to exec a daemon's program, whether stdin ended."""
+    why, look, execing = [], False, set()
     for fd in ready:
         if stdin and fd is stdin[0]:
             if not os.read(fd.fileno(), 4096):
-                return why, look, True
+                return why, look, execing, True
         elif fd is nl:
             drain(nl)
             why.append("net")
         elif fd is execs:
-            execs.drain()
-            look = True
+            pids = execs.drain()
+            if pids is None:
+                look = True
+            else:
+                execing |= pids
         else:
             why.append(f"exit {procs.pidfds[fd]}")
             procs.exited(fd)
-    return why, look, False
+    return why, look, execing, False
 
 
 def main():
@@ -256,6 +331,7 @@ def main():
     last_tick = last_print = time.monotonic()
     why, late_us = ["start"], 0
     stdin = [sys.stdin.buffer] if UNTIL_STDIN_EOF else []
+    ip = None
     while True:
         now = time.monotonic()
         if not why and now - last_tick >= TICK_S:
@@ -263,9 +339,12 @@ def main():
         if why:
             last_tick = last_print = now
             t = time.time_ns()  # the moment of the change: before `ip` runs
-            sample = {"why": why, "ip": addresses(), "ps": procs.daemons(), "cpu": round(sum(os.times()[:4]), 3)}
+            # Addresses change only with a netlink message: `ip` runs for those, the first sample and the tick.
+            if ip is None or "net" in why or "tick" in why:
+                ip = addresses()
+            sample = {"why": why, "ip": ip, "ps": procs.daemons(), "cpu": round(sum(os.times()[:4]), 3), "reads": READS[0]}
             if why == ["start"]:
-                sample["look"] = "timer" if execs is None else "exec"
+                sample["look"] = "timer" if execs is None else execs.look
             line(t, sample, late_us)
             why, late_us = [], 0
         elif BEAT_S is not None and now - last_print >= BEAT_S:
@@ -276,14 +355,14 @@ def main():
         ready, _, _ = select.select([nl, *([execs] if execs else []), *procs.pidfds, *stdin], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
             late_us = max(late_us, int((time.monotonic() - deadline) * 1e6))
-        woke, look, ended = wakers(ready, nl, execs, procs, stdin)
+        woke, look, execing, ended = wakers(ready, nl, execs, procs, stdin)
         if ended:
             return
         why += woke
         if execs is None:
             nlink = os.stat("/proc").st_nlink
             look, last_nlink = nlink != last_nlink, nlink
-        if (look or procs.young) and procs.update(look, renew=look and execs is not None):
+        if (look or execing or procs.young) and procs.update(look, renew=look and execs is not None, execing=execing):
             why.append("proc")
 
 
