@@ -196,7 +196,9 @@ function labsLine(runs: CaseRunRecord[]): string[] {
   const seen = runs.map((r) => r.labsRunning).filter((x): x is string[] => !!x);
   if (!seen.length) return [];
   const most = seen.reduce((a, b) => (b.length > a.length ? b : a));
-  return [`labs running at once on this machine during the cases: at most ${most.length}${most.length ? ` (${most.join(', ')})` : ''}`];
+  return [
+    `labs and container clusters running at once on this machine during the cases: at most ${most.length}${most.length ? ` (${most.join(', ')})` : ''}`,
+  ];
 }
 
 /** How finely the faults were watched: the resolution of every failover and dual-VIP time above. */

@@ -23,7 +23,7 @@ import { describeServer, replicationState, writablePrimary } from './probes/repl
 import { pacemakerBusy } from './probes/controller.js';
 import { VipWriter, prepareWorkload } from './workload/writer.js';
 import { ACKED_BEFORE_FAULT_FLOOR, judgeData, readData } from './checks/data.js';
-import { liveLabs } from './targets/netns/state.js';
+import { liveClusters } from './targets/live.js';
 import { CaseInterrupt } from './case-interrupt.js';
 
 export { interruptedHere } from './case-interrupt.js';
@@ -138,7 +138,7 @@ export async function runCase(
 async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promise<CaseRun> {
   const log = opts.log ?? (() => {});
   const started = performance.now();
-  const labsRunning = liveLabs();
+  const labsRunning = liveClusters();
   const expectationsAll = loadExpectations(t.profile);
   const pre = await auditUntilHealthy(t, 30_000);
   if (!pre.ok) {
