@@ -1,6 +1,6 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
-import { crm, removeVipByHand, startCorosync, startMariadb, startPacemaker, stopPacemaker } from './cluster-ops.js';
-import { startQdevice } from './host-boot.js';
+import { crm, removeVipByHand, startMariadb, startPacemaker, stopPacemaker } from './cluster-ops.js';
+import { startMembership } from './host-boot.js';
 import { clusterDaemons, crmMon } from './probes/cluster.js';
 import { PACEMAKER_CHILDREN, type ClusterDaemon } from './probes/processes.js';
 import { replicationState, writablePrimary } from './probes/replication.js';
@@ -122,8 +122,7 @@ async function repairInPlace(t: Target, log: Log): Promise<void> {
     await t.exec(h, ['ip', 'link', 'set', t.profile.nic, 'up'], { check: false });
     const d = await clusterDaemons(t, h);
     if (!d.pacemakerd && !d.corosync && (await removeVipByHand(t, h))) log(`heal: removed a VIP Pacemaker did not own on ${h}`);
-    if (!d.corosync) await startCorosync(t, h);
-    if (t.profile.quorumDevice && !d['corosync-qdevice']) await startQdevice(t, h);
+    if (!d.corosync || (t.profile.quorumDevice && !d['corosync-qdevice'])) await startMembership(t, h);
     const state = d.pacemakerd ? (await crmMon(t, h))?.pacemakerdState : undefined;
     if (!d.pacemakerd) await startPacemaker(t, h);
     else if (PACEMAKER_CHILDREN.some((c) => !d[c]) || (state && state !== 'running')) {
@@ -165,6 +164,8 @@ async function restartReplicaThreads(t: Target, log: Log): Promise<void> {
 }
 
 const CLUSTER_STACK: ClusterDaemon[] = ['pacemakerd', ...PACEMAKER_CHILDREN, 'corosync'];
+/** What a restart by PID kills: the stack and the quorum device's client, which would otherwise be exiting (with its corosync) while the restart checks whether it runs. */
+const STACK_TO_KILL: ClusterDaemon[] = [...CLUSTER_STACK, 'corosync-qdevice'];
 
 /** kill -9 of the listed daemons on a host, by PID; waits (bounded) until they are gone. */
 async function killByPid(t: Target, host: string, daemons: ClusterDaemon[], log: Log): Promise<void> {
@@ -211,9 +212,9 @@ async function allSteps(steps: Step[]): Promise<void> {
 
 /** One node's cluster stack killed by PID, its VIP removed by hand, then corosync and pacemaker started (the notebook's order). */
 export async function restartStackByPid(t: Target, host: string, log: Log = () => {}): Promise<void> {
-  await killByPid(t, host, CLUSTER_STACK, log);
+  await killByPid(t, host, STACK_TO_KILL, log);
   await removeVipByHand(t, host);
-  await startCorosync(t, host);
+  await startMembership(t, host);
   await startPacemaker(t, host);
 }
 
@@ -225,12 +226,12 @@ async function restartClusterStacks(t: Target, log: Log): Promise<void> {
       (h): Step => [
         `stop ${h}`,
         async () => {
-          await killByPid(t, h, CLUSTER_STACK, log);
+          await killByPid(t, h, STACK_TO_KILL, log);
           await removeVipByHand(t, h);
         },
       ],
     ),
-    ...nodes.map((h): Step => [`corosync on ${h}`, () => startCorosync(t, h)]),
+    ...nodes.map((h): Step => [`corosync on ${h}`, () => startMembership(t, h)]),
     ...nodes.map((h): Step => [`pacemaker on ${h}`, () => startPacemaker(t, h)]),
     ['cleanup', () => cleanUpPacemaker(t, log)],
     ['replica threads', () => restartReplicaThreads(t, log)],
@@ -252,12 +253,12 @@ async function restartNodes(t: Target, log: Log): Promise<void> {
       (h): Step => [
         `stop ${h}`,
         async () => {
-          await killByPid(t, h, [...CLUSTER_STACK, 'mariadbd'], log);
+          await killByPid(t, h, [...STACK_TO_KILL, 'mariadbd'], log);
           await removeVipByHand(t, h);
         },
       ],
     ),
-    ...nodes.map((h): Step => [`corosync on ${h}`, () => startCorosync(t, h)]),
+    ...nodes.map((h): Step => [`corosync on ${h}`, () => startMembership(t, h)]),
     ...nodes.map((h): Step => [`MariaDB on ${h}`, () => startMariadb(t, h)]),
     ...nodes.map((h): Step => [`pacemaker on ${h}`, () => startPacemaker(t, h)]),
     [`replication ${primary} → ${replica}`, () => setupReplication(t, primary, replica)],

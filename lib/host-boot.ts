@@ -46,12 +46,8 @@ export async function bootHost(t: Target, host: string, opts: { startSshd: boole
     await t.startDaemon(host, 'sshd');
     did.push('sshd');
   }
-  await startCorosync(t, host);
-  did.push('corosync');
-  if (t.profile.quorumDevice) {
-    await startQdevice(t, host);
-    did.push('corosync-qdevice');
-  }
+  await startMembership(t, host);
+  did.push(t.profile.quorumDevice ? 'corosync, corosync-qdevice' : 'corosync');
   if (!t.profile.promotableMysql) {
     await startMariadb(t, host, 60_000);
     did.push('MariaDB');
@@ -59,6 +55,16 @@ export async function bootHost(t: Target, host: string, opts: { startSshd: boole
   await startPacemaker(t, host);
   did.push(t.profile.pacemakerRestart === 'on-failure' ? 'pacemaker (restarted on failure)' : 'pacemaker');
   return `${host}: ${did.join(', ')} started`;
+}
+
+/**
+ * corosync, then the quorum device's client where the profile has one: it exits when corosync
+ * does, so whatever starts corosync again must start it too, or the node runs without its vote
+ * (and its peer, left alone later, without quorum: it never fences).
+ */
+export async function startMembership(t: Target, host: string): Promise<void> {
+  await startCorosync(t, host);
+  if (t.profile.quorumDevice) await startQdevice(t, host);
 }
 
 /** corosync-qdevice on a db host (after corosync), unless it runs; waits until its process is up. */

@@ -52,6 +52,19 @@ export const AUDITS: { name: string; check: (s: ClusterStatus) => string | undef
     },
   },
   {
+    // A node without its qdevice still counts in a full membership, so nothing else shows it: the
+    // next loss of its peer leaves it 1 vote of 3, without quorum, and it never fences (found on
+    // the lab: a corosync restarted by hand without its qdevice, then a case that waited 12 min).
+    name: "the quorum device's client (corosync-qdevice) on every db node",
+    check: (s) => {
+      if (!s.quorumDevice) return undefined;
+      const missing = Object.entries(s.daemons)
+        .filter(([, d]) => d.corosync && !d['corosync-qdevice'])
+        .map(([h]) => h);
+      return missing.length ? `corosync runs without corosync-qdevice on ${missing.join(', ')}: no quorum device vote there` : undefined;
+    },
+  },
+  {
     name: 'no failed actions',
     check: (s) =>
       s.failedActions.length

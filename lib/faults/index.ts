@@ -1,16 +1,18 @@
-import { crm, removeVipByHand, setLink, signalDaemon, startCorosync, startPacemaker, stopCorosync, stopPacemaker } from '../cluster-ops.js';
+import { crm, removeVipByHand, setLink, signalDaemon, startPacemaker, stopCorosync, stopPacemaker } from '../cluster-ops.js';
 import { PACEMAKER_CHILDREN, type PacemakerChild } from '../probes/processes.js';
 import { clusterDaemons } from '../probes/cluster.js';
 import { sleep, waitFor } from '../util/wait.js';
 import { restartStackByPid } from '../heal.js';
+import { startMembership } from '../host-boot.js';
 import type { Fault } from './fault.js';
 import { HarnessError } from '../util/errors.js';
 import type { Profile } from '../profile/load.js';
 import type { Target } from '../targets/target.js';
 
 /** Brings corosync then pacemaker back on a host if either is missing (the notebook's order). */
+/** corosync (with its quorum device client), then pacemaker: as a boot does. */
 async function restartClusterStack(t: Target, host: string): Promise<void> {
-  await startCorosync(t, host);
+  await startMembership(t, host);
   await startPacemaker(t, host);
 }
 

@@ -1,4 +1,5 @@
-import { pidOf, removeVipByHand, signalDaemon, startCorosync, startPacemaker } from '../cluster-ops.js';
+import { pidOf, removeVipByHand, signalDaemon, startPacemaker } from '../cluster-ops.js';
+import { startMembership } from '../host-boot.js';
 import type { History } from '../history.js';
 import type { ClusterDaemon } from '../probes/processes.js';
 import type { Target } from '../targets/target.js';
@@ -59,6 +60,6 @@ async function restartMissing(t: Target, h: History, host: string, daemon: Pause
   // A resumed server under Pacemaker is left to it; a missing one is started as the target does.
   if (daemon === 'mariadbd') return t.profile.promotableMysql && (await pidOf(t, host, 'mariadbd')) ? undefined : mariadbBack(t, h, host);
   if (!(await pidOf(t, host, 'corosync'))) await removeVipByHand(t, host);
-  await startCorosync(t, host);
+  await startMembership(t, host);
   await startPacemaker(t, host);
 }

@@ -20,6 +20,8 @@ export interface ClusterStatus {
   replication: ServerState[];
   /** Who runs MariaDB and its replication: Pacemaker (a promotable clone of the mariadb agent) or the operator (batch1's tools). */
   mysqlRunBy: 'pacemaker' | 'operator';
+  /** The profile has a quorum device (corosync-qdevice on the db hosts must run for its vote). Absent in statuses saved before it. */
+  quorumDevice?: boolean;
 }
 
 export async function clusterStatus(t: Target): Promise<ClusterStatus> {
@@ -48,6 +50,7 @@ export async function clusterStatus(t: Target): Promise<ClusterStatus> {
     daemons: Object.fromEntries(daemons),
     replication,
     mysqlRunBy: t.profile.promotableMysql ? 'pacemaker' : 'operator',
+    quorumDevice: t.profile.quorumDevice,
   };
 }
 

@@ -16,6 +16,36 @@ const staleChannel = (s: ClusterStatus, running: 'No' | 'Yes' = 'No') => {
   return s;
 };
 
+describe("the quorum device's audit", () => {
+  // The fixture was saved before statuses said whether the profile has a quorum device; the hardened one has.
+  const qdeviceAudit = (s: ClusterStatus) => runAudits(s).find((a) => a.audit.startsWith("the quorum device's client"))!;
+  const hardened = () => ({ ...healthy(), quorumDevice: true });
+
+  it('passes with corosync-qdevice beside corosync on both nodes', () => {
+    expect(qdeviceAudit(hardened()).ok).toBe(true);
+  });
+
+  it('fails for a node whose corosync was restarted without its qdevice (found on the lab: its peer, left alone, never fenced)', () => {
+    const s = hardened();
+    delete s.daemons.db1!['corosync-qdevice'];
+    expect(qdeviceAudit(s)).toEqual({
+      audit: "the quorum device's client (corosync-qdevice) on every db node",
+      ok: false,
+      detail: 'corosync runs without corosync-qdevice on db1: no quorum device vote there',
+    });
+  });
+
+  it('asks nothing of a profile without a quorum device, nor of a node whose corosync is down (another audit says so)', () => {
+    const seed = { ...hardened(), quorumDevice: false };
+    delete seed.daemons.db1!['corosync-qdevice'];
+    expect(qdeviceAudit(seed).ok).toBe(true);
+    const down = hardened();
+    delete down.daemons.db2!.corosync;
+    delete down.daemons.db2!['corosync-qdevice'];
+    expect(qdeviceAudit(down).ok).toBe(true);
+  });
+});
+
 describe('the shared audits where Pacemaker runs MariaDB', () => {
   it('the recorded healthy cluster passes every audit', () => {
     expect(runAudits(healthy()).filter((a) => !a.ok)).toEqual([]);
