@@ -334,10 +334,14 @@ def main():
     ip = None
     while True:
         now = time.monotonic()
-        if not why and now - last_tick >= TICK_S:
-            why = ["tick", "proc"] if procs.update(True, recheck=True) else ["tick"]
+        # The tick keeps its own clock: other samples must not put it off. Agents' `pacemakerd -$`
+        # made a sample every few seconds, and a daemon whose exec went unseen stayed unseen (found
+        # on the containers: a fenced node reported with 5 of 6 children for 90 s).
+        if now - last_tick >= TICK_S:
+            last_tick = now
+            why += ["tick", "proc"] if procs.update(True, recheck=True) else ["tick"]
         if why:
-            last_tick = last_print = now
+            last_print = now
             t = time.time_ns()  # the moment of the change: before `ip` runs
             # Addresses change only with a netlink message: `ip` runs for those, the first sample and the tick.
             if ip is None or "net" in why or "tick" in why:

@@ -103,6 +103,24 @@ describe('host watcher woken by execs', () => {
   );
 });
 
+describe('host watcher tick', () => {
+  it('comes every 5 s even while other changes keep coming (agents exec pacemakerd -$ every few seconds)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    // An address change every 0.7 s for 11 s: before the fix each sample put the tick off, and none came.
+    const samples = samplesOf(
+      dir,
+      `ip link add v0 type veth peer name v1
+      python3 -u -c "$(cat ${WATCH})" v0 5 > ${dir}/out.jsonl &
+      W=$!
+      for i in $(seq 200); do [ -s ${dir}/out.jsonl ] && break; sleep 0.05; done
+      for i in $(seq 8); do ip addr add 10.99.0.$i/24 dev v0; sleep 0.7; ip addr del 10.99.0.$i/24 dev v0; sleep 0.7; done
+      kill $W`,
+    );
+    expect(samples.filter((x) => x.why.includes('tick')).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('host watcher beside other hosts sharing its programs (the netns lab shares /usr)', () => {
   // Resource agents run \`pacemakerd -$\` at every call: on the lab each such exec on one host woke
   // every host's watcher, which then read all its processes 100 times. With fanotify an exec from
