@@ -17,32 +17,45 @@ import { silentLog } from '../../lib/util/log.js';
 const NAME = 'ctest';
 const SUBNET = '10.11.33.0/24';
 
+/** A container cluster of `profile` up under this file's name and subnet, with its dockerd's PID (gone once it is down). */
+async function startCluster(profile: string): Promise<{ c: StartedContainersCluster; dockerdPid: number }> {
+  const c = await new ContainersCluster(Profile.load(profile)).withName(NAME).withSubnet(SUBNET).withLog(silentLog()).start();
+  return { c, dockerdPid: c.engine.pid! };
+}
+
+/** Nothing of a stopped cluster left: containers, network, dockerd, its namespace. */
+function expectNothingLeft(engine: DockerEngine, dockerdPid: number) {
+  expect(engine.leftovers()).toEqual([]);
+  expect(() => process.kill(dockerdPid, 0)).toThrow();
+  expect(existsSync(`/run/netns/${engine.netns}`)).toBe(false);
+}
+
+/** What every profile's cluster shows once up: both nodes online, one VIP where Pacemaker has it, short host names, the profile's addresses. */
+async function expectUp(c: StartedContainersCluster) {
+  expect(c.kind).toBe('containers');
+  const s = await clusterStatus(c);
+  expect(s.nodes).toEqual([
+    { name: 'db1', online: true },
+    { name: 'db2', online: true },
+  ]);
+  expect(s.vip.holders).toHaveLength(1);
+  expect(s.vip.holders).toEqual(s.vip.pacemakerSays);
+  expect((await c.exec('db2', ['hostname'])).stdout.trim()).toBe('db2');
+  expect((await c.exec('db1', ['ip', '-br', 'addr', 'show', 'eth1'])).stdout).toContain('10.11.33.101/24');
+  return s;
+}
+
 describe('containers target', () => {
   afterAll(() => new DockerEngine(NAME).stop().catch(() => undefined));
 
   it(
     'brings up db1, db2, batch1 as containers, runs case 2-stop on them and goes down leaving nothing',
     async () => {
-      const c: StartedContainersCluster = await new ContainersCluster(Profile.load('seed'))
-        .withName(NAME)
-        .withSubnet(SUBNET)
-        .withLog(silentLog())
-        .start();
-      const engine = c.engine;
-      const dockerdPid = engine.pid!;
+      const { c, dockerdPid } = await startCluster('seed');
       try {
-        expect(c.kind).toBe('containers');
-        const s = await clusterStatus(c);
-        expect(s.nodes).toEqual([
-          { name: 'db1', online: true },
-          { name: 'db2', online: true },
-        ]);
-        expect(s.vip.holders).toHaveLength(1);
-        expect(s.vip.holders).toEqual(s.vip.pacemakerSays);
+        const s = await expectUp(c);
         const [, db2] = s.replication;
         expect(db2!.replica).toMatchObject({ sourceHost: '10.11.33.101', ioRunning: 'Yes', sqlRunning: 'Yes', usingGtid: true });
-        expect((await c.exec('db2', ['hostname'])).stdout.trim()).toBe('db2');
-        expect((await c.exec('db1', ['ip', '-br', 'addr', 'show', 'eth1'])).stdout).toContain('10.11.33.101/24');
         // dockerd and the containers' network live in the engine's namespace, not this machine's.
         expect(execFileSync('readlink', [`/proc/${dockerdPid}/ns/net`], { encoding: 'utf8' })).not.toBe(
           execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }),
@@ -66,9 +79,7 @@ describe('containers target', () => {
       } finally {
         await c.stop();
       }
-      expect(engine.leftovers()).toEqual([]);
-      expect(() => process.kill(dockerdPid, 0)).toThrow();
-      expect(existsSync(`/run/netns/${engine.netns}`)).toBe(false);
+      expectNothingLeft(c.engine, dockerdPid);
     },
     20 * 60_000,
   );
@@ -100,25 +111,10 @@ describe.skipIf(process.env.MHC_CONTAINERS_HARDENED !== '1')('containers target,
   it(
     'brings up the hardened profile as containers (qnetd, MariaDB under Pacemaker, the power switch), fences the VIP holder on kill -9 corosync, and goes down leaving nothing',
     async () => {
-      const c: StartedContainersCluster = await new ContainersCluster(Profile.load('hardened'))
-        .withName(NAME)
-        .withSubnet(SUBNET)
-        .withLog(silentLog())
-        .start();
-      const engine = c.engine;
-      const dockerdPid = engine.pid!;
+      const { c, dockerdPid } = await startCluster('hardened');
       const switchPid = c.powerSwitchPid!;
       try {
-        expect(c.kind).toBe('containers');
-        const s = await clusterStatus(c);
-        expect(s.nodes).toEqual([
-          { name: 'db1', online: true },
-          { name: 'db2', online: true },
-        ]);
-        expect(s.vip.holders).toHaveLength(1);
-        expect(s.vip.holders).toEqual(s.vip.pacemakerSays);
-        expect((await c.exec('db2', ['hostname'])).stdout.trim()).toBe('db2');
-        expect((await c.exec('db1', ['ip', '-br', 'addr', 'show', 'eth1'])).stdout).toContain('10.11.33.101/24');
+        const s = await expectUp(c);
         // The quorum device counts (qnetd in batch1), and the switch is a process of this machine, outside the containers.
         expect((await c.exec('db1', ['corosync-cmapctl', '-g', 'runtime.votequorum.qdevice_can_operate'])).stdout).toMatch(/= 1$/m);
         expect(() => process.kill(switchPid, 0)).not.toThrow();
@@ -153,10 +149,8 @@ describe.skipIf(process.env.MHC_CONTAINERS_HARDENED !== '1')('containers target,
       } finally {
         await c.stop();
       }
-      expect(engine.leftovers()).toEqual([]);
-      expect(() => process.kill(dockerdPid, 0)).toThrow();
+      expectNothingLeft(c.engine, dockerdPid);
       expect(() => process.kill(switchPid, 0)).toThrow();
-      expect(existsSync(`/run/netns/${engine.netns}`)).toBe(false);
     },
     20 * 60_000,
   );
