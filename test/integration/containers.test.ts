@@ -104,7 +104,7 @@ describe('containers target', () => {
 // fenced holder reported with 3–5 of its 6 pacemaker children for 90 s while all six ran: the
 // host watcher's 5 s tick, its check against missed events, was put off by every other sample
 // (agents exec `pacemakerd -$` every few seconds), so a child whose exec went unseen stayed unseen.
-// With the tick on its own clock it passed 2 of 2; more runs before it joins the default run.
+// With the tick on its own clock it passed 3 of 3; more runs before it joins the default run.
 describe.skipIf(process.env.MHC_CONTAINERS_HARDENED !== '1')('containers target, hardened profile', () => {
   afterAll(() => new DockerEngine(NAME).stop().catch(() => undefined));
 
