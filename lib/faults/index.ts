@@ -9,8 +9,7 @@ import { HarnessError } from '../util/errors.js';
 import type { Profile } from '../profile/load.js';
 import type { Target } from '../targets/target.js';
 
-/** Brings corosync then pacemaker back on a host if either is missing (the notebook's order). */
-/** corosync (with its quorum device client), then pacemaker: as a boot does. */
+/** Brings corosync (with its quorum device client) then pacemaker back on a host if either is missing: the notebook's order, as a boot does. */
 async function restartClusterStack(t: Target, host: string): Promise<void> {
   await startMembership(t, host);
   await startPacemaker(t, host);

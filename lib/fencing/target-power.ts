@@ -14,8 +14,8 @@ export type BootReport = (host: string, outcome: { ok: true; did: string } | { o
  * files), and the VIP on eth1 gone. On gives power back and starts the boot (bootHost) without
  * waiting for it, as a real switch does not wait for the operating system: the boot's end is
  * reported to onBoot. The boot starts the profile's bootDelaySeconds after power-on (a server's
- * firmware and kernel). The plug's state is the switch's own, as a PDU's outlet is: a host whose processes were ended
- * another way still has power.
+ * firmware and kernel). The plug's state is the switch's own, as a PDU's outlet is: a host whose
+ * processes were ended another way still has power.
  */
 export function targetPower(t: Target, onBoot: BootReport): PowerCallbacks {
   const plugs = new Map<string, PlugState>();

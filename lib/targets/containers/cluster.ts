@@ -12,7 +12,7 @@ import { labOverrides } from '../netns/lab.js';
 import { bootDaemons } from '../netns/boot-daemons.js';
 import { processHostStream, type HostStream } from '../host-stream.js';
 import { type SwitchProcess, startSwitchProcess, stopSwitchProcess } from '../../fencing/switch-process.js';
-import { PROFILE_OCF_PROVIDER } from '../../profile/crm.js';
+import { profileAgentPath } from '../netns/install-agents.js';
 import { AGENT_PATH, FENCE_AGENT_SOURCE } from '../netns/power.js';
 import { ShellTarget, commandFailed, streamThroughProcess } from '../shell-target.js';
 import type { ExecOptions, ExecResult, LabOverride, Target } from '../target.js';
@@ -318,7 +318,7 @@ export class StartedContainersCluster extends ShellTarget implements Target {
     const { profile } = this;
     if (profile.labFenceDevices.length) await this.put(host, AGENT_PATH, readFileSync(FENCE_AGENT_SOURCE, 'utf8'), '755');
     for (const [type, source] of Object.entries(profile.ocfAgents))
-      await this.put(host, `/usr/lib/ocf/resource.d/${PROFILE_OCF_PROVIDER}/${type}`, readFileSync(source, 'utf8'), '755');
+      await this.put(host, profileAgentPath(type), readFileSync(source, 'utf8'), '755');
   }
 
   private async put(host: string, path: string, content: string, mode = '644', owner = 'root:root'): Promise<void> {

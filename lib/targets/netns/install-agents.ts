@@ -18,10 +18,13 @@ export function installExecutable(source: string, path: string): void {
   chmodSync(path, 0o755);
 }
 
+/** Where Pacemaker's executor finds the profile's agent TYPE (ocf:mhc:TYPE). */
+export const profileAgentPath = (type: string) => join(OCF_RESOURCE_DIR, PROFILE_OCF_PROVIDER, type);
+
 /** The profile's own resource agents (profiles/NAME/ocf/TYPE) as ocf:mhc:TYPE; their paths. */
 export function installProfileAgents(profile: Profile): string[] {
   return Object.entries(profile.ocfAgents).map(([type, source]) => {
-    const path = join(OCF_RESOURCE_DIR, PROFILE_OCF_PROVIDER, type);
+    const path = profileAgentPath(type);
     installExecutable(source, path);
     return path;
   });

@@ -3,11 +3,10 @@ import { type SwitchProcess, startSwitchProcess } from '../../fencing/switch-pro
 import { installExecutable } from './install-agents.js';
 import { hostDir, labDir } from './state.js';
 
-const AGENT_SOURCE = join(import.meta.dirname, '../../fencing/fence_mhc');
+/** fence_mhc's source (the containers target copies it into its nodes). */
+export const FENCE_AGENT_SOURCE = join(import.meta.dirname, '../../fencing/fence_mhc');
 /** Where pacemaker-fenced looks for fence_* agents (RH_STONITH_DIR), shared by every lab host. */
 export const AGENT_PATH = '/usr/sbin/fence_mhc';
-/** fence_mhc's source, for targets that copy it into their hosts. */
-export const FENCE_AGENT_SOURCE = AGENT_SOURCE;
 
 /** The directory bind-mounted at /run/mhc inside a db host (host-init.sh): its switch socket lives there. */
 export const powerDir = (lab: string, host: string) => join(hostDir(lab, host), 'power');
@@ -15,7 +14,7 @@ export const powerSocket = (lab: string, host: string) => join(powerDir(lab, hos
 export const powerEventsFile = (lab: string) => join(labDir(lab), 'power-events.jsonl');
 
 /** fence_mhc where pacemaker-fenced finds it, as the fence-agents package would install an agent. */
-export const installFenceAgent = (): void => installExecutable(AGENT_SOURCE, AGENT_PATH);
+export const installFenceAgent = (): void => installExecutable(FENCE_AGENT_SOURCE, AGENT_PATH);
 
 /** Starts the lab's power switch (detached: it outlives this process) and waits until every db host's socket listens. */
 export const startPowerSwitch = (lab: string, dbHosts: string[]): Promise<SwitchProcess> =>

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SwitchProcess } from '../../fencing/switch-process.js';
 import type { LabOverride } from '../target.js';
 
 /** Where labs keep their files; not /tmp or /run, which each lab host mounts privately. */
@@ -24,7 +25,7 @@ export interface LabState {
   overrides: LabOverride[];
   complete: boolean;
   /** The lab's power switch (profiles with fence_mhc devices): a process of this machine, outside the hosts. */
-  powerSwitch?: { pid: number; start: string };
+  powerSwitch?: SwitchProcess;
   /** The long-lived process that holds the lab (a test run); absent for labs made by `lab up`. */
   owner?: { pid: number; start: string };
 }
