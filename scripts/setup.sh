@@ -26,7 +26,7 @@ os_field() {
 
 # The packages the harness needs on this system, one a line; unsupported systems: one line, exit 1.
 packages_for() {
-  local id version resource_agents browser=() keyring=()
+  local id version resource_agents fence_agents browser=() keyring=()
   if [ ! -r "$1" ]; then
     echo "setup: cannot read $1 to tell which system this is; setup.sh knows Debian 12 and Ubuntu 24.04" >&2
     return 1
@@ -36,11 +36,13 @@ packages_for() {
   case "$id $version" in
     "debian 12")
       resource_agents=resource-agents
+      fence_agents=fence-agents
       browser=(chromium) # headless browser for the report test (test/integration/report.test.ts)
       ;;
     "ubuntu 24.04")
       # Ubuntu splits resource-agents: -base has IPaddr2, the only agent the profiles use.
       resource_agents=resource-agents-base
+      fence_agents=fence-agents-base # Ubuntu splits fence-agents too: -base has fence_ipmilan
       # No chromium: Ubuntu's deb is a snap shim, which cannot install in a container (GitHub's
       # runner has /usr/bin/chromium). debootstrap needs Debian's keys to build the node image.
       keyring=(debian-archive-keyring)
@@ -52,6 +54,7 @@ packages_for() {
   esac
   local pkgs=(pacemaker pacemaker-cli-utils corosync crmsh
     corosync-qdevice corosync-qnetd # the hardened profile: a third quorum vote, qnetd on batch1 (profiles/hardened/corosync.conf)
+    "$fence_agents" ipmitool python3-pyghmi # the hardened-ipmi profile: fence_ipmilan against the lab's BMCs (lib/fencing/lab-bmc.py)
     "$resource_agents" mariadb-server mariadb-client
     openssh-server openssh-client socat tini iproute2 procps util-linux gzip
     iptables # the partition and packet-loss faults (lib/faults/partition.ts, degraded-network.ts) run it inside the lab's hosts

@@ -11,7 +11,9 @@ import { targetPower } from './target-power.js';
 
 interface SwitchWiring {
   target: Target;
-  /** Each db host's socket (the host knows it as its fence device's socket=). */
+  /** The hosts it powers: the target's db hosts. */
+  plugs: string[];
+  /** Who may ask, each on a socket of its own: a db host (its fence device's socket=) or the lab's BMCs ("bmc"). */
   sockets: Record<string, string>;
   eventsFile: string;
 }
@@ -30,9 +32,8 @@ async function wiring(kind: string, name: string): Promise<SwitchWiring> {
 }
 
 async function main(kind: string, name: string): Promise<void> {
-  const { target, sockets, eventsFile } = await wiring(kind, name);
+  const { target, plugs, sockets, eventsFile } = await wiring(kind, name);
   const record = (e: object) => appendFileSync(eventsFile, `${JSON.stringify(e)}\n`);
-  const plugs = Object.keys(sockets);
   const power = new PowerSwitch({
     plugs,
     callbacks: targetPower(target, (host, outcome) => record({ at: Date.now(), kind: 'boot', host, ...outcome })),

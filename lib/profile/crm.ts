@@ -174,3 +174,51 @@ export function colocatedWithPromoted(text: string, rsc: string, clone: string):
     );
   });
 }
+
+/** Statements that set values rather than define an object: an overlay adds to them, never replaces them. */
+const SETTINGS = new Set(['property', 'rsc_defaults', 'op_defaults']);
+
+/** Each statement's lines (0-based, end exclusive), from the comment block just above it. */
+function statementSpans(text: string): { key: string | undefined; from: number; to: number }[] {
+  const lines = text.split('\n');
+  const continued = (i: number) =>
+    lines[i]!.replace(/^\s*#.*$/, '')
+      .trimEnd()
+      .endsWith('\\');
+  return crmStatements(text).map((s) => {
+    let last = s.line - 1;
+    while (last < lines.length - 1 && continued(last)) last++;
+    let from = s.line - 1;
+    while (from > 0 && /^\s*#/.test(lines[from - 1]!)) from--;
+    const kind = s.words[0]!;
+    return { key: SETTINGS.has(kind) ? undefined : `${kind} ${s.words[1]}`, from, to: last + 1 };
+  });
+}
+
+/**
+ * A profile's cluster.crm over its base's (profile.json "base"): each object the overlay defines
+ * (by kind and id: `primitive fence-db1`) replaces the base's in place, with the comments above
+ * it; the overlay's other statements (new objects, properties) come after the base's text.
+ */
+export function overlayCrm(base: string, overlay: string): string {
+  const baseLines = base.split('\n');
+  const overLines = overlay.split('\n');
+  const replacements = new Map<string, string[]>();
+  const appended: string[] = [];
+  const baseSpans = statementSpans(base);
+  for (const o of statementSpans(overlay)) {
+    const text = overLines.slice(o.from, o.to);
+    if (o.key && baseSpans.some((b) => b.key === o.key)) replacements.set(o.key, text);
+    else appended.push(...text);
+  }
+  const out: string[] = [];
+  let at = 0;
+  for (const b of baseSpans) {
+    const r = b.key ? replacements.get(b.key) : undefined;
+    if (!r) continue;
+    out.push(...baseLines.slice(at, b.from), ...r);
+    at = b.to;
+  }
+  out.push(...baseLines.slice(at));
+  return appended.length ? `${out.join('\n').trimEnd()}\n\n${appended.join('\n')}\n` : out.join('\n');
+}

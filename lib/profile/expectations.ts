@@ -87,9 +87,16 @@ const fileSchema = z.object({
 });
 
 export function loadExpectations(profile: Profile): Record<string, Expectation> {
-  const f = join(profile.dir, 'expectations.json');
-  if (!existsSync(f))
+  // A variant's acts over its base's: it restates only the acts whose expectation differs.
+  const files = [profile.baseDir, profile.dir].flatMap((d) =>
+    d && existsSync(join(d, 'expectations.json')) ? [join(d, 'expectations.json')] : [],
+  );
+  if (!files.length)
     throw new HarnessError(`profile ${profile.name} has no expectations.json`, `copy profiles/seed/expectations.json into ${profile.dir}`);
+  return Object.assign({}, ...files.map(readExpectationsFile));
+}
+
+function readExpectationsFile(f: string): Record<string, Expectation> {
   const parsed = fileSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));
   if (!parsed.success) {
     throw new HarnessError(

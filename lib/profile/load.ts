@@ -10,10 +10,12 @@ import {
   crmStonithDevices,
   findPromotableMysql,
   findVipPrimitive,
+  overlayCrm,
   PROFILE_OCF_PROVIDER,
   type PromotableMysql,
   type VipPrimitive,
 } from './crm.js';
+import { type LabBmcDevice, labBmcDevices } from './lab-bmc.js';
 import { profileSchema, type ProfileConfig } from './schema.js';
 
 export const PROFILES_DIR = resolve(import.meta.dirname, '../../profiles');
@@ -76,7 +78,15 @@ export class Profile {
     readonly config: ProfileConfig,
     readonly files: ProfileFiles,
     readonly vip: VipPrimitive,
+    /** A variant's base profile (profile.json "base"), whose files it uses where it has none. */
+    readonly baseDir?: string,
   ) {}
+
+  /** A file of the profile: the variant's own, else its base's (which may not exist either). */
+  path(file: string): string {
+    const dirs = this.baseDir ? [this.dir, this.baseDir] : [this.dir];
+    return dirs.map((d) => join(d, file)).find((f) => existsSync(f)) ?? join(this.dir, file);
+  }
 
   get name() {
     return this.config.name;
@@ -106,9 +116,17 @@ export class Profile {
   get labFenceDevices(): CrmPrimitive[] {
     return crmStonithDevices(this.files.clusterCrm).filter((d) => d.agent === 'stonith:fence_mhc');
   }
+  /** The fence devices of cluster.crm that fence through the lab's BMCs (fence_ipmilan at the subnet's .1). */
+  get labBmcDevices(): LabBmcDevice[] {
+    return labBmcDevices(this.files.clusterCrm, this.subnet);
+  }
+  /** Whether the lab runs a power switch for this profile (fence_mhc devices, or BMCs in front of it). */
+  get labPowerSwitch(): boolean {
+    return this.labFenceDevices.length > 0 || this.labBmcDevices.length > 0;
+  }
   /** The resource agents the profile ships (profiles/NAME/ocf/TYPE, used as ocf:mhc:TYPE): type → file. */
   get ocfAgents(): Record<string, string> {
-    return profileOcfAgents(this.dir);
+    return profileOcfAgents(this.baseDir ? [this.dir, this.baseDir] : [this.dir]);
   }
   /** MariaDB as a promotable clone under Pacemaker (the hardened profile), or undefined when it runs outside Pacemaker (the seed). */
   get promotableMysql(): PromotableMysql | undefined {
@@ -137,22 +155,21 @@ export class Profile {
 
   static load(nameOrPath = 'seed'): Profile {
     const dir = profileDir(nameOrPath);
+    const own = readProfileJson(dir, nameOrPath);
+    // A variant (profile.json "base"): its profile.json over the base's, its files over the base's.
+    const baseDir = typeof own.base === 'string' ? baseProfileDir(dir, own.base) : undefined;
+    const dirs = baseDir ? [dir, baseDir] : [dir];
     const file = (p: string) => {
-      const f = join(dir, p);
-      if (!existsSync(f))
+      const found = dirs.map((d) => join(d, p)).find((f) => existsSync(f));
+      if (!found)
         throw new HarnessError(
-          `profile ${nameOrPath}: missing ${rel(f)}`,
+          `profile ${nameOrPath}: missing ${rel(join(dir, p))}`,
           `a profile directory holds profile.json, corosync.conf, cluster.crm and mysql/*.cnf (see profiles/seed)`,
         );
-      return readFileSync(f, 'utf8');
+      return readFileSync(found, 'utf8');
     };
-    let raw: unknown;
-    try {
-      raw = JSON.parse(file('profile.json'));
-    } catch (e) {
-      if (e instanceof HarnessError) throw e;
-      throw new HarnessError(`${rel(join(dir, 'profile.json'))}: not valid JSON: ${(e as Error).message}`);
-    }
+    const raw = baseDir ? { ...readProfileJson(baseDir, nameOrPath), ...own } : own;
+    delete raw.base;
     const parsed = profileSchema.safeParse(raw);
     if (!parsed.success) {
       const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`);
@@ -164,9 +181,13 @@ export class Profile {
     const dbNames = Object.entries(config.hosts)
       .filter(([, h]) => h.role === 'db')
       .map(([n]) => n);
+    const ownCrm = join(dir, 'cluster.crm');
     const files: ProfileFiles = {
       corosyncConf: file('corosync.conf'),
-      clusterCrm: file('cluster.crm'),
+      clusterCrm:
+        baseDir && existsSync(ownCrm)
+          ? overlayCrm(readFileSync(join(baseDir, 'cluster.crm'), 'utf8'), readFileSync(ownCrm, 'utf8'))
+          : file('cluster.crm'),
       mysqlCommon: file('mysql/common.cnf'),
       mysqlHost: Object.fromEntries(dbNames.map((n) => [n, file(`mysql/${n}.cnf`)])),
     };
@@ -176,8 +197,9 @@ export class Profile {
         `${rel(join(dir, 'cluster.crm'))}: no ocf:heartbeat:IPaddr2 primitive with params ip=…`,
         'the harness follows the VIP that this primitive defines',
       );
-    checkConsistency(dir, config, files, vip);
-    return new Profile(dir, config, files, vip);
+    checkConsistency(dirs, config, files, vip);
+    for (const d of labBmcDevices(files.clusterCrm, config.network.subnet)) registerSecret(d.password);
+    return new Profile(dir, config, files, vip, baseDir);
   }
 
   /** The same profile moved onto another /24, e.g. 10.11.23.0/24 for a second lab. */
@@ -195,7 +217,7 @@ export class Profile {
       mysqlCommon: move(this.files.mysqlCommon),
       mysqlHost: Object.fromEntries(Object.entries(this.files.mysqlHost).map(([k, v]) => [k, move(v)])),
     };
-    return new Profile(this.dir, config, files, { ...this.vip, ip: move(this.vip.ip) });
+    return new Profile(this.dir, config, files, { ...this.vip, ip: move(this.vip.ip) }, this.baseDir);
   }
 }
 
@@ -203,8 +225,8 @@ function rel(p: string) {
   return relative(process.cwd(), p) || p;
 }
 
-function checkConsistency(dir: string, config: ProfileConfig, files: ProfileFiles, vip: VipPrimitive) {
-  const where = (f: string) => rel(join(dir, f));
+function checkConsistency(dirs: string[], config: ProfileConfig, files: ProfileFiles, vip: VipPrimitive) {
+  const where = (f: string) => rel(join(dirs[0]!, f));
   const prefix = `${config.network.subnet.split('.').slice(0, 3).join('.')}.`;
   for (const [n, h] of Object.entries(config.hosts)) {
     if (!h.address.startsWith(prefix))
@@ -237,23 +259,52 @@ function checkConsistency(dir: string, config: ProfileConfig, files: ProfileFile
   }
   if (primary === replica) throw new HarnessError(`${where('profile.json')}: mysql.replication primary and replica are both ${primary}`);
   checkPromotableMysql(where('cluster.crm'), config, files.clusterCrm, vip);
-  checkProfileAgents(dir, where('cluster.crm'), files.clusterCrm);
+  checkProfileAgents(dirs, where('cluster.crm'), files.clusterCrm);
 }
 
-const profileOcfAgents = (dir: string): Record<string, string> => {
-  const ocf = join(dir, 'ocf');
-  return existsSync(ocf) ? Object.fromEntries(readdirSync(ocf).map((f) => [f, join(ocf, f)])) : {};
-};
+/** The agents of ocf/ in each directory, a variant's over its base's. */
+const profileOcfAgents = (dirs: string[]): Record<string, string> =>
+  Object.assign(
+    {},
+    ...dirs
+      .map((d) => join(d, 'ocf'))
+      .filter((ocf) => existsSync(ocf))
+      .reverse()
+      .map((ocf) => Object.fromEntries(readdirSync(ocf).map((f) => [f, join(ocf, f)]))),
+  );
+
+/** profile.json of a profile directory, as JSON (validated once merged with its base's). */
+function readProfileJson(dir: string, nameOrPath: string): Record<string, unknown> {
+  const f = join(dir, 'profile.json');
+  if (!existsSync(f))
+    throw new HarnessError(`profile ${nameOrPath}: missing ${rel(f)}`, 'a profile directory holds profile.json (see profiles/seed)');
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new HarnessError(`${rel(f)}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A variant's base: a name of profiles/ or a path from the variant's directory; itself no variant. */
+function baseProfileDir(dir: string, base: string): string {
+  const baseDir = base.includes('/') ? resolve(dir, base) : join(PROFILES_DIR, base);
+  const where = rel(join(dir, 'profile.json'));
+  if (!existsSync(join(baseDir, 'profile.json')))
+    throw new HarnessError(`${where}: base "${base}" is not a profile (no ${rel(join(baseDir, 'profile.json'))})`);
+  if ('base' in readProfileJson(baseDir, base))
+    throw new HarnessError(`${where}: base "${base}" is itself a variant`, 'a variant names a profile with all its files as its base');
+  return baseDir;
+}
 
 /** Every ocf:mhc:TYPE of cluster.crm is shipped by the profile (ocf/TYPE), or the lab could not start it. */
-function checkProfileAgents(dir: string, where: string, crm: string) {
-  const shipped = profileOcfAgents(dir);
+function checkProfileAgents(dirs: string[], where: string, crm: string) {
+  const shipped = profileOcfAgents(dirs);
   for (const p of crmPrimitives(crm)) {
     const [cls, provider, type] = p.agent.split(':');
     if (cls === 'ocf' && provider === PROFILE_OCF_PROVIDER && !shipped[type!])
       throw new HarnessError(
         `${where} line ${p.line}: ${p.id} uses ${p.agent}, but the profile has no ocf/${type}`,
-        `ship the agent as ${rel(join(dir, 'ocf', type!))}, or use an installed provider (ocf:heartbeat:...)`,
+        `ship the agent as ${rel(join(dirs[0]!, 'ocf', type!))}, or use an installed provider (ocf:heartbeat:...)`,
       );
   }
 }

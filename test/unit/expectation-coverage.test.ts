@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { CaseDefinition } from '../../lib/run-case.js';
@@ -37,10 +37,18 @@ describe('every act of every scenario has an expectation in every profile', asyn
         acts.filter((a) => !expectations[a.split(': ')[1]!]),
         `acts without an expectation in profiles/${name}/expectations.json`,
       ).toEqual([]);
-      // And no expectation that no act uses (a renamed act leaves one behind).
+      // And no expectation that no act uses (a renamed act leaves one behind). A variant answers
+      // for its own file only: the base's acts it cannot run (case 15 breaks fence_mhc's path) are
+      // checked with the base.
       const used = new Set(acts.map((a) => a.split(': ')[1]));
+      const own = join(profile.dir, 'expectations.json');
+      const keys = !profile.baseDir
+        ? Object.keys(expectations)
+        : existsSync(own)
+          ? Object.keys(JSON.parse(readFileSync(own, 'utf8')).acts)
+          : [];
       expect(
-        Object.keys(expectations).filter((k) => !used.has(k)),
+        keys.filter((k) => !used.has(k)),
         'expectations no act uses',
       ).toEqual([]);
     });

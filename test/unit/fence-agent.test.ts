@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PowerCallbacks, PowerSwitch, type SwitchEvent } from '../../lib/fencing/power-switch.js';
-import type { PlugState } from '../../lib/fencing/switch-protocol.js';
+import { PowerSwitch, type SwitchEvent } from '../../lib/fencing/power-switch.js';
+import { fakeHosts } from '../support/fake-hosts.js';
 
 // The fence agent as pacemaker-fenced runs it, against the real switch code listening on a unix
 // socket in a temp dir, with hosts that are only a map of plug states (no lab, no cluster).
@@ -32,27 +32,6 @@ const stdin = (o: Record<string, string>) =>
   `${Object.entries(o)
     .map(([k, v]) => `${k}=${v}`)
     .join('\n')}\n`;
-
-function fakeHosts(): PowerCallbacks & { power: Map<string, PlugState>; calls: string[] } {
-  const power = new Map<string, PlugState>([
-    ['db1', 'on'],
-    ['db2', 'on'],
-  ]);
-  const calls: string[] = [];
-  return {
-    power,
-    calls,
-    powerOff: async (h) => {
-      calls.push(`off ${h}`);
-      power.set(h, 'off');
-    },
-    powerOn: async (h) => {
-      calls.push(`on ${h}`);
-      power.set(h, 'on');
-    },
-    status: async (h) => power.get(h) ?? 'off',
-  };
-}
 
 let dir: string;
 let sock: string;

@@ -26,6 +26,7 @@ describe('scripts/setup.sh package choice', () => {
     expect(r.status).toBe(0);
     expect(r.packages).toEqual([
       ...['pacemaker', 'pacemaker-cli-utils', 'corosync', 'crmsh', 'corosync-qdevice', 'corosync-qnetd'],
+      ...['fence-agents', 'ipmitool', 'python3-pyghmi'],
       ...['resource-agents', 'mariadb-server', 'mariadb-client'],
       ...['openssh-server', 'openssh-client', 'socat', 'tini', 'iproute2', 'procps', 'util-linux', 'gzip', 'iptables'],
       ...['chromium', 'ruby', 'jq', 'docker.io', 'debootstrap'],
@@ -38,12 +39,18 @@ describe('scripts/setup.sh package choice', () => {
     expect(r.status).toBe(0);
     expect(r.packages).toContain('resource-agents-base');
     expect(r.packages).not.toContain('resource-agents');
+    expect(r.packages).toContain('fence-agents-base');
     expect(r.packages).not.toContain('chromium');
     expect(r.packages).toContain('debian-archive-keyring');
     // The rest is the same set as on Debian.
     const debian = printPackages(join(ROOT, 'fixtures/os-release/debian-12')).packages;
     const same = (l: string[]) =>
-      l.filter((p) => !['resource-agents', 'resource-agents-base', 'chromium', 'debian-archive-keyring'].includes(p));
+      l.filter(
+        (p) =>
+          !['resource-agents', 'resource-agents-base', 'fence-agents', 'fence-agents-base', 'chromium', 'debian-archive-keyring'].includes(
+            p,
+          ),
+      );
     expect(same(r.packages)).toEqual(same(debian));
   });
 

@@ -52,8 +52,9 @@ export function containersSwitchWiring(name: string) {
   const engine = DockerEngine.attach(name);
   const s = JSON.parse(readFileSync(stateFile(engine), 'utf8')) as ClusterState;
   const cluster = new StartedContainersCluster(s, Profile.load(s.profileDir).withSubnet(s.subnet), engine, false);
-  const sockets = Object.fromEntries(cluster.profile.dbHosts.map((h) => [h.name, powerSocket(engine, h.name)]));
-  return { target: cluster as Target, sockets, eventsFile: join(engine.runDir, 'power-events.jsonl') };
+  const plugs = cluster.profile.dbHosts.map((h) => h.name);
+  const sockets = Object.fromEntries(plugs.map((h) => [h, powerSocket(engine, h)]));
+  return { target: cluster as Target, plugs, sockets, eventsFile: join(engine.runDir, 'power-events.jsonl') };
 }
 
 /** This machine's capability bounding set lacks some capability (e.g. a sandbox without CAP_SYS_RESOURCE): --privileged cannot work there. */
@@ -119,6 +120,11 @@ export class ContainersCluster {
     const profile = this.baseProfile.withSubnet(this.subnet ?? this.baseProfile.subnet);
     const { name, log } = this;
     log.info(`containers "${name}" up: profile ${profile.name} (${profile.dir}), subnet ${profile.subnet}`);
+    if (profile.labBmcDevices.length)
+      throw new HarnessError(
+        `profile ${profile.name} fences through BMCs at ${profile.labBmcDevices[0]!.address} (fence_ipmilan): the containers target has none`,
+        'run it on the netns lab (--target netns), which plays the BMCs, or use a profile that fences with fence_mhc',
+      );
     const engine = new DockerEngine(name);
     await engine.start(log);
     let cluster: StartedContainersCluster | undefined;

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { StepLog } from '../../util/log.js';
 import { waitFor } from '../../util/wait.js';
 import { stopMariadb } from '../../cluster-ops.js';
@@ -75,7 +74,7 @@ async function gtidPos(lab: BootTarget, host: string): Promise<string> {
  */
 export async function handMysqlToPacemaker(lab: BootTarget, log: StepLog): Promise<void> {
   const { primary, replica } = lab.profile.config.mysql.replication;
-  const accounts = join(lab.profile.dir, 'mysql', 'accounts.sql');
+  const accounts = lab.profile.path('mysql/accounts.sql');
   await log.step(
     `MariaDB handed to Pacemaker: ${existsSync(accounts) ? 'mysql/accounts.sql applied, ' : ''}replica caught up, both stopped`,
     async () => {

@@ -28,7 +28,8 @@ import {
 import { bootDaemons } from './boot-daemons.js';
 import { installProfileAgents } from './install-agents.js';
 import { stopSwitchProcess } from '../../fencing/switch-process.js';
-import { AGENT_PATH, installFenceAgent, powerEventsFile, powerSocket, startPowerSwitch } from './power.js';
+import { AGENT_PATH, installFenceAgent, powerEventsFile, startPowerSwitch, switchSockets } from './power.js';
+import { startLabBmcs } from './bmc.js';
 
 const HOST_INIT = join(import.meta.dirname, 'host-init.sh');
 const CLEAN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb' };
@@ -117,15 +118,20 @@ export class NetnsLab {
       });
       await log.step(`wire the bridge (in netns ${state.bridgeNetns}) and ${profile.nic} on each host`, () => wireNetwork(state, profile));
       const lab = new StartedNetnsLab(state, profile);
-      if (profile.labFenceDevices.length)
+      if (profile.labPowerSwitch)
         await log.step(`power switch for ${profile.dbHosts.map((h) => h.name).join(', ')} (fence agent ${AGENT_PATH})`, async () => {
           installFenceAgent();
-          state.powerSwitch = await startPowerSwitch(
-            name,
-            profile.dbHosts.map((h) => h.name),
-          );
+          state.powerSwitch = await startPowerSwitch(name, Object.values(switchSockets(name, profile)));
           writeState(state);
         });
+      if (profile.labBmcDevices.length)
+        await log.step(
+          `BMCs for ${profile.labBmcDevices.map((d) => `${d.plug} at ${d.address}:${d.port}`).join(', ')} (IPMI, in front of the switch)`,
+          async () => {
+            state.bmc = await startLabBmcs(state, profile);
+            writeState(state);
+          },
+        );
       if (Object.keys(profile.ocfAgents).length)
         await log.step(`the profile's resource agents (${Object.keys(profile.ocfAgents).join(', ')})`, async () =>
           installProfileAgents(profile),
@@ -152,8 +158,8 @@ export function netnsSwitchWiring(name: string) {
   const state = readState(name);
   if (!state) throw new HarnessError(`no lab named "${name}"`);
   const lab = new StartedNetnsLab(state, Profile.load(state.profileDir).withSubnet(state.subnet));
-  const sockets = Object.fromEntries(lab.profile.dbHosts.map((h) => [h.name, powerSocket(name, h.name)]));
-  return { target: lab as Target, sockets, eventsFile: powerEventsFile(name) };
+  const plugs = lab.profile.dbHosts.map((h) => h.name);
+  return { target: lab as Target, plugs, sockets: switchSockets(name, lab.profile), eventsFile: powerEventsFile(name) };
 }
 
 /** Lab-only settings that differ from the profile; shown by `lab status` and in reports. */
@@ -347,6 +353,7 @@ export class StartedNetnsLab extends ShellTarget implements Target {
  */
 export async function destroyLab(name: string, log = new StepLog(() => {})): Promise<void> {
   const s = readState(name);
+  await stopSwitchProcess(s?.bmc);
   await stopSwitchProcess(s?.powerSwitch);
   if (s) {
     const live = Object.entries(s.hosts).filter(([, p]) => isSameProcess(p.initPid, p.initStart));

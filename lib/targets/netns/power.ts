@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Profile } from '../../profile/load.js';
 import { type SwitchProcess, startSwitchProcess } from '../../fencing/switch-process.js';
 import { installExecutable } from './install-agents.js';
 import { hostDir, labDir } from './state.js';
@@ -16,11 +17,17 @@ export const powerEventsFile = (lab: string) => join(labDir(lab), 'power-events.
 /** fence_mhc where pacemaker-fenced finds it, as the fence-agents package would install an agent. */
 export const installFenceAgent = (): void => installExecutable(FENCE_AGENT_SOURCE, AGENT_PATH);
 
-/** Starts the lab's power switch (detached: it outlives this process) and waits until every db host's socket listens. */
-export const startPowerSwitch = (lab: string, dbHosts: string[]): Promise<SwitchProcess> =>
-  startSwitchProcess({
-    kind: 'netns',
-    name: lab,
-    logFile: join(labDir(lab), 'power-switch.log'),
-    sockets: dbHosts.map((h) => powerSocket(lab, h)),
-  });
+/** The switch's socket for the lab's BMCs (lib/fencing/lab-bmc.py), outside every host. */
+export const bmcSwitchSocket = (lab: string) => join(labDir(lab), 'bmc-power.sock');
+
+/** Who may ask the lab's switch, each on its own socket: each db host (fence_mhc devices) and the lab's BMCs (fence_ipmilan devices). */
+export function switchSockets(lab: string, profile: Profile): Record<string, string> {
+  const sockets: Record<string, string> = {};
+  if (profile.labFenceDevices.length) for (const h of profile.dbHosts) sockets[h.name] = powerSocket(lab, h.name);
+  if (profile.labBmcDevices.length) sockets.bmc = bmcSwitchSocket(lab);
+  return sockets;
+}
+
+/** Starts the lab's power switch (detached: it outlives this process) and waits until each of its sockets listens. */
+export const startPowerSwitch = (lab: string, sockets: string[]): Promise<SwitchProcess> =>
+  startSwitchProcess({ kind: 'netns', name: lab, logFile: join(labDir(lab), 'power-switch.log'), sockets });

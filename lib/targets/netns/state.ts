@@ -26,6 +26,8 @@ export interface LabState {
   complete: boolean;
   /** The lab's power switch (profiles with fence_mhc devices): a process of this machine, outside the hosts. */
   powerSwitch?: SwitchProcess;
+  /** The lab's BMCs (profiles fencing with fence_ipmilan at the subnet's .1): a process in the bridge's namespace. */
+  bmc?: SwitchProcess;
   /** The long-lived process that holds the lab (a test run); absent for labs made by `lab up`. */
   owner?: { pid: number; start: string };
 }
