@@ -3,11 +3,12 @@ import { runMain } from './main.js';
 import { RUN_FLAGS, runOptionsFrom } from './run-flags.js';
 import { runScenarios } from './run-scenarios.js';
 
-const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--parallel N] [--profile seed|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME | --name NAME --subnet A.B.C.0/24]
+const USAGE = `usage: npm run chaos -- [--repeat N] [--case 1,5,7] [--parallel N] [--profile seed|hardened|hardened-ipmi|PATH] [--strict] [--target netns|containers|vagrant|PATH] [--lab NAME | --name NAME --subnet A.B.C.0/24]
   Runs the recorded failure cases against a lab brought up for the run (or --lab NAME, one already up),
   prints a verdict per act (pass / hazard / fail) and, with --repeat, the outcome distribution.
-  --case 8..14  the faults beyond the notebook (scenarios/beyond/: partition, degraded network, pause,
-                MySQL crash, host crash, replication at failover, disk full); --case beyond runs all of them.
+  --case 8..15  the faults beyond the notebook (scenarios/beyond/: partition, degraded network, pause,
+                MySQL crash, host crash, replication at failover, disk full, the fence path's own
+                faults); --case beyond runs all of them.
                 Not run without --case.
   --random N [--seed S]  N faults drawn from the catalogue (lib/faults/catalogue.ts), each a case of
                 its own, the same for the same seed (printed with the run)

@@ -1,12 +1,14 @@
 import { dirname } from 'node:path';
 import { bootHost } from '../host-boot.js';
 import type { History } from '../history.js';
+import { crmStonithDevices } from '../profile/crm.js';
 import type { Profile } from '../profile/load.js';
 import { clusterDaemons } from '../probes/cluster.js';
 import type { Target } from '../targets/target.js';
 import { HarnessError } from '../util/errors.js';
 import { waitFor } from '../util/wait.js';
 import type { Fault } from './fault.js';
+import { installChain, type OwnChain, removeChain } from './iptables.js';
 import { requireTools } from './tools.js';
 
 /**
@@ -24,9 +26,14 @@ export interface FencePathBreak {
   repair(t: Target, h: History): Promise<void>;
 }
 
-/** For a case's notFor: why a profile without the lab's fence devices has no fence path to break. */
-export const withoutLabFencing = (p: Profile) =>
-  p.labFenceDevices.length ? undefined : "the profile has no fence device on the lab's power switch (stonith:fence_mhc)";
+/** For a case's notFor: why a profile has no fence path the harness knows how to break. */
+export const withoutFencePath = (p: Profile) =>
+  p.labFenceDevices.length || ipmiDevices(p).length
+    ? undefined
+    : "the profile has no fence device whose path the harness can break (stonith:fence_mhc on the lab's switch, or stonith:fence_ipmilan)";
+
+/** The profile's fence_ipmilan devices: a BMC each, reached over UDP at ip:ipport. */
+const ipmiDevices = (p: Profile) => crmStonithDevices(p.files.clusterCrm).filter((d) => d.agent === 'stonith:fence_ipmilan');
 
 /** The directory of the switch's socket inside the db hosts, from the profile's fence devices. */
 function switchDir(t: Target): string {
@@ -51,11 +58,67 @@ async function unhide(t: Target, host: string, dir: string): Promise<void> {
   );
 }
 
-/** The switch out of every db host's reach, as a switch whose network is down: the agent is refused at once. */
-export const switchUnreachable = () => hiddenSwitch(false);
+/**
+ * The power switch (fence_mhc) or the BMCs (fence_ipmilan) out of every db host's reach, as a
+ * fence device whose network is down: the agent is refused at once.
+ */
+export const switchUnreachable = (p: Profile) => (p.labFenceDevices.length ? hiddenSwitch(false) : bmcCut(false));
 
-/** The switch hung, as a hung switch or BMC: it takes the agent's connections and never answers, so the agent waits out its power_timeout on every try. */
-export const switchHung = () => hiddenSwitch(true);
+/**
+ * The switch or the BMCs hung: the request goes out and no answer comes, so the agent waits out
+ * its power_timeout on every try.
+ */
+export const switchHung = (p: Profile) => (p.labFenceDevices.length ? hiddenSwitch(true) : bmcCut(true));
+
+/** The chain of the BMC cut: what leaves for a BMC (unreachable) or what comes back from it (hung). */
+const bmcChain = (hung: boolean): OwnChain => ({ name: 'MHC-FENCE-PATH', hook: hung ? 'INPUT' : 'OUTPUT' });
+
+/** The iptables rules that cut each BMC's UDP traffic one way: to it (a send refused with EPERM) or from it (answers lost). */
+export function bmcCutRules(devices: { ip: string; port: string }[], hung: boolean): string[][] {
+  const seen = new Set<string>();
+  return devices.flatMap(({ ip, port }) => {
+    if (seen.has(`${ip}:${port}`)) return [];
+    seen.add(`${ip}:${port}`);
+    return [hung ? ['-s', ip, '-p', 'udp', '--sport', port, '-j', 'DROP'] : ['-d', ip, '-p', 'udp', '--dport', port, '-j', 'DROP']];
+  });
+}
+
+/** fence_ipmilan's BMCs cut off in every db host (iptables): refused at once, or silent when hung. */
+function bmcCut(hung: boolean): FencePathBreak {
+  const name = hung ? 'the BMCs hung (requests reach them, no answer comes back)' : 'the BMCs out of reach of the db hosts';
+  const devices = (t: Target) =>
+    ipmiDevices(t.profile).map((d) => ({ ip: d.params.ip ?? d.params.ipaddr ?? '', port: d.params.ipport ?? '623', d }));
+  return {
+    name,
+    async break(t, h) {
+      await requireTools(t, name, dbHostNames(t), ['iptables']);
+      const rules = bmcCutRules(devices(t), hung);
+      for (const host of dbHostNames(t)) await installChain(t, host, bmcChain(hung), rules);
+      h.step(
+        'fence path broken',
+        `${dbHostNames(t).join(', ')}: ${rules.map((r) => `iptables -A ${bmcChain(hung).name} ${r.join(' ')}`).join('; ')}`,
+      );
+    },
+    async repair(t, h) {
+      for (const host of dbHostNames(t)) await removeChain(t, host, bmcChain(hung));
+      // The path is back only when each BMC answers again (a status from a host it does not fence).
+      for (const { d } of devices(t)) {
+        const from = dbHostNames(t).find((x) => !(d.params.pcmk_host_list ?? '').split(/[\s,]+/).includes(x)) ?? dbHostNames(t)[0]!;
+        const input = `${Object.entries({ ...d.params, action: 'status' })
+          .filter(([k]) => !k.startsWith('pcmk_'))
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`;
+        const r = await t.exec(from, ['fence_ipmilan'], { input, check: false, timeoutMs: 60_000 });
+        if (r.exitCode !== 0 && r.exitCode !== 2)
+          throw new HarnessError(
+            `${d.id}'s BMC does not answer ${from} after the repair (fence_ipmilan status exit ${r.exitCode})`,
+            'look: crm_mon -1 on a db host',
+          );
+      }
+      h.step('fence path repaired', `${dbHostNames(t).join(', ')}: ${bmcChain(hung).name} removed (fence_ipmilan status answers)`);
+    },
+  };
+}
 
 /**
  * An empty tmpfs over the directory of the switch's socket in every db host; with `silent`, a
