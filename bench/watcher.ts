@@ -10,12 +10,13 @@
  * usage: npm run bench:watcher -- [--rounds 100] [--load 0] [--inotify | --timer-look]
  * Run it alone: a lab beside it changes what is measured.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { quantile } from '../lib/observe/gaps.js';
+import { busyLoops } from './busy-loops.js';
 
 const { values } = parseArgs({
   options: {
@@ -82,10 +83,6 @@ function latencies(lines: Line[], changes: Change[]): Map<string, number[]> {
 
 const f = (ms: number) => `${ms.toFixed(1)} ms`;
 
-function busyLoops(n: number): ChildProcess[] {
-  return Array.from({ length: n }, () => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
-}
-
 const load = busyLoops(Number(values.load));
 const dir = mkdtempSync(join(tmpdir(), 'mhc-bench-watch-'));
 try {
@@ -108,6 +105,6 @@ try {
   if (cpu.length > 1)
     console.log(`  its CPU (with its \`ip\` calls): ${(((cpu.at(-1)!.cpu! - cpu[0]!.cpu!) / wall) * 100).toFixed(2)} % of one core`);
 } finally {
-  for (const p of load) p.kill('SIGKILL');
+  load.stop();
   rmSync(dir, { recursive: true, force: true });
 }
