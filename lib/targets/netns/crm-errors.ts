@@ -21,8 +21,10 @@ export function crmErrorToProfile(profile: Profile, output: string): HarnessErro
       .join('\n')
       .trim() || redact(output.replace(ANSI_COLOUR, '')).trim();
   const line = offendingLine(profile.files.clusterCrm, text);
+  // A variant's cluster.crm is applied merged over its base's: its lines are the merged text's.
+  const merged = profile.baseDir ? ` merged over ${relative(process.cwd(), join(profile.baseDir, 'cluster.crm'))}` : '';
   return new HarnessError(
-    `Pacemaker/crmsh rejected ${file}${line ? ` line ${line}` : ''}:\n${text}`,
+    `Pacemaker/crmsh rejected ${file}${merged}${line ? ` line ${line}${merged ? ' of the merged text' : ''}` : ''}:\n${text}`,
     `fix the profile (${file}) and run up again`,
   );
 }

@@ -118,12 +118,16 @@ export class NetnsLab {
       });
       await log.step(`wire the bridge (in netns ${state.bridgeNetns}) and ${profile.nic} on each host`, () => wireNetwork(state, profile));
       const lab = new StartedNetnsLab(state, profile);
+      const agent = profile.labFenceDevices.length > 0;
       if (profile.labPowerSwitch)
-        await log.step(`power switch for ${profile.dbHosts.map((h) => h.name).join(', ')} (fence agent ${AGENT_PATH})`, async () => {
-          installFenceAgent();
-          state.powerSwitch = await startPowerSwitch(name, Object.values(switchSockets(name, profile)));
-          writeState(state);
-        });
+        await log.step(
+          `power switch for ${profile.dbHosts.map((h) => h.name).join(', ')}${agent ? ` (fence agent ${AGENT_PATH})` : ''}`,
+          async () => {
+            if (agent) installFenceAgent();
+            state.powerSwitch = await startPowerSwitch(name, Object.values(switchSockets(name, profile)));
+            writeState(state);
+          },
+        );
       if (profile.labBmcDevices.length)
         await log.step(
           `BMCs for ${profile.labBmcDevices.map((d) => `${d.plug} at ${d.address}:${d.port}`).join(', ')} (IPMI, in front of the switch)`,
