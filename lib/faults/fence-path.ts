@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { bootHost } from '../host-boot.js';
 import type { History } from '../history.js';
-import { crmStonithDevices } from '../profile/crm.js';
+import { ipmiFenceDevices } from '../profile/lab-bmc.js';
 import type { Profile } from '../profile/load.js';
 import { clusterDaemons } from '../probes/cluster.js';
 import type { Target } from '../targets/target.js';
@@ -33,7 +33,7 @@ export const withoutFencePath = (p: Profile) =>
     : "the profile has no fence device whose path the harness can break (stonith:fence_mhc on the lab's switch, or stonith:fence_ipmilan)";
 
 /** The profile's fence_ipmilan devices: a BMC each, reached over UDP at ip:ipport. */
-const ipmiDevices = (p: Profile) => crmStonithDevices(p.files.clusterCrm).filter((d) => d.agent === 'stonith:fence_ipmilan');
+const ipmiDevices = (p: Profile) => ipmiFenceDevices(p.files.clusterCrm);
 
 /** The directory of the switch's socket inside the db hosts, from the profile's fence devices. */
 function switchDir(t: Target): string {
@@ -74,25 +74,25 @@ export const switchHung = (p: Profile) => (p.labFenceDevices.length ? hiddenSwit
 const bmcChain = (hung: boolean): OwnChain => ({ name: 'MHC-FENCE-PATH', hook: hung ? 'INPUT' : 'OUTPUT' });
 
 /** The iptables rules that cut each BMC's UDP traffic one way: to it (a send refused with EPERM) or from it (answers lost). */
-export function bmcCutRules(devices: { ip: string; port: string }[], hung: boolean): string[][] {
+export function bmcCutRules(devices: { ip: string; port: number }[], hung: boolean): string[][] {
   const seen = new Set<string>();
   return devices.flatMap(({ ip, port }) => {
     if (seen.has(`${ip}:${port}`)) return [];
     seen.add(`${ip}:${port}`);
-    return [hung ? ['-s', ip, '-p', 'udp', '--sport', port, '-j', 'DROP'] : ['-d', ip, '-p', 'udp', '--dport', port, '-j', 'DROP']];
+    return [
+      hung ? ['-s', ip, '-p', 'udp', '--sport', `${port}`, '-j', 'DROP'] : ['-d', ip, '-p', 'udp', '--dport', `${port}`, '-j', 'DROP'],
+    ];
   });
 }
 
 /** fence_ipmilan's BMCs cut off in every db host (iptables): refused at once, or silent when hung. */
 function bmcCut(hung: boolean): FencePathBreak {
   const name = hung ? 'the BMCs hung (requests reach them, no answer comes back)' : 'the BMCs out of reach of the db hosts';
-  const devices = (t: Target) =>
-    ipmiDevices(t.profile).map((d) => ({ ip: d.params.ip ?? d.params.ipaddr ?? '', port: d.params.ipport ?? '623', d }));
   return {
     name,
     async break(t, h) {
       await requireTools(t, name, dbHostNames(t), ['iptables']);
-      const rules = bmcCutRules(devices(t), hung);
+      const rules = bmcCutRules(ipmiDevices(t.profile), hung);
       for (const host of dbHostNames(t)) await installChain(t, host, bmcChain(hung), rules);
       h.step(
         'fence path broken',
@@ -102,8 +102,8 @@ function bmcCut(hung: boolean): FencePathBreak {
     async repair(t, h) {
       for (const host of dbHostNames(t)) await removeChain(t, host, bmcChain(hung));
       // The path is back only when each BMC answers again (a status from a host it does not fence).
-      for (const { d } of devices(t)) {
-        const from = dbHostNames(t).find((x) => !(d.params.pcmk_host_list ?? '').split(/[\s,]+/).includes(x)) ?? dbHostNames(t)[0]!;
+      for (const d of ipmiDevices(t.profile)) {
+        const from = dbHostNames(t).find((x) => !d.hosts.includes(x)) ?? dbHostNames(t)[0]!;
         const input = `${Object.entries({ ...d.params, action: 'status' })
           .filter(([k]) => !k.startsWith('pcmk_'))
           .map(([k, v]) => `${k}=${v}`)

@@ -20,19 +20,43 @@ export interface LabBmcDevice {
 /** The lab's BMC address on a profile's subnet: the .1 of the /24. */
 export const labBmcAddress = (subnet: string) => `${subnet.split('.').slice(0, 3).join('.')}.1`;
 
+/** A fence_ipmilan device of cluster.crm: the BMC it asks (ip:ipport) and the hosts it fences. */
+export interface IpmiFenceDevice {
+  id: string;
+  ip: string;
+  port: number;
+  /** pcmk_host_list. */
+  hosts: string[];
+  params: Record<string, string>;
+  line: number;
+}
+
+/** Every fence_ipmilan device of cluster.crm (fence-agents' names: ip or ipaddr, ipport 623 by default). */
+export function ipmiFenceDevices(crm: string): IpmiFenceDevice[] {
+  return crmStonithDevices(crm)
+    .filter((d) => d.agent === 'stonith:fence_ipmilan')
+    .map((d) => ({
+      id: d.id,
+      ip: d.params.ip ?? d.params.ipaddr ?? '',
+      port: Number(d.params.ipport ?? 623),
+      hosts: (d.params.pcmk_host_list ?? '').split(/[\s,]+/).filter(Boolean),
+      params: d.params,
+      line: d.line,
+    }));
+}
+
 /** fence_ipmilan devices aimed at the lab's BMC address, each with the one host, port and account its BMC serves. */
 export function labBmcDevices(crm: string, subnet: string): LabBmcDevice[] {
   const address = labBmcAddress(subnet);
-  return crmStonithDevices(crm)
-    .filter((d) => d.agent === 'stonith:fence_ipmilan' && (d.params.ip ?? d.params.ipaddr) === address)
+  return ipmiFenceDevices(crm)
+    .filter((d) => d.ip === address)
     .map((d) => {
       const login = d.params.username ?? d.params.login;
       const password = d.params.password ?? d.params.passwd;
-      const hosts = (d.params.pcmk_host_list ?? '').split(/[\s,]+/).filter(Boolean);
       const fix = `give it pcmk_host_list=<one db host>, username= and password= (see profiles/hardened-ipmi/cluster.crm)`;
-      if (hosts.length !== 1)
+      if (d.hosts.length !== 1)
         throw new HarnessError(`cluster.crm line ${d.line}: ${d.id} must fence exactly one host through the lab's BMC`, fix);
       if (!login || !password) throw new HarnessError(`cluster.crm line ${d.line}: ${d.id} has no username= or password=`, fix);
-      return { id: d.id, plug: hosts[0]!, address, port: Number(d.params.ipport ?? 623), login, password, line: d.line };
+      return { id: d.id, plug: d.hosts[0]!, address, port: d.port, login, password, line: d.line };
     });
 }

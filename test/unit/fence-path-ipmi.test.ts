@@ -5,8 +5,8 @@ import { Profile } from '../../lib/profile/load.js';
 // Case 15's fence-path faults on a profile that fences through BMCs (profiles/hardened-ipmi).
 describe("the fence path's faults where the fence devices are BMCs (fence_ipmilan)", () => {
   const devices = [
-    { ip: '10.11.22.1', port: '6231' },
-    { ip: '10.11.22.1', port: '6232' },
+    { ip: '10.11.22.1', port: 6231 },
+    { ip: '10.11.22.1', port: 6232 },
   ];
 
   it('unreachable: what leaves for each BMC is dropped (OUTPUT: the send is refused at once)', () => {

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { SwitchProcess } from '../../fencing/switch-process.js';
 import type { Profile } from '../../profile/load.js';
 import { HarnessError } from '../../util/errors.js';
-import { waitFor } from '../../util/wait.js';
+import { type DetachedProcess, startDetached, stopDetached } from '../../util/detached-process.js';
 import { bmcSwitchSocket } from './power.js';
-import { type LabState, labDir, procStart } from './state.js';
+import { type LabState, labDir } from './state.js';
 
 const BMC_SCRIPT = join(import.meta.dirname, '../../fencing/lab-bmc.py');
 /** Debian's Python, which has python3-pyghmi (not whatever python3 comes first on PATH). */
@@ -20,7 +18,7 @@ const NEEDS = 'install fence-agents, ipmitool and python3-pyghmi (npm run setup)
  * a VM network has its hypervisor), one UDP port per db host, each powering its host through the
  * lab's switch. Detached, as the switch is; ended by PID with the lab.
  */
-export async function startLabBmcs(state: LabState, profile: Profile): Promise<SwitchProcess> {
+export async function startLabBmcs(state: LabState, profile: Profile): Promise<DetachedProcess> {
   const devices = profile.labBmcDevices;
   const accounts = new Set(devices.map((d) => `${d.login}\n${d.password}`));
   if (accounts.size !== 1)
@@ -36,7 +34,6 @@ export async function startLabBmcs(state: LabState, profile: Profile): Promise<S
   const users = join(dir, 'bmc-account.json');
   writeFileSync(users, JSON.stringify({ login: devices[0]!.login, password: devices[0]!.password }), { mode: 0o600 });
   const logFile = join(dir, 'bmc.log');
-  const fd = openSync(logFile, 'a');
   const args = [
     '--address',
     address,
@@ -47,21 +44,15 @@ export async function startLabBmcs(state: LabState, profile: Profile): Promise<S
     ...devices.map((d) => `${d.plug}:${d.port}`),
   ];
   // ip netns exec execs the program: the PID is the BMC's own.
-  const child = spawn('ip', ['netns', 'exec', state.bridgeNetns, PYTHON, '-u', BMC_SCRIPT, ...args], {
-    detached: true,
-    stdio: ['ignore', fd, fd],
+  return startDetached({
+    what: `the lab's BMCs at ${address}`,
+    command: 'ip',
+    args: ['netns', 'exec', state.bridgeNetns, PYTHON, '-u', BMC_SCRIPT, ...args],
+    logFile,
+    ready: () => readFileSync(logFile, 'utf8').includes('ready:'),
+    fix: NEEDS,
   });
-  closeSync(fd);
-  child.unref();
-  const pid = child.pid!;
-  await waitFor(
-    `the lab's BMCs (PID ${pid}) to listen on ${address}`,
-    () => {
-      if (procStart(pid) === undefined)
-        throw new HarnessError(`the lab's BMCs exited at start:\n${readFileSync(logFile, 'utf8').slice(-800)}`, NEEDS);
-      return readFileSync(logFile, 'utf8').includes('ready:');
-    },
-    { timeoutMs: 15_000, intervalMs: 50 },
-  );
-  return { pid, start: procStart(pid)! };
 }
+
+/** Ends the lab's BMCs by PID, if they still run. */
+export const stopLabBmcs = (p: DetachedProcess | undefined): Promise<void> => stopDetached(p, "the lab's BMCs");

@@ -29,7 +29,7 @@ import { bootDaemons } from './boot-daemons.js';
 import { installProfileAgents } from './install-agents.js';
 import { stopSwitchProcess } from '../../fencing/switch-process.js';
 import { AGENT_PATH, installFenceAgent, powerEventsFile, startPowerSwitch, switchSockets } from './power.js';
-import { startLabBmcs } from './bmc.js';
+import { startLabBmcs, stopLabBmcs } from './bmc.js';
 
 const HOST_INIT = join(import.meta.dirname, 'host-init.sh');
 const CLEAN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb' };
@@ -357,7 +357,7 @@ export class StartedNetnsLab extends ShellTarget implements Target {
  */
 export async function destroyLab(name: string, log = new StepLog(() => {})): Promise<void> {
   const s = readState(name);
-  await stopSwitchProcess(s?.bmc);
+  await stopLabBmcs(s?.bmc);
   await stopSwitchProcess(s?.powerSwitch);
   if (s) {
     const live = Object.entries(s.hosts).filter(([, p]) => isSameProcess(p.initPid, p.initStart));

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SwitchProcess } from '../../fencing/switch-process.js';
+import type { DetachedProcess } from '../../util/detached-process.js';
 import type { LabOverride } from '../target.js';
 
 /** Where labs keep their files; not /tmp or /run, which each lab host mounts privately. */
@@ -27,7 +28,7 @@ export interface LabState {
   /** The lab's power switch (profiles with fence_mhc devices): a process of this machine, outside the hosts. */
   powerSwitch?: SwitchProcess;
   /** The lab's BMCs (profiles fencing with fence_ipmilan at the subnet's .1): a process in the bridge's namespace. */
-  bmc?: SwitchProcess;
+  bmc?: DetachedProcess;
   /** The long-lived process that holds the lab (a test run); absent for labs made by `lab up`. */
   owner?: { pid: number; start: string };
 }
