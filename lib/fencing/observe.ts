@@ -2,7 +2,7 @@ import { bootsTarget, inCluster } from '../checks/outcome.js';
 import type { History } from '../history.js';
 import { crmProperties, crmStonithDevices, isTrue, pacemakerDurationMs } from '../profile/crm.js';
 import type { Profile } from '../profile/load.js';
-import { type FenceOperation, fenceHistory } from '../probes/fencing.js';
+import { type FenceOperation, fenceHistory, fenceOpKey } from '../probes/fencing.js';
 import type { Target } from '../targets/target.js';
 
 /** Whether the profile's cluster fences (stonith-enabled=true in cluster.crm). */
@@ -52,10 +52,10 @@ export async function recordFencing(t: Target, h: History, since: number): Promi
     return 0;
   }
   const epoch = h.startedAt.getTime();
-  const known = new Set(h.events.flatMap((e) => (e.type === 'fence' ? [key(e.op)] : [])));
+  const known = new Set(h.events.flatMap((e) => (e.type === 'fence' ? [fenceOpKey(e.op)] : [])));
   let added = 0;
   for (const op of ops) {
-    if (known.has(key(op))) continue;
+    if (known.has(fenceOpKey(op))) continue;
     const at = op.completedAt === undefined ? h.now() : op.completedAt - epoch;
     // Whole seconds: an operation that completed in the act's first second reads as up to 1 s before it.
     if (at < since - 1000) continue;
@@ -64,9 +64,6 @@ export async function recordFencing(t: Target, h: History, since: number): Promi
   }
   return added;
 }
-
-const key = (op: { target: string; action: string; completedAt?: number; status: string; origin?: string }) =>
-  `${op.target}/${op.action}/${op.completedAt ?? 'pending'}/${op.status}/${op.origin ?? ''}`;
 
 /** The hosts a fencing rebooted (or powered on) since history time `since`: they boot again. */
 export function rebootedHosts(h: History, since: number): string[] {

@@ -45,20 +45,34 @@ export function parseFenceHistory(text: string): FenceOperation[] {
 }
 
 /**
- * The cluster's fencing history, asked of the db hosts in turn until one answers (a fenced host
- * may be down); undefined when none does. Each fencer keeps the whole cluster's history.
+ * The cluster's fencing history: what every db host's fencer answers, merged; undefined when none
+ * answers. Every host is asked because no single answer can be trusted to be whole: a fencer that
+ * has just started (its host fenced and booted again) answers with an empty history until it has
+ * synced with its peers (captured: fixtures/lab/stonith_admin-history.fresh-after-fencing.xml).
  */
 export async function fenceHistory(t: Target): Promise<FenceOperation[] | undefined> {
-  for (const h of t.profile.dbHosts) {
-    // --verbose: without it stonith_admin lists only the last successful operation per node, not the failed ones.
-    const r = await t.exec(h.name, ['stonith_admin', '--history', '*', '--verbose', '--output-as=xml'], {
-      check: false,
-      timeoutMs: 10_000,
-    });
-    if (r.exitCode === 0) return parseFenceHistory(r.stdout);
-  }
-  return undefined;
+  return mergeFenceHistories(await Promise.all(t.profile.dbHosts.map((h) => hostFenceHistory(t, h.name))));
 }
+
+/** One host's fencer's history; undefined when it does not answer (its host down, pacemaker stopped). */
+async function hostFenceHistory(t: Target, host: string): Promise<FenceOperation[] | undefined> {
+  // --verbose: without it stonith_admin lists only the last successful operation per node, not the failed ones.
+  const r = await t.exec(host, ['stonith_admin', '--history', '*', '--verbose', '--output-as=xml'], { check: false, timeoutMs: 10_000 });
+  return r.exitCode === 0 ? parseFenceHistory(r.stdout) : undefined;
+}
+
+/** The union of the hosts' answers, each operation once (fenceOpKey); undefined when none answered. */
+export function mergeFenceHistories(answers: (FenceOperation[] | undefined)[]): FenceOperation[] | undefined {
+  const answered = answers.filter((a): a is FenceOperation[] => a !== undefined);
+  if (!answered.length) return undefined;
+  const ops = new Map<string, FenceOperation>();
+  for (const op of answered.flat()) if (!ops.has(fenceOpKey(op))) ops.set(fenceOpKey(op), op);
+  return [...ops.values()];
+}
+
+/** What tells one recorded operation from another: its target, action, end, outcome and origin. */
+export const fenceOpKey = (op: FenceOperation) =>
+  `${op.target}/${op.action}/${op.completedAt ?? 'pending'}/${op.status}/${op.origin ?? ''}`;
 
 /** "db1 fenced (reboot) by db2" / "fencing of db1 (reboot) by db2 failed: …" for what was seen. */
 export function describeFence(f: FenceOperation): string {

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeAct } from '../../lib/checks/verdict.js';
-import { hostsBack, rebootedHosts, stillFencing } from '../../lib/fencing/observe.js';
+import { hostsBack, rebootedHosts, recordFencing, stillFencing } from '../../lib/fencing/observe.js';
 import { History, type HistoryEvent, type NodeObservation } from '../../lib/history.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
 import { Profile } from '../../lib/profile/load.js';
-import { describeFence, type FenceOperation, parseFenceHistory } from '../../lib/probes/fencing.js';
+import { describeFence, type FenceOperation, fenceHistory, mergeFenceHistories, parseFenceHistory } from '../../lib/probes/fencing.js';
 import { PACEMAKER_CHILDREN } from '../../lib/probes/processes.js';
+import type { ExecResult, Target } from '../../lib/targets/target.js';
 
 const FIX = join(import.meta.dirname, '../../fixtures');
 
@@ -33,6 +34,45 @@ describe("Pacemaker's fencing history (stonith_admin --history '*' --output-as=x
     const empty =
       '<pacemaker-result api-version="2.25" request="stonith_admin --history * --output-as=xml">\n  <list name="fencing history" count="0"/>\n  <status code="0" message="OK"/>\n</pacemaker-result>';
     expect(parseFenceHistory(empty)).toEqual([]);
+  });
+});
+
+// Captured on the hardened-ipmi lab: db2 fenced by hand from db1, then both asked 20 s later, when
+// db2 had booted and its fencer had just started (before it synced with db1's).
+const FRESH = readFileSync(join(FIX, 'lab/stonith_admin-history.fresh-after-fencing.xml'), 'utf8');
+const PEER = readFileSync(join(FIX, 'lab/stonith_admin-history.peer-of-fresh.xml'), 'utf8');
+const db1FencedAt = Date.UTC(2026, 10, 29, 12, 28, 52);
+
+/** A target whose hosts answer stonith_admin with captured outputs (undefined: the host does not answer). */
+function answeringTarget(answers: Record<string, string | undefined>): Target {
+  return {
+    profile: Profile.load('hardened'),
+    async exec(host: string): Promise<ExecResult> {
+      const out = answers[host];
+      return out === undefined
+        ? { stdout: '', stderr: 'Could not connect to fencer', exitCode: 102 }
+        : { stdout: out, stderr: '', exitCode: 0 };
+    },
+  } as unknown as Target;
+}
+
+describe('a fencer that has just started answers with an empty history (captured on the hardened-ipmi lab)', () => {
+  it("so the history is every host's answer merged, each operation once", async () => {
+    expect(parseFenceHistory(FRESH)).toEqual([]);
+    const merged = await fenceHistory(answeringTarget({ db1: FRESH, db2: PEER }));
+    expect(merged?.map(describeFence)).toEqual(['db2 fenced (reboot) by db1', 'db2 fenced (reboot) by db1', 'db1 fenced (reboot) by db2']);
+    expect(mergeFenceHistories([parseFenceHistory(PEER), parseFenceHistory(PEER)])).toHaveLength(3);
+  });
+
+  it('one host not answering leaves the other\'s; none answering is unknown, not "no fencing"', async () => {
+    expect(await fenceHistory(answeringTarget({ db1: undefined, db2: PEER }))).toHaveLength(3);
+    expect(await fenceHistory(answeringTarget({ db1: undefined, db2: undefined }))).toBeUndefined();
+  });
+
+  it('the fencing of db1 reaches the act, which then waits for db1 to boot (case 1: db1 asked first, just booted)', async () => {
+    const h = new History(new Date(db1FencedAt - 28_000));
+    expect(await recordFencing(answeringTarget({ db1: FRESH, db2: PEER }), h, 2_000)).toBe(3);
+    expect(rebootedHosts(h, 2_000)).toContain('db1');
   });
 });
 
