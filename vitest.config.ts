@@ -9,7 +9,7 @@ import { scenarioWorkers } from './lib/run-config.js';
 //                target, report in Chromium) — one file at a time
 //   scenarios    the recorded failure cases, against one lab brought up for the suite (or one per
 //                worker with --parallel N / MHC_PARALLEL: lib/parallel-labs.ts)
-// Labs share one machine's cores: the default is one lab at a time on 2 cores (defaultParallel).
+// Labs share one machine's cores: the default is a lab per core and per 3 GiB, 2 on 2 cores (defaultParallel).
 // MHC_REPORTS_DIR: where a run's reports go (default reports/); lib/results.ts reads it too.
 const REPORTS = process.env.MHC_REPORTS_DIR ?? 'reports';
 // The run's labs at once (the CLI sets MHC_PARALLEL from --parallel; else the run config's default).

@@ -21,11 +21,12 @@ describe('parallel labs (--parallel N)', () => {
     expect(() => runLabs({ name: 'suite' }, '10.11.254.0/24', 3)).toThrow(/--parallel 3 needs 3 subnets after 10\.11\.254\.0\/24/);
   });
 
-  it('defaults to what the cores and memory hold: 2 cores, 1 lab', () => {
-    expect(defaultParallel(2, 24 * GiB)).toBe(1);
+  it('defaults to what the cores and memory hold: a lab per core and per 3 GiB', () => {
+    expect(defaultParallel(2, 24 * GiB)).toBe(2);
     expect(defaultParallel(1, 24 * GiB)).toBe(1);
-    expect(defaultParallel(8, 24 * GiB)).toBe(4);
+    expect(defaultParallel(8, 24 * GiB)).toBe(8);
     expect(defaultParallel(16, 8 * GiB)).toBe(2);
+    expect(defaultParallel(4, 5 * GiB)).toBe(1);
   });
 
   it('is a run option: the flag over MHC_PARALLEL over the default, netns labs of the run own only', () => {
