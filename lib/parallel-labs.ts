@@ -1,4 +1,7 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { isSameProcess, LABS_ROOT, procStart } from './targets/netns/state.js';
 import { HarnessError } from './util/errors.js';
 
 /**
@@ -46,5 +49,90 @@ export function workerLab(lab: WorkerLab, profileSubnet: string, parallel: numbe
 export const runLabs = (lab: WorkerLab, profileSubnet: string, parallel: number): WorkerLab[] =>
   Array.from({ length: Math.max(1, parallel) }, (_, i) => workerLab(lab, profileSubnet, parallel, i + 1));
 
-/** This worker's number (vitest's pool id), 1 outside a worker. */
-export const currentWorker = () => Number(process.env.VITEST_POOL_ID ?? 1);
+/** Where workers claim their labs: a file per run and lab slot (claimWorkerSlot). */
+export const SLOTS_DIR = join(LABS_ROOT, '..', 'worker-slots');
+
+let claimed: number | undefined;
+
+/** This worker's lab slot once claimed (claimWorkerSlot), 1 before: a run of one lab. */
+export const currentWorker = () => claimed ?? 1;
+
+/**
+ * Which of the run's `parallel` labs this worker process drives: the first slot 1..N that no live
+ * process holds, kept until the process exits. vitest's VITEST_POOL_ID cannot say it: after a
+ * project that runs one file at a time (integration, fileParallelism: false), vitest 4 gives every
+ * worker of the next project pool id 1 (reproduced with two toy projects), and two workers brought
+ * up the same lab at once. A slot is a file created exclusively, holding the worker's PID and
+ * start time; it is removed when the worker exits, and one whose process is gone is taken over.
+ */
+export function claimWorkerSlot(runId: string, parallel: number, dir = SLOTS_DIR): number {
+  if (claimed !== undefined) return claimed;
+  if (parallel <= 1) return (claimed = 1);
+  mkdirSync(dir, { recursive: true });
+  const me: SlotHolder = { pid: process.pid, start: procStart(process.pid) ?? '' };
+  for (let k = 1; k <= parallel; k++) {
+    const file = join(dir, `${runId}.${k}.json`);
+    if (!takeSlot(file, me)) continue;
+    process.once('exit', () => releaseSlot(file, me));
+    return (claimed = k);
+  }
+  throw new HarnessError(
+    `no lab is free for this worker: the ${parallel} lab slots of run ${runId} are held by live processes (${dir})`,
+    'another worker of the same run holds each; run with a higher --parallel or fewer workers',
+  );
+}
+
+interface SlotHolder {
+  pid: number;
+  start: string;
+}
+
+/** Creates the slot's file, or takes it over from a process that is gone; false when a live one holds it. */
+function takeSlot(file: string, me: SlotHolder): boolean {
+  try {
+    writeFileSync(file, JSON.stringify(me), { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  // Held: by a live process, or stale. Only one process may look at a stale slot at a time (mkdir is
+  // exclusive), so two cannot both remove it and both create it anew.
+  const guard = `${file}.takeover`;
+  try {
+    mkdirSync(guard);
+  } catch {
+    return false;
+  }
+  try {
+    const holder = readHolder(file);
+    if (holder && isSameProcess(holder.pid, holder.start)) return false;
+    writeFileSync(file, JSON.stringify(me));
+    return true;
+  } finally {
+    rmSync(guard, { recursive: true, force: true });
+  }
+}
+
+function readHolder(file: string): SlotHolder | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SlotHolder;
+  } catch {
+    return undefined;
+  }
+}
+
+function releaseSlot(file: string, me: SlotHolder): void {
+  const holder = readHolder(file);
+  if (holder?.pid === me.pid && holder.start === me.start) rmSync(file, { force: true });
+}
+
+/** Removes a finished run's slot files (a worker ended by its pool's signal leaves its own behind). */
+export function releaseRunSlots(runId: string, dir = SLOTS_DIR): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (f.startsWith(`${runId}.`)) rmSync(join(dir, f), { recursive: true, force: true });
+}
+
+/** For tests: forget this process's claim (each vitest worker process claims once). */
+export const forgetClaimForTests = () => {
+  claimed = undefined;
+};

@@ -47,11 +47,11 @@ export function scenario(def: CaseDefinition): void {
     `case ${def.id}: ${def.title}`,
     async ({ annotate, skip }) => {
       const { runId, repeat, strict, observer, parallel } = inject('runConfig');
-      // Labs at once write to one terminal: each line says whose it is.
-      const tag = parallel > 1 ? `[worker ${currentWorker()}] ` : '';
       const interrupted = () => interruptedHere() || runInterrupted(runId);
       if (interrupted()) skip('the run was interrupted (Ctrl-C) before this case');
       const t = await suiteTarget();
+      // Labs at once write to one terminal: each line says whose it is (the lab slot suiteTarget claimed).
+      const tag = parallel > 1 ? `[worker ${currentWorker()}] ` : '';
       const notHere = def.notFor?.(t.profile);
       if (notHere) skip(`case ${def.id} is not a case of profile ${t.profile.name}: ${notHere}`);
       const records: CaseRunRecord[] = [];

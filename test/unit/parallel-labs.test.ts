@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { defaultParallel, runLabs, workerLab } from '../../lib/parallel-labs.js';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { claimWorkerSlot, defaultParallel, forgetClaimForTests, releaseRunSlots, runLabs, workerLab } from '../../lib/parallel-labs.js';
+import { procStart } from '../../lib/targets/netns/state.js';
 import { resolveRunConfig } from '../../lib/run-config.js';
 
 const GiB = 2 ** 30;
@@ -40,5 +45,56 @@ describe('parallel labs (--parallel N)', () => {
     );
     expect(() => resolveRunConfig({ parallel: '2', labAttach: 'lab' }, {})).toThrow(/not with --lab lab/);
     expect(() => resolveRunConfig({ parallel: '2', labName: 'abcdefghijk' }, {})).toThrow(/a lab name of at most 10 characters/);
+  });
+});
+
+describe("a worker's lab slot (claimWorkerSlot): vitest's pool id is no lab number", () => {
+  const dirs: string[] = [];
+  const slotsDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'mhc-slots-'));
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => forgetClaimForTests());
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('skips a slot a live process holds and takes over one whose process is gone', () => {
+    const dir = slotsDir();
+    const parent = { pid: process.ppid, start: procStart(process.ppid) };
+    writeFileSync(join(dir, 'run-a.1.json'), JSON.stringify(parent));
+    expect(claimWorkerSlot('run-a', 3, dir)).toBe(2);
+    forgetClaimForTests();
+    const dir2 = slotsDir();
+    writeFileSync(join(dir2, 'run-b.1.json'), JSON.stringify({ pid: 2 ** 22 + 1, start: '1' }));
+    expect(claimWorkerSlot('run-b', 2, dir2)).toBe(1);
+    expect(JSON.parse(readFileSync(join(dir2, 'run-b.1.json'), 'utf8')).pid).toBe(process.pid);
+  });
+
+  it('is claimed once per process; one lab needs no slot; all held is a clear error', () => {
+    const dir = slotsDir();
+    expect(claimWorkerSlot('run-c', 1, dir)).toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
+    forgetClaimForTests();
+    const parent = JSON.stringify({ pid: process.ppid, start: procStart(process.ppid) });
+    for (const k of [1, 2]) writeFileSync(join(dir, `run-d.${k}.json`), parent);
+    expect(() => claimWorkerSlot('run-d', 2, dir)).toThrow(
+      /no lab is free for this worker: the 2 lab slots of run run-d are held by live processes/,
+    );
+  });
+
+  it('gives workers started at once distinct slots, each freed when its worker exits', async () => {
+    const dir = slotsDir();
+    const code = `import { claimWorkerSlot } from './lib/parallel-labs.ts'; console.log(claimWorkerSlot('run-e', 3, ${JSON.stringify(dir)})); setTimeout(() => {}, 1500);`;
+    const worker = () => execa('npx', ['tsx', '--eval', code], { cwd: join(import.meta.dirname, '../..'), timeout: 30_000 });
+    const slots = (await Promise.all([worker(), worker(), worker()])).map((r) => Number(r.stdout.trim()));
+    expect(slots.sort()).toEqual([1, 2, 3]);
+    // Each exited normally and removed its own; a run's teardown removes what killed workers left.
+    expect(readdirSync(dir)).toEqual([]);
+    writeFileSync(join(dir, 'run-e.1.json'), '{}');
+    writeFileSync(join(dir, 'run-f.1.json'), '{}');
+    releaseRunSlots('run-e', dir);
+    expect(readdirSync(dir)).toEqual(['run-f.1.json']);
   });
 });

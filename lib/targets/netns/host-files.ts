@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Profile } from '../../profile/load.js';
@@ -99,6 +99,15 @@ export async function seededCib(props: Record<string, string>): Promise<string> 
   return stdout.replace('<crm_config/>', `<crm_config><cluster_property_set id="lab-options">${nv}</cluster_property_set></crm_config>`);
 }
 
+/**
+ * A new ed25519 key pair at `file`. A key left there (a lab written twice) is removed first:
+ * ssh-keygen would otherwise ask on stdin whether to overwrite it and wait for ever.
+ */
+async function newSshKey(file: string, comment: string): Promise<void> {
+  for (const f of [file, `${file}.pub`]) rmSync(f, { force: true });
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file], { stdin: 'ignore', timeout: 30_000 });
+}
+
 export async function writeHostFiles(labName: string, profile: Profile, cibProps: Record<string, string>): Promise<void> {
   const hacluster = ids('hacluster');
   const mysql = ids('mysql');
@@ -109,7 +118,7 @@ export async function writeHostFiles(labName: string, profile: Profile, cibProps
   // One client key for the lab's SSH path (through batch1), authorised on every db host.
   const sshDir = join(labDir(labName), 'ssh');
   mkdirSync(sshDir, { recursive: true, mode: 0o700 });
-  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `mysql-ha-chaos lab ${labName}`, '-f', join(sshDir, 'id_ed25519')]);
+  await newSshKey(join(sshDir, 'id_ed25519'), `mysql-ha-chaos lab ${labName}`);
   const clientPub = join(sshDir, 'id_ed25519.pub');
 
   await Promise.all(
@@ -129,7 +138,7 @@ export async function writeHostFiles(labName: string, profile: Profile, cibProps
       writeFileSync(join(d, 'etc/mysql/profile-common.cnf'), profile.files.mysqlCommon);
       writeFileSync(join(d, 'etc/mysql/profile-host.cnf'), profile.files.mysqlHost[h.name] ?? '');
       writeFileSync(join(d, 'etc/ssh/sshd_config'), SSHD_CONFIG);
-      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h.fqdn, '-f', join(d, 'etc/ssh/ssh_host_ed25519_key')]);
+      await newSshKey(join(d, 'etc/ssh/ssh_host_ed25519_key'), h.fqdn);
       copyFileSync(clientPub, join(d, 'etc/ssh/authorized_keys/root'));
       copyFileSync(clientPub, join(d, 'etc/ssh/authorized_keys/vagrant'));
       for (const f of ['root', 'vagrant']) chmodSync(join(d, 'etc/ssh/authorized_keys', f), 0o644);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { currentWorker, runLabs, workerLab } from '../../parallel-labs.js';
+import { claimWorkerSlot, releaseRunSlots, runLabs, workerLab } from '../../parallel-labs.js';
 import { Profile } from '../../profile/load.js';
 import type { RunConfig } from '../../run-config.js';
 import { HarnessError } from '../../util/errors.js';
@@ -67,6 +67,7 @@ export const netnsProvider: TargetProvider = {
       context,
       async teardown() {
         process.off('exit', onExit);
+        releaseRunSlots(c.runId);
         for (const n of names) {
           if (!readState(n)) continue;
           await destroyLab(n).then(
@@ -80,7 +81,12 @@ export const netnsProvider: TargetProvider = {
 
   async suiteTarget(c, s) {
     // This worker's own lab: the run's lab, or with --parallel the k-th of them.
-    const own = workerLab({ name: s.labName, subnet: c.lab.subnet }, Profile.load(c.profile).subnet, c.parallel, currentWorker());
+    const own = workerLab(
+      { name: s.labName, subnet: c.lab.subnet },
+      Profile.load(c.profile).subnet,
+      c.parallel,
+      claimWorkerSlot(c.runId, c.parallel),
+    );
     const lazy = s.lazyLab && { ...s.lazyLab, ...own };
     if (lazy && !readState(lazy.name)?.complete) {
       process.stderr.write(`bringing up lab "${lazy.name}" for the scenarios\n`);
