@@ -67,14 +67,18 @@ export const currentWorker = () => claimed ?? 1;
  */
 export function claimWorkerSlot(runId: string, parallel: number, dir = SLOTS_DIR): number {
   if (claimed !== undefined) return claimed;
-  if (parallel <= 1) return (claimed = 1);
+  if (parallel <= 1) {
+    claimed = 1;
+    return claimed;
+  }
   mkdirSync(dir, { recursive: true });
   const me: SlotHolder = { pid: process.pid, start: procStart(process.pid) ?? '' };
   for (let k = 1; k <= parallel; k++) {
     const file = join(dir, `${runId}.${k}.json`);
     if (!takeSlot(file, me)) continue;
     process.once('exit', () => releaseSlot(file, me));
-    return (claimed = k);
+    claimed = k;
+    return k;
   }
   throw new HarnessError(
     `no lab is free for this worker: the ${parallel} lab slots of run ${runId} are held by live processes (${dir})`,
