@@ -14,6 +14,7 @@ import { providerFor } from '../../lib/targets/providers.js';
 import { loadSshTargetConfig, parseSshTargetConfig, type SshTargetConfigInput } from '../../lib/targets/ssh/config.js';
 import { SshTarget } from '../../lib/targets/ssh/target.js';
 import { silentLog } from '../../lib/util/log.js';
+import { waitFor } from '../../lib/util/wait.js';
 
 // Results of these runs are test artefacts, not a chaos run: kept out of reports/runs.
 const RESULTS = fileTempDir('mhc-ssh-results-');
@@ -143,6 +144,32 @@ describe('ssh target', () => {
       expect(Date.now() - t0).toBeGreaterThan(1_000); // the slow shell really was in the path
     } finally {
       await t.sh('db1', 'mv /root/.bashrc.orig /root/.bashrc');
+    }
+  });
+
+  it('waits out sessions sshd declines (MaxSessions 2 against 6 slots) within the command limit', async () => {
+    // OpenSSH declines a session beyond MaxSessions with reason 2, "open failed" (its default
+    // reason), not 1 (administratively prohibited): only 1 was waited out until a CI run failed.
+    const config = '/etc/ssh/sshd_config';
+    // sshd re-executes itself on SIGHUP, closing its port for a moment: wait for its new listening socket (another inode).
+    const listener = async () => /ino:(\d+)/.exec((await lab.exec('db1', ['ss', '-Hltne', 'sport = :22'])).stdout)?.[1];
+    const reload = async () => {
+      const before = await listener();
+      await lab.exec('db1', ['sh', '-c', 'kill -HUP "$(cat /run/sshd.pid)"']);
+      await waitFor('sshd on db1 to listen again after SIGHUP', async () => ![undefined, before].includes(await listener()), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
+    };
+    await lab.exec('db1', ['sh', '-c', `cp ${config} ${config}.orig && echo 'MaxSessions 2' >> ${config}`]);
+    await reload();
+    try {
+      const t = ssh(); // a new connection: sshd applies MaxSessions 2 to it
+      const many = await Promise.all(Array.from({ length: 12 }, (_, i) => t.exec('db1', ['sh', '-c', `sleep 0.2; echo ${i}`])));
+      expect(many.map((r) => Number(r.stdout))).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    } finally {
+      await lab.exec('db1', ['mv', `${config}.orig`, config]);
+      await reload();
     }
   });
 

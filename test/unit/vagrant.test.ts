@@ -1,8 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import vagrantTarget from '../../targets/vagrant.js';
 import { Profile } from '../../lib/profile/load.js';
+import { provisionPlan, renderForVagrant } from '../../lib/profile/render-vagrant.js';
+import { testTempDir } from '../support/temp-dir.js';
 import { parseSshTargetConfig, targetConfigFile } from '../../lib/targets/ssh/config.js';
 import { checkHostKey, parseKnownHosts } from '../../lib/targets/ssh/known-hosts.js';
 
@@ -38,11 +41,7 @@ describe('Vagrantfile and provisioning', () => {
 
   it("Vagrantfile is valid Ruby and defines the profile's hosts on eth1 with the insecure key", () => {
     expect(execFileSync('ruby', ['-c', join('Vagrantfile')], { cwd: ROOT, encoding: 'utf8' })).toContain('Syntax OK');
-    const calls = JSON.parse(execFileSync('ruby', ['-e', STUB, join('Vagrantfile')], { cwd: ROOT, encoding: 'utf8' })) as {
-      call: string;
-      args: unknown[];
-      kw: Record<string, unknown>;
-    }[];
+    const calls = vagrantfileCalls({});
     const args = (call: string) => calls.filter((c) => c.call === call).map((c) => c.args);
     expect(args('config.vm.box=')).toEqual([['debian/bookworm64']]);
     expect(args('config.ssh.insert_key=')).toEqual([[false]]);
@@ -53,14 +52,32 @@ describe('Vagrantfile and provisioning', () => {
       ['db1', 'db2', 'batch1'].map((h) => ['private_network', p.host(h).address]),
     );
     expect(calls.filter((c) => c.call === 'config.vm.define.vm.provision').map((c) => c.kw)).toEqual(
-      ['db1', 'db2', 'batch1'].map((h) => expect.objectContaining({ path: 'vagrant/provision.sh', args: [h, '/vagrant/profiles/seed'] })),
+      ['db1', 'db2', 'batch1'].map((h) =>
+        expect.objectContaining({ path: 'vagrant/provision.sh', args: [h, '/vagrant/vagrant/.profile'] }),
+      ),
     );
+  });
+
+  it('renders a variant for the VMs, the quorum server first; refuses a profile whose fencing needs the lab', () => {
+    const calls = vagrantfileCalls({ MHC_PROFILE: 'hardened-ipmi' });
+    expect(calls.filter((c) => c.call === 'config.vm.define').map((c) => c.args[0])).toEqual(['batch1', 'db1', 'db2']);
+    const plan = JSON.parse(readFileSync(join(ROOT, 'vagrant/.profile/provision.json'), 'utf8'));
+    expect(plan).toMatchObject({ profile: 'hardened-ipmi', qnetdHost: 'batch1', mysqlUnderPacemaker: true, stackAtBoot: true });
+    const refused = spawnSync('ruby', ['-e', STUB, 'Vagrantfile'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, MHC_PROFILE: 'hardened' },
+    });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain("profile hardened fences with fence_mhc, the lab's own agent");
+    expect(refused.stderr).toContain('on VMs use profiles/hardened-ipmi');
+    vagrantfileCalls({}); // leave the default (seed) rendered
   });
 
   it("provision.sh is valid bash and its dry run does the profile's steps in order", () => {
     execFileSync('bash', ['-n', 'vagrant/provision.sh'], { cwd: ROOT });
-    const dry = (h: string) =>
-      execFileSync('bash', ['vagrant/provision.sh', '--dry-run', h, 'profiles/seed'], { cwd: ROOT, encoding: 'utf8' });
+    const seed = rendered('seed');
+    const dry = (h: string) => execFileSync('bash', ['vagrant/provision.sh', '--dry-run', h, seed], { cwd: ROOT, encoding: 'utf8' });
     const db1 = dry('db1');
     const order = (text: string, parts: string[]) => {
       const at = parts.map((x) => text.indexOf(x));
@@ -69,16 +86,20 @@ describe('Vagrantfile and provisioning', () => {
     };
     order(db1, [
       'apt-get install -y -qq corosync pacemaker pacemaker-cli-utils crmsh resource-agents mariadb-server',
-      'install -m 0644 profiles/seed/mysql/common.cnf /etc/mysql/mariadb.conf.d/60-mhc-profile-common.cnf',
-      'install -m 0644 profiles/seed/mysql/db1.cnf /etc/mysql/mariadb.conf.d/61-mhc-profile-host.cnf',
+      `install -m 0644 ${seed}/mysql/common.cnf /etc/mysql/mariadb.conf.d/60-mhc-profile-common.cnf`,
+      `install -m 0644 ${seed}/mysql/db1.cnf /etc/mysql/mariadb.conf.d/61-mhc-profile-host.cnf`,
       'systemctl restart mariadb',
       "CREATE USER IF NOT EXISTS 'rpl_user'@'%' IDENTIFIED BY '***'",
-      'install -m 0644 profiles/seed/corosync.conf /etc/corosync/corosync.conf',
+      `install -m 0644 ${seed}/corosync.conf /etc/corosync/corosync.conf`,
       'Restart=no',
+      'systemctl disable corosync pacemaker',
       'systemctl start corosync',
       'systemctl start pacemaker',
-      'crm configure load update profiles/seed/cluster.crm',
+      `crm configure load update ${seed}/cluster.crm`,
     ]);
+    // The seed is the notebook's cluster: nothing of the hardened profiles.
+    for (const absent of ['qdevice', 'qnetd', 'ocf:mhc', 'fence-agents', 'disable mariadb', 'SHUTDOWN', 'accounts.sql'])
+      expect(db1, absent).not.toContain(absent);
     expect(db1).not.toContain('CHANGE MASTER');
     const db2 = dry('db2');
     order(db2, [
@@ -93,9 +114,77 @@ describe('Vagrantfile and provisioning', () => {
     const b = dry('batch1');
     expect(b).toContain('apt-get install -y -qq mariadb-client');
     expect(b).not.toContain('corosync');
-    const bad = spawnSync('bash', ['vagrant/provision.sh', '--dry-run', 'db9', 'profiles/seed'], { cwd: ROOT, encoding: 'utf8' });
+    const bad = spawnSync('bash', ['vagrant/provision.sh', '--dry-run', 'db9', seed], { cwd: ROOT, encoding: 'utf8' });
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toContain('host "db9" is not in profiles/seed/profile.json');
+    expect(bad.stderr).toContain(`host "db9" is not in ${seed}/profile.json`);
+    const unrendered = spawnSync('bash', ['vagrant/provision.sh', '--dry-run', 'db1', 'profiles/seed'], { cwd: ROOT, encoding: 'utf8' });
+    expect(unrendered.status).toBe(1);
+    expect(unrendered.stderr).toContain('profiles/seed/provision.json is missing: give the profile as rendered by npm run vagrant:profile');
+  });
+
+  it('hardened-ipmi: qnetd on batch1, qdevice and the profile agents on the db hosts, MariaDB handed to Pacemaker; no password printed', () => {
+    const dir = rendered('hardened-ipmi');
+    const dry = (h: string) => execFileSync('bash', ['vagrant/provision.sh', '--dry-run', h, dir], { cwd: ROOT, encoding: 'utf8' });
+    const order = (text: string, parts: string[]) => {
+      const at = parts.map((x) => text.indexOf(x));
+      expect(at.filter((i) => i < 0).length, `missing: ${parts.filter((_, i) => at[i]! < 0).join(' | ')}`).toBe(0);
+      expect(at).toEqual([...at].sort((a, b) => a - b));
+    };
+    order(dry('batch1'), [
+      'apt-get install -y -qq mariadb-client socat corosync-qnetd',
+      'COROSYNC_QNETD_OPTIONS="-s off"',
+      'systemctl restart corosync-qnetd',
+      'listen on 5403',
+    ]);
+    const db1 = dry('db1');
+    order(db1, [
+      'iptables corosync-qdevice fence-agents ipmitool',
+      `install -m 0755 ${dir}/ocf/mariadb /usr/lib/ocf/resource.d/mhc/mariadb`,
+      `install -m 0755 ${dir}/ocf/mariadb-diskwait /usr/lib/ocf/resource.d/mhc/mariadb-diskwait`,
+      "CREATE USER IF NOT EXISTS 'rpl_user'@'%'",
+      `mysql < ${dir}/mysql/accounts.sql`,
+      'systemctl disable mariadb',
+      'Restart=on-failure',
+      'systemctl enable corosync corosync-qdevice pacemaker',
+      'systemctl start corosync',
+      'systemctl start corosync-qdevice',
+      'to give its vote (qnetd on batch1)',
+      'systemctl start pacemaker',
+    ]);
+    expect(db1).not.toContain('SHUTDOWN');
+    const db2 = dry('db2');
+    order(db2, [
+      'START SLAVE',
+      'systemctl disable mariadb',
+      "wait up to 60s for db2 to reach db1's GTID position",
+      'mysql -h 10.11.22.101 -P 3306 -uroot -p*** -e SHUTDOWN',
+      'systemctl stop mariadb',
+      'systemctl start corosync-qdevice',
+      `crm configure load update ${dir}/cluster.crm`,
+      'crm_mon -1 -r',
+    ]);
+    expect(db2).not.toContain('accounts.sql'); // nothing written on the replica before it replicates
+    for (const out of [db1, db2]) for (const secret of ['rpl_pass', 'mhc-bmc-pass', '-proot']) expect(out, secret).not.toContain(secret);
+  });
+
+  it('the provisioning plan follows the profile: the seed adds nothing; an agent it cannot install is refused', () => {
+    expect(provisionPlan(Profile.load('seed'))).toEqual({
+      profile: 'seed',
+      qnetdHost: null,
+      pacemakerRestart: 'no',
+      stackAtBoot: false,
+      mysqlUnderPacemaker: false,
+      ocfAgents: [],
+      accountsSql: false,
+      dbPackages: [],
+      managementPackages: [],
+    });
+    const dir = testTempDir('mhc-vagrant-variant-');
+    writeFileSync(join(dir, 'profile.json'), JSON.stringify({ base: 'hardened', name: 'ssh-fenced' }));
+    writeFileSync(join(dir, 'cluster.crm'), 'primitive fence-db1 stonith:external/ssh \\\n    params hostlist=db1\n');
+    expect(() => provisionPlan(Profile.load(dir))).toThrow(
+      /profile ssh-fenced fences with stonith:external\/ssh, which vagrant\/provision.sh does not know how to install/,
+    );
   });
 
   it('targets/vagrant.ts is a valid ssh target config: vagrant, sudo, jump via batch1, not disposable', () => {
@@ -138,4 +227,17 @@ describe('Vagrantfile and provisioning', () => {
 
 function join(...p: string[]) {
   return p.join('/');
+}
+
+/** The Vagrantfile's recorded calls, evaluated with a stand-in for Vagrant (it renders the profile into vagrant/.profile). */
+function vagrantfileCalls(env: Record<string, string>): { call: string; args: unknown[]; kw: Record<string, unknown> }[] {
+  const r = execFileSync('ruby', ['-e', STUB, join('Vagrantfile')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  return JSON.parse(r);
+}
+
+/** A profile rendered for provision.sh (npm run vagrant:profile) in a directory of the test's own. */
+function rendered(profile: string): string {
+  const dir = join(testTempDir('mhc-vagrant-'), profile);
+  renderForVagrant(Profile.load(profile), dir);
+  return dir;
 }

@@ -43,7 +43,17 @@ export const sshTargetSchema = z
     /** May the harness break this cluster? Destructive faults are refused unless true. */
     disposable: z.boolean().default(false),
     /** Per-daemon start commands (see daemonStart). */
-    daemons: z.object({ corosync: daemonStart, pacemaker: daemonStart, mariadb: daemonStart, sshd: daemonStart }).partial().default({}),
+    daemons: z
+      .object({
+        corosync: daemonStart,
+        pacemaker: daemonStart,
+        mariadb: daemonStart,
+        sshd: daemonStart,
+        qnetd: daemonStart,
+        qdevice: daemonStart,
+      })
+      .partial()
+      .default({}),
     /**
      * For testing this target against a netns lab: every connection starts inside that lab's
      * management host (as the lab's own streams do) instead of from this machine; the profile is

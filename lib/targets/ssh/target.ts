@@ -20,8 +20,14 @@ import { LazyDuplex } from './lazy-duplex.js';
 const ENV = ['env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8', 'LC_ALL=C.UTF-8'];
 /** Below sshd's MaxSessions (10): the observer and the probes run several commands at once. */
 const CHANNELS_PER_HOST = 6;
-/** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: OpenSSH's answer when a connection has MaxSessions open. */
-const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
+/**
+ * How sshd declines a session channel it will not open now: OpenSSH's server_input_channel_open
+ * answers SSH2_OPEN_CONNECT_FAILED (2), "open failed", for a session that session_open refused
+ * (MaxSessions reached, counting sessions still being torn down); other servers say
+ * ADMINISTRATIVELY_PROHIBITED (1). A session has nothing to connect to, so either is "not now".
+ * Only 1 was retried until a clean-clone CI run failed on a 2 ("open failed").
+ */
+const SESSION_DECLINED = new Set([1, 2]);
 const SESSION_REOPEN_MS = 50;
 /** The longest a watcher runs on a host (timeout(1) there): far longer than a case; a harness that died leaves none behind past it. */
 const WATCH_LIMIT_MS = 6 * 3_600_000;
@@ -317,11 +323,12 @@ export class SshTarget extends ShellTarget implements Target {
         // arrive in the same packet batch as the exec's confirmation, before a later tick.
         return await new Promise<R>((resolve, reject) => c.client.exec(command, (err, ch) => (err ? reject(err) : resolve(use(ch)))));
       } catch (e) {
-        const refused = (e as { reason?: number }).reason === OPEN_ADMINISTRATIVELY_PROHIBITED;
+        const reason = (e as { reason?: unknown }).reason;
+        const refused = typeof reason === 'number' && SESSION_DECLINED.has(reason);
         if (!refused || performance.now() + SESSION_REOPEN_MS >= deadline) {
           throw new HarnessError(
             redact(
-              `${this.describe(c.host)}: cannot open a session channel: ${(e as Error).message}${refused ? ` (sshd's MaxSessions: ${c.refusals} refusals on this connection)` : ''}`,
+              `${this.describe(c.host)}: cannot open a session channel: ${(e as Error).message}${typeof reason === 'number' ? ` (reason ${reason})` : ''}${refused ? ` (sshd's MaxSessions: ${c.refusals} refusals on this connection)` : ''}`,
             ),
           );
         }
