@@ -77,14 +77,9 @@ describe('Vagrantfile and provisioning', () => {
   it("provision.sh is valid bash and its dry run does the profile's steps in order", () => {
     execFileSync('bash', ['-n', 'vagrant/provision.sh'], { cwd: ROOT });
     const seed = rendered('seed');
-    const dry = (h: string) => execFileSync('bash', ['vagrant/provision.sh', '--dry-run', h, seed], { cwd: ROOT, encoding: 'utf8' });
+    const dry = (h: string) => dryRun(h, seed);
     const db1 = dry('db1');
-    const order = (text: string, parts: string[]) => {
-      const at = parts.map((x) => text.indexOf(x));
-      expect(at.filter((i) => i < 0).length, `missing: ${parts.filter((_, i) => at[i]! < 0).join(' | ')}`).toBe(0);
-      expect(at).toEqual([...at].sort((a, b) => a - b));
-    };
-    order(db1, [
+    inOrder(db1, [
       'apt-get install -y -qq corosync pacemaker pacemaker-cli-utils crmsh resource-agents mariadb-server',
       `install -m 0644 ${seed}/mysql/common.cnf /etc/mysql/mariadb.conf.d/60-mhc-profile-common.cnf`,
       `install -m 0644 ${seed}/mysql/db1.cnf /etc/mysql/mariadb.conf.d/61-mhc-profile-host.cnf`,
@@ -102,7 +97,7 @@ describe('Vagrantfile and provisioning', () => {
       expect(db1, absent).not.toContain(absent);
     expect(db1).not.toContain('CHANGE MASTER');
     const db2 = dry('db2');
-    order(db2, [
+    inOrder(db2, [
       'mysql/db2.cnf',
       "CHANGE MASTER TO master_host='10.11.22.101', master_port=3306, master_user='rpl_user', master_password='***', master_use_gtid=slave_pos",
       'START SLAVE',
@@ -124,20 +119,15 @@ describe('Vagrantfile and provisioning', () => {
 
   it('hardened-ipmi: qnetd on batch1, qdevice and the profile agents on the db hosts, MariaDB handed to Pacemaker; no password printed', () => {
     const dir = rendered('hardened-ipmi');
-    const dry = (h: string) => execFileSync('bash', ['vagrant/provision.sh', '--dry-run', h, dir], { cwd: ROOT, encoding: 'utf8' });
-    const order = (text: string, parts: string[]) => {
-      const at = parts.map((x) => text.indexOf(x));
-      expect(at.filter((i) => i < 0).length, `missing: ${parts.filter((_, i) => at[i]! < 0).join(' | ')}`).toBe(0);
-      expect(at).toEqual([...at].sort((a, b) => a - b));
-    };
-    order(dry('batch1'), [
+    const dry = (h: string) => dryRun(h, dir);
+    inOrder(dry('batch1'), [
       'apt-get install -y -qq mariadb-client socat corosync-qnetd',
       'COROSYNC_QNETD_OPTIONS="-s off"',
       'systemctl restart corosync-qnetd',
       'listen on 5403',
     ]);
     const db1 = dry('db1');
-    order(db1, [
+    inOrder(db1, [
       'iptables corosync-qdevice fence-agents ipmitool',
       `install -m 0755 ${dir}/ocf/mariadb /usr/lib/ocf/resource.d/mhc/mariadb`,
       `install -m 0755 ${dir}/ocf/mariadb-diskwait /usr/lib/ocf/resource.d/mhc/mariadb-diskwait`,
@@ -153,7 +143,7 @@ describe('Vagrantfile and provisioning', () => {
     ]);
     expect(db1).not.toContain('SHUTDOWN');
     const db2 = dry('db2');
-    order(db2, [
+    inOrder(db2, [
       'START SLAVE',
       'systemctl disable mariadb',
       "wait up to 60s for db2 to reach db1's GTID position",
@@ -240,4 +230,15 @@ function rendered(profile: string): string {
   const dir = join(testTempDir('mhc-vagrant-'), profile);
   renderForVagrant(Profile.load(profile), dir);
   return dir;
+}
+
+/** provision.sh's dry run of HOST from a rendered profile: every step it would take. */
+const dryRun = (host: string, dir: string) =>
+  execFileSync('bash', ['vagrant/provision.sh', '--dry-run', host, dir], { cwd: ROOT, encoding: 'utf8' });
+
+/** Each of `parts` is in `text`, in this order. */
+function inOrder(text: string, parts: string[]): void {
+  const at = parts.map((x) => text.indexOf(x));
+  expect(at.filter((i) => i < 0).length, `missing: ${parts.filter((_, i) => at[i]! < 0).join(' | ')}`).toBe(0);
+  expect(at).toEqual([...at].sort((a, b) => a - b));
 }
