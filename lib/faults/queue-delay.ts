@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeFence, fenceHistory, fencedSince } from '../probes/fencing.js';
 import type { HostStream } from '../targets/host-stream.js';
 import type { Target } from '../targets/target.js';
 import { HarnessError } from '../util/errors.js';
@@ -42,6 +43,8 @@ export interface DelayerStats {
   enobufs: number;
   verdictErrors: number;
   final?: true;
+  /** Set by QueueDelay when the delayer died with its host's power (the host was fenced): the delay held until then. */
+  endedWith?: string;
 }
 export type DelayerLine = { ready: true } | DelayerStats;
 
@@ -96,6 +99,7 @@ export function describeDelayStats(s: DelayerStats): string {
   if (s.maxLateMs >= 10) parts.push(`a release up to ${s.maxLateMs} ms late`);
   if (s.enobufs) parts.push(`${s.enobufs} receive-buffer overflows (those packets passed undelayed)`);
   if (s.verdictErrors) parts.push(`${s.verdictErrors} verdicts refused by the kernel`);
+  if (s.endedWith) parts.push(s.endedWith);
   return parts.join(', ');
 }
 
@@ -107,6 +111,9 @@ export function noDelayMechanismError(fault: string, host: string, kind: Target[
     `${installHint(kind, host, packages)}, or run the delay faults on a kernel with sch_netem`,
   );
 }
+
+/** The stats of a delayer that died before it reported any. */
+const EMPTY_STATS: DelayerStats = { held: 0, released: 0, flushed: 0, maxLateMs: 0, meanDelayMs: null, enobufs: 0, verdictErrors: 0 };
 
 const lastLine = (s: string) => s.trim().split('\n').at(-1) || 'no error output';
 
@@ -122,6 +129,8 @@ export class QueueDelay {
   private stopping?: Promise<DelayerStats | undefined>;
   /** Why the delayer ended before it was stopped (the delay did not hold to the end). */
   private endedEarly?: string;
+  /** When the delayer reported its queue bound (epoch ms). */
+  private startedAt = 0;
 
   constructor(
     private readonly t: Target,
@@ -177,6 +186,7 @@ export class QueueDelay {
         `on ${this.host}: the NFQUEUE delayer could not start (exit ${outcome.exitCode ?? 'by signal'}): ${lastLine(outcome.stderr)}`,
         'the kernel needs CONFIG_NETFILTER_NETLINK_QUEUE (nfnetlink_queue) for the delay faults when it has no sch_netem',
       );
+    this.startedAt = Date.now();
     void stream.ended.then((e) => {
       if (!this.stopping)
         this.endedEarly = `on ${this.host}: the NFQUEUE delayer ended while the delay held (exit ${e.exitCode ?? 'by signal'}: ${lastLine(e.stderr)}); packets passed undelayed from then on`;
@@ -193,10 +203,16 @@ export class QueueDelay {
     const errors: string[] = [];
     await removeChain(this.t, this.host, DELAY_CHAIN).catch((e: Error) => errors.push(e.message));
     const stream = this.stream;
+    let endedWith: string | undefined;
     if (stream) {
       await stream.stop();
-      if (this.endedEarly) errors.push(this.endedEarly);
-      else if (!this.last?.final) {
+      if (this.endedEarly) {
+        // The lab's power-off (a fencing) kills every process of the host, the delayer with them:
+        // the delay held until the host went down, and what followed is the act's outcome.
+        const fenced = fencedSince((await fenceHistory(this.t)) ?? [], this.host, this.startedAt);
+        if (fenced) endedWith = `the delayer ended with ${this.host}'s power (${describeFence(fenced)}): the delay held until then`;
+        else errors.push(this.endedEarly);
+      } else if (!this.last?.final) {
         const e = await stream.ended;
         errors.push(
           `on ${this.host}: the NFQUEUE delayer ended without its final stats (exit ${e.exitCode ?? 'by signal'}: ${lastLine(e.stderr)})`,
@@ -204,6 +220,7 @@ export class QueueDelay {
       }
     }
     if (errors.length) throw new HarnessError(errors.join('\n'));
-    return stream ? this.last : undefined;
+    if (!stream) return undefined;
+    return endedWith ? { ...(this.last ?? EMPTY_STATS), endedWith } : this.last;
   }
 }

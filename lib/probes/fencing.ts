@@ -74,6 +74,19 @@ export function mergeFenceHistories(answers: (FenceOperation[] | undefined)[]): 
 export const fenceOpKey = (op: FenceOperation) =>
   `${op.target}/${op.action}/${op.completedAt ?? 'pending'}/${op.status}/${op.origin ?? ''}`;
 
+/**
+ * The fencing of `host` that completed (or is still going on) at or after `sinceMs` (epoch ms), if
+ * any: a host being fenced has lost its power, and every process it ran with it. The fencer
+ * records whole seconds, so one completed in the second of `sinceMs` counts.
+ */
+export function fencedSince(ops: FenceOperation[], host: string, sinceMs: number): FenceOperation | undefined {
+  return ops.find(
+    (op) =>
+      op.target === host &&
+      (op.status === 'pending' || (op.status === 'success' && op.completedAt !== undefined && op.completedAt >= sinceMs - 1000)),
+  );
+}
+
 /** "db1 fenced (reboot) by db2" / "fencing of db1 (reboot) by db2 failed: …" for what was seen. */
 export function describeFence(f: FenceOperation): string {
   const by = f.delegate ?? f.origin;

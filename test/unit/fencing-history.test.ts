@@ -6,7 +6,14 @@ import { hostsBack, rebootedHosts, recordFencing, stillFencing } from '../../lib
 import { History, type HistoryEvent, type NodeObservation } from '../../lib/history.js';
 import { loadExpectations } from '../../lib/profile/expectations.js';
 import { Profile } from '../../lib/profile/load.js';
-import { describeFence, type FenceOperation, fenceHistory, mergeFenceHistories, parseFenceHistory } from '../../lib/probes/fencing.js';
+import {
+  describeFence,
+  type FenceOperation,
+  fenceHistory,
+  fencedSince,
+  mergeFenceHistories,
+  parseFenceHistory,
+} from '../../lib/probes/fencing.js';
 import { PACEMAKER_CHILDREN } from '../../lib/probes/processes.js';
 import type { ExecResult, Target } from '../../lib/targets/target.js';
 
@@ -73,6 +80,21 @@ describe('a fencer that has just started answers with an empty history (captured
     const h = new History(new Date(db1FencedAt - 28_000));
     expect(await recordFencing(answeringTarget({ db1: FRESH, db2: PEER }), h, 2_000)).toBe(3);
     expect(rebootedHosts(h, 2_000)).toContain('db1');
+  });
+});
+
+describe('whether a host was fenced since a time (a fault whose process died with its host)', () => {
+  const ops = parseFenceHistory(PEER);
+  it("finds the host's fencing completed at or after the time (the fencer's whole seconds: 1 s slack)", () => {
+    expect(fencedSince(ops, 'db1', Date.UTC(2026, 10, 29, 12, 28, 40))?.completedAt).toBe(db1FencedAt);
+    expect(fencedSince(ops, 'db1', db1FencedAt + 900)?.target).toBe('db1');
+    expect(fencedSince(ops, 'db1', db1FencedAt + 1500)).toBeUndefined();
+    expect(fencedSince([], 'db1', 0)).toBeUndefined();
+  });
+  it('a fencing still pending counts (the power is already cut); a failed one does not', () => {
+    const pending: FenceOperation = { target: 'db2', action: 'reboot', status: 'pending' };
+    expect(fencedSince([pending], 'db2', Date.now())).toBe(pending);
+    expect(fencedSince([{ ...pending, status: 'failed', completedAt: Date.now() }], 'db2', 0)).toBeUndefined();
   });
 });
 

@@ -123,6 +123,14 @@ describe('NFQUEUE delay: rules, delayer command, stats lines', () => {
   it('says what the delay achieved, and what did not go as asked', () => {
     expect(describeDelayStats(STATS)).toBe('1834 packets delayed, mean 100.4 ms');
     expect(describeDelayStats({ ...STATS, released: 0, meanDelayMs: null })).toBe('0 packets delayed');
+    expect(
+      describeDelayStats({
+        ...STATS,
+        endedWith: "the delayer ended with db2's power (db2 fenced (reboot) by db1): the delay held until then",
+      }),
+    ).toBe(
+      "1834 packets delayed, mean 100.4 ms, the delayer ended with db2's power (db2 fenced (reboot) by db1): the delay held until then",
+    );
     expect(describeDelayStats({ ...STATS, flushed: 3, maxLateMs: 25, enobufs: 2, verdictErrors: 1 })).toBe(
       '1834 packets delayed, mean 100.4 ms, 3 released early when the delay ended, a release up to 25 ms late, ' +
         '2 receive-buffer overflows (those packets passed undelayed), 1 verdicts refused by the kernel',
