@@ -39,7 +39,7 @@ export const netnsProvider: TargetProvider = {
     if (c.lab.attach) {
       // The run's labs, up already: the user's --lab, or the CLI's own (one per worker with --parallel).
       for (const l of runLabs(c.lab, Profile.load(c.profile).subnet, c.parallel)) attachLab(c, l.name);
-      return { context: { labName: c.lab.name }, teardown: async () => {} };
+      return { context: { labName: c.lab.name }, teardown: async () => releaseRunSlots(c.runId) };
     }
     // Vitest runs every project's global setup before the first test of any project: a lab
     // brought up here would idle beside the integration tests' own labs on two cores. The first
