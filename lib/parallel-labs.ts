@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { isSameProcess, LABS_ROOT, procStart } from './targets/netns/state.js';
@@ -110,6 +110,8 @@ function takeSlot(file: string, me: SlotHolder): boolean {
   try {
     const holder = readHolder(file);
     if (holder && isSameProcess(holder.pid, holder.start)) return false;
+    // No holder readable in a file just made: its creator is writing it (wx creates, then writes).
+    if (!holder && Date.now() - statSync(file).mtimeMs < 10_000) return false;
     writeFileSync(file, JSON.stringify(me));
     return true;
   } finally {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -70,6 +70,18 @@ describe("a worker's lab slot (claimWorkerSlot): vitest's pool id is no lab numb
     writeFileSync(join(dir2, 'run-b.1.json'), JSON.stringify({ pid: 2 ** 22 + 1, start: '1' }));
     expect(claimWorkerSlot('run-b', 2, dir2)).toBe(1);
     expect(JSON.parse(readFileSync(join(dir2, 'run-b.1.json'), 'utf8')).pid).toBe(process.pid);
+  });
+
+  it('a slot file still being written (no holder yet) is held; one left unreadable for long is stale', () => {
+    const dir = slotsDir();
+    writeFileSync(join(dir, 'run-g.1.json'), '');
+    expect(claimWorkerSlot('run-g', 2, dir)).toBe(2);
+    forgetClaimForTests();
+    const dir2 = slotsDir();
+    writeFileSync(join(dir2, 'run-h.1.json'), '');
+    const minuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(join(dir2, 'run-h.1.json'), minuteAgo, minuteAgo);
+    expect(claimWorkerSlot('run-h', 2, dir2)).toBe(1);
   });
 
   it('is claimed once per process; one lab needs no slot; all held is a clear error', () => {
