@@ -182,10 +182,8 @@ if [ "$AT_BOOT" = true ]; then run systemctl enable "${STACK[@]}"; else run syst
 step "start ${STACK[*]}"
 run systemctl start corosync
 wait_for "corosync on $HOST" 60 corosync-cmapctl -g runtime.votequorum.this_node_id
-if [ -n "$QNETD" ]; then
-  run systemctl start corosync-qdevice
-  wait_for "corosync-qdevice on $HOST to give its vote (qnetd on $QNETD)" 60 qdevice_votes
-fi
+# Its vote is awaited below, once every db node is in (alone, with wait_for_all, it may not count yet).
+[ -z "$QNETD" ] || run systemctl start corosync-qdevice
 run systemctl start pacemaker
 wait_for "pacemaker on $HOST to answer" 120 crm_mon -1
 
@@ -196,6 +194,7 @@ online() { crm_mon -1 | grep -E '^ *(\* )?Online:' | grep -qw "$1"; }
 all_online() { for n in "${DBS[@]}"; do online "$n" || return 1; done; }
 if [ -n "$DRY" ] || all_online; then
   wait_for "a DC to be elected" 120 sh -c "crm_mon -1 | grep -q 'Current DC: [a-z]'"
+  [ -z "$QNETD" ] || wait_for "corosync-qdevice on $HOST to give its vote (qnetd on $QNETD)" 60 qdevice_votes
   run crm configure load update "$PROFILE/cluster.crm"
   wait_for "the VIP resource to start" 120 sh -c "crm_mon -1 | grep -E 'vip.*Started'"
   run crm_mon -1 -r  # the resources where they run; not `crm configure show`, which prints the params with their passwords

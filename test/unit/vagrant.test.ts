@@ -138,7 +138,6 @@ describe('Vagrantfile and provisioning', () => {
       'systemctl enable corosync corosync-qdevice pacemaker',
       'systemctl start corosync',
       'systemctl start corosync-qdevice',
-      'to give its vote (qnetd on batch1)',
       'systemctl start pacemaker',
     ]);
     expect(db1).not.toContain('SHUTDOWN');
@@ -150,6 +149,7 @@ describe('Vagrantfile and provisioning', () => {
       'mysql -h 10.11.22.101 -P 3306 -uroot -p*** -e SHUTDOWN',
       'systemctl stop mariadb',
       'systemctl start corosync-qdevice',
+      'to give its vote (qnetd on batch1)',
       `crm configure load update ${dir}/cluster.crm`,
       'crm_mon -1 -r',
     ]);
