@@ -1,7 +1,7 @@
 import { auditUntilHealthy, type AuditResult } from './checks/audits.js';
 import { judgeAct } from './checks/verdict.js';
 import { injectFault, type Fault } from './faults/fault.js';
-import { fencingEnabled, fencingGiveUpMs, fencingStillTrying, hostsBack, rebootedHosts, recordFencing } from './fencing/observe.js';
+import { fencingGiveUpMs, fencingStillTrying, hostsBack, rebootedHosts, recordFencing } from './fencing/observe.js';
 import { History } from './history.js';
 import { MysqlWatch } from './mysql-watch.js';
 import { Observer, type ClusterObserver } from './observer.js';
@@ -225,7 +225,7 @@ async function playActs(run: CaseRun): Promise<void> {
     let window = await step('observe until settled', () => settled(history, settle, interrupt.signal), act.id);
     if (interrupt.aborted) throw new HarnessError(`case ${def.id}: interrupted during ${act.id}`);
     await run.mysql.observeOnce(true);
-    if (fencingEnabled(t.profile)) {
+    if (t.profile.fences) {
       await recordFencing(t, history, from);
       window = await step('observe until the fenced hosts are back', () => untilRebootedHostsBack(run, from, window), act.id);
     }

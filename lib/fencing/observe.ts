@@ -1,12 +1,9 @@
 import { bootsTarget, inCluster } from '../checks/outcome.js';
 import type { History } from '../history.js';
-import { crmProperties, crmStonithDevices, isTrue, pacemakerDurationMs } from '../profile/crm.js';
+import { crmProperties, crmStonithDevices, pacemakerDurationMs } from '../profile/crm.js';
 import type { Profile } from '../profile/load.js';
 import { type FenceOperation, fenceHistory, fenceOpKey } from '../probes/fencing.js';
 import type { Target } from '../targets/target.js';
-
-/** Whether the profile's cluster fences (stonith-enabled=true in cluster.crm). */
-export const fencingEnabled = (p: Profile) => isTrue(crmProperties(p.files.clusterCrm)['stonith-enabled']);
 
 /**
  * How long the controller may retry a fencing that keeps failing before it gives up:

@@ -7,9 +7,11 @@ import {
   type CrmPrimitive,
   colocatedWithPromoted,
   crmPrimitives,
+  crmProperties,
   crmStonithDevices,
   findPromotableMysql,
   findVipPrimitive,
+  isTrue,
   overlayCrm,
   PROFILE_OCF_PROVIDER,
   type PromotableMysql,
@@ -107,6 +109,10 @@ export class Profile {
   /** From power-on to the host's init starting its units (services.bootDelaySeconds), in ms. */
   get bootDelayMs(): number {
     return this.config.services.bootDelaySeconds * 1000;
+  }
+  /** Whether the cluster fences (stonith-enabled=true in cluster.crm). */
+  get fences(): boolean {
+    return isTrue(crmProperties(this.files.clusterCrm)['stonith-enabled']);
   }
   /** Whether corosync.conf asks for a quorum device (corosync-qdevice on the db hosts, corosync-qnetd on the management host). */
   get quorumDevice(): boolean {

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fencingEnabled } from '../fencing/observe.js';
 import { HarnessError } from '../util/errors.js';
 import { crmStonithDevices } from './crm.js';
 import type { Profile } from './load.js';
@@ -56,7 +55,7 @@ export function provisionPlan(profile: Profile): ProvisionPlan {
     profile: profile.name,
     qnetdHost: qdevice ? profile.managementHost.name : null,
     pacemakerRestart: profile.pacemakerRestart,
-    stackAtBoot: fencingEnabled(profile),
+    stackAtBoot: profile.fences,
     mysqlUnderPacemaker: profile.promotableMysql !== undefined,
     ocfAgents: Object.keys(profile.ocfAgents).sort(),
     accountsSql: existsSync(profile.path('mysql/accounts.sql')),

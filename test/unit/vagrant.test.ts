@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import hardenedIpmiTarget from '../../targets/vagrant-hardened-ipmi.js';
 import vagrantTarget from '../../targets/vagrant.js';
 import { Profile } from '../../lib/profile/load.js';
 import { provisionPlan, renderForVagrant } from '../../lib/profile/render-vagrant.js';
@@ -177,7 +178,7 @@ describe('Vagrantfile and provisioning', () => {
     );
   });
 
-  it('targets/vagrant.ts is a valid ssh target config: vagrant, sudo, jump via batch1, not disposable', () => {
+  it('targets/vagrant.ts and vagrant-hardened-ipmi.ts are valid ssh target configs: vagrant, sudo, jump via batch1, not disposable', () => {
     const c = parseSshTargetConfig(vagrantTarget, 'targets/vagrant.ts');
     expect(c).toMatchObject({
       kind: 'ssh',
@@ -190,6 +191,11 @@ describe('Vagrantfile and provisioning', () => {
       port: 22,
     });
     expect(targetConfigFile('vagrant')).toBe(resolve(ROOT, 'targets/vagrant.ts'));
+    // The VMs provisioned from hardened-ipmi: the same login, its profile, and the quorum device's client started by systemd.
+    const h = parseSshTargetConfig(hardenedIpmiTarget, 'targets/vagrant-hardened-ipmi.ts');
+    expect(h).toMatchObject({ profile: 'hardened-ipmi', user: 'vagrant', jumpHost: 'batch1', disposable: false });
+    expect(h.daemons.qdevice?.start).toBe('systemctl start corosync-qdevice && systemctl show -p MainPID --value corosync-qdevice');
+    expect(Profile.load(h.profile).quorumDevice).toBe(true);
     expect(() => targetConfigFile('nope')).toThrow(/no target "nope"/);
     expect(() => parseSshTargetConfig({ ...vagrantTarget, jumpHost: 'Batch 1' }, 'targets/x.ts')).toThrow(
       /targets\/x\.ts is not a valid ssh target config:\n {2}jumpHost:/,

@@ -402,7 +402,7 @@ export class SshTarget extends ShellTarget implements Target {
   }
 
   async startDaemon(host: string, daemon: Daemon): Promise<number> {
-    const script = this.config.daemons[daemon as keyof typeof this.config.daemons]?.start ?? daemonStartScript(daemon, this.profile);
+    const script = this.config.daemons[daemon]?.start ?? daemonStartScript(daemon, this.profile);
     const { stdout } = await this.sh(host, script);
     const pid = Number(stdout.trim().split('\n').at(-1));
     if (!Number.isInteger(pid) || pid <= 0)
