@@ -1,21 +1,10 @@
-import { corosyncStop, killPacemakerd, restartStackKeepingVip } from '../lib/faults/index.js';
+import { killPacemakerd } from '../lib/faults/index.js';
 import { scenario } from '../lib/scenario.js';
 
-// Notebook row 3: `kill -9 <pacemakerd pid>` on the VIP holder.
+// Notebook row 3: `kill -9 <pacemakerd pid>` on the VIP holder. The notebook's warnings for that
+// state are 03-then-corosync-stop.test.ts (a file of their own, for parallel labs).
 scenario({
   id: '3',
   title: 'kill -9 pacemakerd on the VIP holder',
   acts: ({ holder }) => [{ id: '3-kill-pacemakerd', fault: killPacemakerd(holder) }],
-});
-
-// The notebook's warnings for that state: stopping corosync by mistake puts the VIP on both
-// nodes; starting corosync and pacemaker again then makes the VIP fail back.
-scenario({
-  id: '3-follow-on',
-  title: 'kill -9 pacemakerd, then corosync stop, then corosync and pacemaker started again',
-  acts: ({ holder }) => [
-    { id: '3-kill-pacemakerd', fault: killPacemakerd(holder) },
-    { id: '3-then-corosync-stop', fault: corosyncStop(holder) },
-    { id: '3-then-restart-without-removing-vip', fault: restartStackKeepingVip(holder) },
-  ],
 });

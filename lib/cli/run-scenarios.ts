@@ -41,13 +41,14 @@ export function scenarioFiles(cases?: string[]): string[] {
   return cases.flatMap((c) => {
     if (c === BEYOND) return beyond.map((f) => join('scenarios', f));
     const n = c.replace(/^0+/, '');
-    const f = all.find((x) => number(x) === n);
-    if (!f)
+    // A row may be several files (row 4: one per child daemon, so parallel labs share it out).
+    const files = all.filter((x) => number(x) === n);
+    if (!files.length)
       throw new HarnessError(
         `no scenario for case "${c}"`,
-        `cases are ${all.map(number).join(', ')}, or ${BEYOND} for ${beyond.map(number).join(', ')}`,
+        `cases are ${[...new Set(all.map(number))].join(', ')}, or ${BEYOND} for ${beyond.map(number).join(', ')}`,
       );
-    return [join('scenarios', f)];
+    return files.map((f) => join('scenarios', f));
   });
 }
 

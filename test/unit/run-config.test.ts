@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkRun } from '../../lib/cli/run-scenarios.js';
+import { checkRun, scenarioFiles } from '../../lib/cli/run-scenarios.js';
+import { PACEMAKER_CHILDREN } from '../../lib/probes/processes.js';
 import { defaultParallel } from '../../lib/parallel-labs.js';
 import { resolveRunConfig } from '../../lib/run-config.js';
 import { PROVIDERS, providerFor } from '../../lib/targets/providers.js';
@@ -39,6 +40,16 @@ describe('run configuration', () => {
     await expect(checkRun({ profile: 'nosuch' })).rejects.toThrow(/^no profile named "nosuch" in profiles\//);
     await expect(checkRun({ profile: '/nonexistent/prof' })).rejects.toThrow(/^profile \/nonexistent\/prof: no such directory/);
     await expect(checkRun({ labAttach: 'nolab', cases: ['2'] })).rejects.toThrow(/^no lab named "nolab" is up/);
+  });
+
+  it("finds a row's files: row 4 one per child daemon, in the notebook's order without cases", () => {
+    expect(scenarioFiles(['4'])).toEqual([...PACEMAKER_CHILDREN].sort().map((c) => `scenarios/04-kill-${c}.test.ts`));
+    expect(scenarioFiles(['03'])).toEqual(['scenarios/03-kill-pacemakerd.test.ts', 'scenarios/03-then-corosync-stop.test.ts']);
+    expect(scenarioFiles(['12'])).toEqual(['scenarios/beyond/12-host-crash.test.ts']);
+    const rows = scenarioFiles().map((f) => Number(/\/0*(\d+)-/.exec(f)![1]));
+    expect(rows).toEqual([...rows].sort((a, b) => a - b));
+    expect(new Set(rows)).toEqual(new Set([1, 2, 3, 4, 5, 6, 7]));
+    expect(() => scenarioFiles(['99'])).toThrow(/^no scenario for case "99"/);
   });
 
   it('finds one provider per target name (ssh for any other name)', () => {

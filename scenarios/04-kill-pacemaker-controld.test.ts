@@ -1,0 +1,3 @@
+import { killChildDaemonRow } from './04-kill-child-daemon.js';
+
+killChildDaemonRow('pacemaker-controld');
