@@ -7,8 +7,7 @@ const project = (name: string, groupOrder: number, maxWorkers: number) => ({
   name,
   config: { sequence: { groupOrder }, maxWorkers, isolate: true },
 });
-const spec = (p: ReturnType<typeof project>, file: string) =>
-  ({ project: p, moduleId: `/repo/${file}` }) as unknown as TestSpecification;
+const spec = (p: ReturnType<typeof project>, file: string) => ({ project: p, moduleId: `/repo/${file}` }) as unknown as TestSpecification;
 
 // vitest's cache of the last run: the scenario files' durations.
 const lastRun: Record<string, number> = {
