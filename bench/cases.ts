@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runScenarios } from '../lib/cli/run-scenarios.js';
+import { actSide, sideCells } from '../lib/compare.js';
 import { type CaseRunRecord, readRun } from '../lib/results.js';
 import { quantile, wakeLateSummary } from '../lib/observe/gaps.js';
 
@@ -45,6 +46,7 @@ function report(l: Leg): void {
   const caseSum = l.runs.reduce((a, r) => a + r.wallMs, 0);
   console.log(`\n${l.name} (--parallel ${l.parallel}, observer ${values.observer ?? 'events'}): run ${l.runId}`);
   console.log(`  whole run ${s(l.wallMs)} (with lab up and down); the cases' own wall time summed ${s(caseSum)}`);
+  console.log(`  the cases, from the first one's start to the last one's end: ${s(casesSpanMs(l.runs))}`);
   if (floor)
     console.log(
       `  floor: ${acts.length} acts × corosync token + consensus ${s(floor.membership)} = ${s(acts.length * floor.membership)}; with the watch after each fault (+3 s) ${s(acts.length * floor.watched)}`,
@@ -60,28 +62,38 @@ function report(l: Leg): void {
     console.log(
       `  harness CPU (worker, observer, writer, faults): median ${med(cpu)} %, max ${Math.max(...cpu)} % of one core per case run`,
     );
+  const busy = l.runs.flatMap((r) => (r.machineCpu ? [r.machineCpu.busyPercent] : []));
+  const waiting = l.runs.flatMap((r) => (r.machineCpu?.waitingPercent === undefined ? [] : [r.machineCpu.waitingPercent]));
+  if (busy.length)
+    console.log(
+      `  this machine's cores: busy median ${med(busy)} %, max ${Math.max(...busy)} %; some task waiting for a core median ${med(waiting) ?? '-'} %, max ${waiting.length ? Math.max(...waiting) : '-'} % of the time per case run`,
+    );
   const most = Math.max(0, ...l.runs.map((r) => r.labsRunning?.length ?? 0));
   console.log(`  labs running at once: at most ${most}`);
 }
 
-/** Per act: the verdicts of each leg, and whether they differ (the same cases, the same cluster). */
+/** From the first case run's start to the last one's end: the rows' own wall, labs up and down aside. */
+function casesSpanMs(runs: CaseRunRecord[]): number | undefined {
+  if (!runs.length) return undefined;
+  const start = Math.min(...runs.map((r) => Date.parse(r.startedAt)));
+  return Math.max(...runs.map((r) => Date.parse(r.startedAt) + r.wallMs)) - start;
+}
+
+/**
+ * Per act, each leg's outcome distribution (the same cases, the same cluster): verdicts, where the
+ * VIP ended, failover and writes-unavailable median–max; "DIFFERS" where the verdicts or VIP do.
+ */
 function compare(a: Leg, b: Leg): void {
-  const tally = (l: Leg) => {
-    const m = new Map<string, string[]>();
-    for (const x of l.runs.flatMap((r) => r.acts)) m.set(x.act, [...(m.get(x.act) ?? []), x.verdict]);
-    return m;
-  };
-  const ta = tally(a);
-  const tb = tally(b);
-  console.log(`\nverdicts, ${a.name} vs ${b.name}:`);
+  const acts = [...new Set([...a.runs, ...b.runs].flatMap((r) => r.acts.map((x) => x.act)))];
+  console.log(`\noutcomes per act, ${a.name} | ${b.name} (verdicts, VIP after, failover, writes unavailable, writes lost):`);
   let differ = 0;
-  for (const act of new Set([...ta.keys(), ...tb.keys()])) {
-    const va = (ta.get(act) ?? []).sort().join(',');
-    const vb = (tb.get(act) ?? []).sort().join(',');
-    if (va !== vb) differ++;
-    console.log(`  ${va === vb ? 'same   ' : 'DIFFERS'}  ${act}: ${va || '-'} | ${vb || '-'}`);
+  for (const act of acts) {
+    const [ca, cb] = [a, b].map((l) => sideCells(actSide(l.runId, l.runs, act)));
+    const same = ca![0] === cb![0] && ca![1] === cb![1];
+    if (!same) differ++;
+    console.log(`  ${same ? 'same   ' : 'DIFFERS'}  ${act}: ${ca!.join('; ')} | ${cb!.join('; ')}`);
   }
-  console.log(`  ${differ} of ${new Set([...ta.keys(), ...tb.keys()]).size} acts differ; wall ${s(a.wallMs)} → ${s(b.wallMs)}`);
+  console.log(`  ${differ} of ${acts.length} acts differ in verdicts or VIP; wall ${s(a.wallMs)} → ${s(b.wallMs)}`);
 }
 
 const n = Number(values.parallel);

@@ -42,24 +42,30 @@ const count = <T extends string>(xs: T[]) => {
 function side(runs: Run[], profile: string, act: string, targetKind?: string): ActSide | undefined {
   for (const run of [...runs].reverse()) {
     const recs = run.records.filter((r) => r.profile === profile && (!targetKind || r.target.startsWith(targetKind)));
-    const plays = recs.flatMap((r) => r.acts.filter((a) => a.act === act).map((a) => ({ r, a })));
-    if (!plays.length) continue;
-    const cases = [...new Set(plays.map((p) => p.r))];
-    return {
-      runId: run.runId,
-      target: plays[0]!.r.target,
-      runs: plays.length,
-      verdicts: count(plays.map((p) => p.a.verdict)),
-      vipAfter: count(plays.map((p) => p.a.outcome.vipAfter)),
-      failoverMs: spread(plays.flatMap((p) => (p.a.outcome.timeToFailoverMs === undefined ? [] : [p.a.outcome.timeToFailoverMs]))),
-      writesUnavailableMs: spread(
-        plays.flatMap((p) => (p.a.outcome.writesUnavailableMs === undefined ? [] : [p.a.outcome.writesUnavailableMs])),
-      ),
-      lostWrites: sum(cases, (r) => r.data?.lost.length ?? 0),
-      ackedWrites: sum(cases, (r) => r.data?.writes.ok ?? 0),
-    };
+    const s = actSide(run.runId, recs, act);
+    if (s) return s;
   }
   return undefined;
+}
+
+/** Every play of `act` in one run's case records, summed up; undefined if none played it. */
+export function actSide(runId: string, records: CaseRunRecord[], act: string): ActSide | undefined {
+  const plays = records.flatMap((r) => r.acts.filter((a) => a.act === act).map((a) => ({ r, a })));
+  if (!plays.length) return undefined;
+  const cases = [...new Set(plays.map((p) => p.r))];
+  return {
+    runId,
+    target: plays[0]!.r.target,
+    runs: plays.length,
+    verdicts: count(plays.map((p) => p.a.verdict)),
+    vipAfter: count(plays.map((p) => p.a.outcome.vipAfter)),
+    failoverMs: spread(plays.flatMap((p) => (p.a.outcome.timeToFailoverMs === undefined ? [] : [p.a.outcome.timeToFailoverMs]))),
+    writesUnavailableMs: spread(
+      plays.flatMap((p) => (p.a.outcome.writesUnavailableMs === undefined ? [] : [p.a.outcome.writesUnavailableMs])),
+    ),
+    lostWrites: sum(cases, (r) => r.data?.lost.length ?? 0),
+    ackedWrites: sum(cases, (r) => r.data?.writes.ok ?? 0),
+  };
 }
 
 const sum = (rs: CaseRunRecord[], f: (r: CaseRunRecord) => number) => rs.reduce((n, r) => n + f(r), 0);

@@ -9,6 +9,7 @@ import type { HealReport } from './heal.js';
 import type { PollingStats } from './observer.js';
 import { type WakeLate, wakeLateSummary } from './observe/gaps.js';
 import { describeOverride, type LabOverride } from './targets/target.js';
+import type { MachineCpu } from './util/cpu.js';
 import { redact } from './util/redact.js';
 import { diffLatest, median, readRuns, regressionLines } from './report/regression.js';
 
@@ -90,6 +91,11 @@ export interface CaseRunRecord {
    */
   harnessCpu?: { cpuMs: number; percent: number };
   /**
+   * This whole machine's CPU during the case (every lab, every process): how busy its cores were
+   * and how long some runnable task waited for one. Timings taken while tasks waited are coarser.
+   */
+  machineCpu?: MachineCpu;
+  /**
    * What every act waits at least, whatever the harness does: corosync's token + consensus (no
    * membership change is seen sooner), and the watch after a fault's end (that + 3 s for Pacemaker).
    */
@@ -162,6 +168,7 @@ export function summaryTable(runs: CaseRunRecord[], regression?: string[]): stri
     ...dataLine(runs),
     ...pollingLine(runs),
     ...harnessCpuLine(runs),
+    ...machineCpuLine(runs),
     ...labsLine(runs),
     ...overrideLines(runs),
     ...(regression?.length ? ['', 'changes against earlier runs:', ...regression.map((l) => `  ${l}`)] : []),
@@ -228,6 +235,17 @@ function watcherCostLine(runs: CaseRunRecord[]): string[] {
   if (!perLab.length) return [];
   return [
     `watchers inside the hosts (the observer's cost there): median ${median(perLab)} %, max ${Math.max(...perLab)} % of one core per lab`,
+  ];
+}
+
+/** How contended this machine was while the cases ran (all labs, all processes), per case run. */
+function machineCpuLine(runs: CaseRunRecord[]): string[] {
+  const m = runs.map((r) => r.machineCpu).filter((x): x is MachineCpu => !!x);
+  if (!m.length) return [];
+  const busy = m.map((x) => x.busyPercent);
+  const waiting = m.map((x) => x.waitingPercent).filter((x): x is number => x !== undefined);
+  return [
+    `this machine's cores during the cases: busy median ${median(busy)} %, max ${Math.max(...busy)} %${waiting.length ? `; some task waiting for a core median ${median(waiting)} %, max ${Math.max(...waiting)} % of the time` : ''} per case run`,
   ];
 }
 

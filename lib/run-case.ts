@@ -14,7 +14,7 @@ import { type ActResult, type CaseRunRecord, judgedFields, writeCaseRun } from '
 import type { Profile } from './profile/load.js';
 import { pacemakerDurationMs } from './profile/crm.js';
 import type { Target } from './targets/target.js';
-import { selfAndChildrenCpuMs } from './util/cpu.js';
+import { type MachineCpuSample, machineCpuBetween, machineCpuSample, selfAndChildrenCpuMs } from './util/cpu.js';
 import { HarnessError } from './util/errors.js';
 import { sleep, waitFor } from './util/wait.js';
 import { alignVipWithPrimary } from './recovery.js';
@@ -92,7 +92,7 @@ interface CaseRun {
   labsRunning: string[];
   started: number;
   /** The harness's CPU (this worker and its commands) and the moment it was read, after any heal before the case. */
-  cpuAtStart: { ms: number; at: number };
+  cpuAtStart: { ms: number; at: number; machine: MachineCpuSample };
   injected: Fault[];
   results: ActResult[];
   recoveryErrors: string[];
@@ -149,7 +149,7 @@ async function prepare(t: Target, def: CaseDefinition, opts: RunOptions): Promis
         `case ${def.id}: the cluster is unhealthy before the case and could not be healed: ${h.rungs.map((r) => `${r.rung}: ${r.detail}`).join(' → ')}`,
       );
   }
-  const cpuAtStart = { ms: selfAndChildrenCpuMs(), at: performance.now() };
+  const cpuAtStart = { ms: selfAndChildrenCpuMs(), at: performance.now(), machine: machineCpuSample() };
   await alignVipWithPrimary(t, log);
   const states = await replicationState(t);
   const primary = writablePrimary(states);
@@ -347,6 +347,7 @@ function caseRecord(run: CaseRun, r: Recovery): CaseRunRecord {
     polling,
     ...(run.observer.cost ? { observerCost: run.observer.cost() } : {}),
     ...(r.healReport ? {} : { harnessCpu: harnessCpu(run) }),
+    machineCpu: machineCpuBetween(run.cpuAtStart.machine, machineCpuSample(), performance.now() - run.cpuAtStart.at),
     actFloorMs: { membership: run.settle.membershipMs, watched: run.settle.minMs },
     clockOffsets: clocks,
     runKey: run.runKey,

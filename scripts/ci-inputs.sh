@@ -49,10 +49,12 @@ if [[ ! $profile =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || [ ! -f "profiles/$profile
 fi
 
 scenarios=(scenarios/[0-9]*-*.test.ts)
+# The rows' numbers, each once: a row may be several files (row 4: one per child daemon).
 numbers=()
 for f in "${scenarios[@]}"; do
   f=${f#scenarios/}
-  numbers+=("$((10#${f%%-*}))")
+  c=$((10#${f%%-*}))
+  [[ " ${numbers[*]} " == *" $c "* ]] || numbers+=("$c")
 done
 [ ${#scenarios[@]} -gt 0 ] || fail "no scenarios/NN-*.test.ts in this checkout"
 cases=${CASES:-}
@@ -67,7 +69,8 @@ else
     if [[ ! $c =~ ^[0-9]{1,3}$ ]] || ! compgen -G "scenarios/$(printf '%02d' "$((10#$c))")-*.test.ts" >/dev/null; then
       fail "unknown case \"$c\" in cases \"$cases\": the cases are ${numbers[*]} (comma-separated; empty: all)"
     fi
-    n=$((n + 1))
+    # n counts files, as the shards share them out.
+    n=$((n + $(compgen -G "scenarios/$(printf '%02d' "$((10#$c))")-*.test.ts" | wc -l)))
   done
   [ "$n" -gt 0 ] || fail "cases \"$cases\" names no case: the cases are ${numbers[*]} (comma-separated; empty: all)"
 fi

@@ -7,8 +7,7 @@ import { heal } from '../heal.js';
 import { Profile } from '../profile/load.js';
 import { markInterrupted } from '../results.js';
 import { type RunConfig, type RunOptions, resolveRunConfig } from '../run-config.js';
-import { destroyLab, NetnsLab } from '../targets/netns/lab.js';
-import { readState } from '../targets/netns/state.js';
+import { destroyLabsTogether, NetnsLab } from '../targets/netns/lab.js';
 import type { TargetProvider } from '../targets/provider.js';
 import { providerFor } from '../targets/providers.js';
 import { runLabs } from '../parallel-labs.js';
@@ -134,13 +133,10 @@ export async function runScenarios(o: ScenarioRunOptions, checked?: CheckedRun):
     return { runId: config.runId, ok: !failed && !interrupted };
   } finally {
     if (ownLab)
-      for (const { name } of runLabs(config.lab, Profile.load(config.profile).subnet, config.parallel)) {
-        if (!readState(name)) continue;
-        await destroyLab(name).then(
-          () => process.stderr.write(`lab "${name}" is down\n`),
-          (e: Error) => process.stderr.write(`lab "${name}" was not fully torn down: ${e.message}\n`),
-        );
-      }
+      await destroyLabsTogether(
+        runLabs(config.lab, Profile.load(config.profile).subnet, config.parallel).map((l) => l.name),
+        (line) => process.stderr.write(`${line}\n`),
+      );
   }
 }
 

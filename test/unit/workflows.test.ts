@@ -227,13 +227,15 @@ describe('the nightly workflows call the CI steps of lib/ci/steps.ts', () => {
         '--strict',
       ],
     ]);
-    // One case for two shards: the second has nothing to run and says so.
-    r = runScript(shard.text, { ...ci, CI_NODE_INDEX: '2', CASES: '4' });
+    // One file for two shards: the second has nothing to run and says so (row 4's six files would share out).
+    r = runScript(shard.text, { ...ci, CI_NODE_INDEX: '2', CASES: '1' });
     expect(r.status, r.output).toBe(0);
     expect(r.calls).toEqual([]);
     expect(r.output).toContain('shard 2/2: no case left');
-    r = runScript(shard.text, { ...ci, CI_NODE_INDEX: '1', CASES: '4' });
+    r = runScript(shard.text, { ...ci, CI_NODE_INDEX: '1', CASES: '1' });
     expect(r.calls[0]?.slice(0, 5)).toEqual(['run', 'ci:shard', '--', '--shard', '1/1']);
+    r = runScript(shard.text, { ...ci, CI_NODE_INDEX: '2', CASES: '4' });
+    expect(r.calls[0]?.slice(0, 5)).toEqual(['run', 'ci:shard', '--', '--shard', '2/2']);
 
     const report = gitlabScripts().filter((s) => s.where.includes('job report'));
     const text = report.map((s) => s.text).join('\n');
@@ -349,6 +351,9 @@ describe('scripts/ci-inputs.sh (the validate job)', () => {
     const r = check({ CASES: '2, 07', SHARDS: '4', REPEAT: '03', STRICT: '1' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.outputs).toMatchObject({ cases: '2,07', repeat: '3', strict: 'true', total: '2', shards: '[1,2]' });
+    // Row 4 is six files (one per child daemon): four shards of up to two files, 3 min per file.
+    const row4 = check({ CASES: '4', SHARDS: '4' });
+    expect(row4.outputs).toMatchObject({ cases: '4', total: '4', shards: '[1,2,3,4]', timeout: String(20 + 2 * 3) });
   });
 
   it('an unknown profile: one ::error:: line naming it and listing profiles/, exit 1, no outputs', () => {

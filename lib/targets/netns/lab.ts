@@ -394,6 +394,23 @@ export async function destroyLab(name: string, log = new StepLog(() => {})): Pro
   if (left.length) throw new HarnessError(`lab "${name}" was not fully torn down: ${left.join('; ')}`);
 }
 
+/**
+ * A run's labs down together (each has its own namespaces and processes; one after the other took
+ * 2.5 s each, 15 s for six), a line each; never throws: the lines say what was left.
+ */
+export async function destroyLabsTogether(names: string[], say: (line: string) => void): Promise<void> {
+  await Promise.all(
+    names
+      .filter((n) => readState(n))
+      .map((n) =>
+        destroyLab(n).then(
+          () => say(`lab "${n}" is down`),
+          (e: Error) => say(`lab "${n}" was not fully torn down: ${e.message}`),
+        ),
+      ),
+  );
+}
+
 /** What of a lab still exists (processes, namespaces, files); empty when it is fully gone. */
 export function leftovers(name: string, s = readState(name)): string[] {
   const out: string[] = [];

@@ -5,7 +5,7 @@ import { Profile } from '../../profile/load.js';
 import type { RunConfig } from '../../run-config.js';
 import { HarnessError } from '../../util/errors.js';
 import { StepLog } from '../../util/log.js';
-import { destroyLab, NetnsLab, StartedNetnsLab } from '../netns/lab.js';
+import { destroyLabsTogether, NetnsLab, StartedNetnsLab } from '../netns/lab.js';
 import { missingPackages } from '../netns/preflight.js';
 import { procStart, readState } from '../netns/state.js';
 import type { SuiteTargetContext, TargetProvider } from '../provider.js';
@@ -68,13 +68,7 @@ export const netnsProvider: TargetProvider = {
       async teardown() {
         process.off('exit', onExit);
         releaseRunSlots(c.runId);
-        for (const n of names) {
-          if (!readState(n)) continue;
-          await destroyLab(n).then(
-            () => log(`lab "${n}" is down`),
-            (e: Error) => log(`lab "${n}" was not fully torn down: ${e.message}`),
-          );
-        }
+        await destroyLabsTogether(names, log);
       },
     };
   },
