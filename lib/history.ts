@@ -37,6 +37,23 @@ export interface PollingStats {
   maxGapMs?: number;
   /** The event observer's resolution: how late its watchers woke after a timer (lib/observe/gaps.ts). */
   wakeLate?: WakeLate;
+  /**
+   * Changes a watcher's periodic full sample found that no event had announced: each happened at
+   * some moment since that host's sample before (`sinceMs` earlier), so its time is known only to
+   * within that, whatever the resolution above says.
+   */
+  missed?: MissedChange[];
+}
+
+/** A change of a host's state that only the watcher's periodic check found (lib/observe/event-observer.ts). */
+export interface MissedChange {
+  host: string;
+  /** When the check found it (history ms). */
+  t: number;
+  /** How long before that the host's state was last looked at in full: the change is somewhere in between. */
+  sinceMs: number;
+  /** What changed, e.g. "pacemaker-based started", "the VIP added". */
+  what: string;
 }
 
 /** What the final reads after recovery found: the data check judges these, not the live servers. */

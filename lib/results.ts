@@ -215,7 +215,17 @@ function pollingLine(runs: CaseRunRecord[]): string[] {
   return [
     `observer while faults were active: gap between a host's lines median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, p99 up to ${Math.max(...p.map((x) => x.p99GapMs ?? x.maxGapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`,
     ...wakeLateLine(p),
+    ...missedLine(p),
     ...watcherCostLine(runs),
+  ];
+}
+
+/** Changes the watchers' periodic looks found that no event announced (each stamped late): none, or each one. */
+function missedLine(p: PollingStats[]): string[] {
+  if (!p.some((x) => x.wakeLate)) return []; // the polling observer has no events to miss
+  const m = p.flatMap((x) => x.missed ?? []);
+  return [
+    `changes no watcher event announced (found by the periodic full look, stamped late): ${m.length ? m.map((x) => `${x.host} ${x.what} (within ${x.sinceMs} ms)`).join('; ') : 'none'}`,
   ];
 }
 

@@ -232,8 +232,9 @@ export const DEFAULT_MAX_OBSERVATION_GAP_MS = 1_500;
 
 /**
  * Why the evidence of a recorded act cannot support a verdict, if it cannot: the act's own step
- * threw, the window closed before the cluster settled, or the observer's polls were further apart
- * than the act's resolution.
+ * threw, the window closed before the cluster settled, the observer's polls were further apart
+ * than the act's resolution, or a change was found only by a watcher's periodic look (its time
+ * known to within more than that resolution).
  */
 export function missingEvidence(e: Expectation, end: ActEnd): string | undefined {
   if (end.error) return `the act could not be observed to its end: ${end.error}`;
@@ -242,6 +243,9 @@ export function missingEvidence(e: Expectation, end: ActEnd): string | undefined
   if (end.polling.maxGapMs === undefined) return 'no observer polls during the act';
   if (end.polling.maxGapMs > need)
     return `observer polls up to ${end.polling.maxGapMs} ms apart during the act (it needs ≤ ${need} ms): a short dual VIP could fall between two polls`;
+  const blurred = (end.polling.missed ?? []).filter((m) => m.sinceMs > need);
+  if (blurred.length)
+    return `${blurred.map((m) => `${m.host}: ${m.what}`).join('; ')}: found by the watcher's periodic look, not by an event, so known only to within ${Math.max(...blurred.map((m) => m.sinceMs))} ms (the act needs ≤ ${need} ms)`;
   return undefined;
 }
 

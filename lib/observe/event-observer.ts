@@ -7,6 +7,7 @@ import { PACEMAKER_CHILDREN, daemonPids } from '../probes/processes.js';
 import type { HostStream } from '../targets/host-stream.js';
 import type { Target } from '../targets/target.js';
 import { gapStats, wakeLateStats } from './gaps.js';
+import { MissedChanges } from './missed.js';
 
 const WATCHER = readFileSync(join(import.meta.dirname, 'host-watch.py'), 'utf8');
 /** A stopped watcher (its host lost power, or it failed) is started again after this long, while the observer runs. */
@@ -59,6 +60,8 @@ export class EventObserver implements ClusterObserver {
   private running = false;
   private lastKey = '';
   private lastT = 0;
+  /** Changes only a watcher's periodic full look found: events the watchers missed. */
+  private readonly missed = new MissedChanges();
   /** Why watchers ended while they should have run (each restart is in the history too). */
   readonly problems: string[] = [];
 
@@ -116,7 +119,14 @@ export class EventObserver implements ClusterObserver {
     if (typeof line.late === 'number') this.wakes.push({ t, lateUs: line.late });
     if ('beat' in line) return;
     this.countCpu(host, line.cpu, t);
-    this.nodes.set(host, nodeOfSample(line, this.target.profile.vip.ip, this.target.profile.nic));
+    const node = nodeOfSample(line, this.target.profile.vip.ip, this.target.profile.nic);
+    const m = this.missed.sample(host, line.why, this.nodes.get(host), node, t);
+    if (m)
+      this.history.step(
+        'observer',
+        `${host}: the watcher's periodic look found ${m.what}, which no event announced (within the ${m.sinceMs} ms before)`,
+      );
+    this.nodes.set(host, node);
     this.record(t);
   }
 
@@ -163,7 +173,14 @@ export class EventObserver implements ClusterObserver {
     });
     const lines = [...this.lineTimes.values()].reduce((n, ts) => n + ts.filter((t) => t >= from && t <= to).length, 0);
     const late = this.wakes.filter((w) => w.t >= from && w.t <= end).map((w) => w.lateUs / 1000);
-    return { polls: lines, intervalMs: this.beatMs, ...gapStats(gaps), ...(late.length ? { wakeLate: wakeLateStats(late) } : {}) };
+    const missed = this.missed.found.filter((m) => m.t >= from && m.t <= end);
+    return {
+      polls: lines,
+      intervalMs: this.beatMs,
+      ...gapStats(gaps),
+      ...(late.length ? { wakeLate: wakeLateStats(late) } : {}),
+      ...(missed.length ? { missed } : {}),
+    };
   }
 
   clockOffsets(): Record<string, { offsetMs: number; rttMs: number }> {

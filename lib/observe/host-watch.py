@@ -23,8 +23,9 @@
 #   machine's process count changed): what this watcher did first, at about four times the CPU.
 # It runs at nice -10 (WATCHER_NICE): a change is stamped when the watcher runs, so on a busy host
 # its wake-ups must not queue behind the cluster's daemons. It uses about 1 % of a core.
-# A full sample every TICK_S whatever happened ("tick"), /proc listed again for it: the harness
-# checks it against the last event's state, so a missed event shows.
+# A full sample every TICK_S whatever happened ("tick"), /proc listed and `ip` run again for it:
+# the harness checks it against the state the events left (lib/observe/missed.ts), so a missed
+# event shows, and an act it falls in is not judged finer than it was seen.
 #
 # "late": how long after its timer was due the watcher last woke (µs; the largest since the line
 # before). A change wakes the watcher as a timer does, so this is how late a change can be stamped:

@@ -219,3 +219,37 @@ describe('host watcher as the event observer runs it (a HostStream, --stdin, --b
     expect(lines.every((l) => Number.isInteger(l.late) && l.late! >= 0)).toBe(true);
   });
 });
+
+describe('host watcher, the check against missed events', () => {
+  it('a daemon that took its name without an exec is found by the periodic look alone, and said to be a missed change', async () => {
+    const { nodeOfSample } = await import('../../lib/observe/event-observer.js');
+    const { MissedChanges } = await import('../../lib/observe/missed.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mhc-watch-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    // prctl(PR_SET_NAME): a process named "corosync" with no exec of a daemon's program, so no
+    // event wakes the watcher; only its 5 s look at everything can find it (bounded: 8 s).
+    const samples = samplesOf(
+      dir,
+      `ip link add v0 type veth peer name v1
+      python3 -u -c "$(cat ${WATCH})" v0 5 > ${dir}/out.jsonl &
+      W=$!
+      for i in $(seq 200); do [ -s ${dir}/out.jsonl ] && break; sleep 0.05; done
+      python3 -c "import ctypes, time; ctypes.CDLL(None).prctl(15, b'corosync', 0, 0, 0); time.sleep(30)" &
+      P=$!
+      for i in $(seq 160); do grep -q '"corosync"' ${dir}/out.jsonl && break; sleep 0.05; done
+      kill $P $W`,
+    );
+    const found = samples.find((s) => s.ps.some((p) => p[2] === 'corosync'));
+    expect(found?.why[0]).toBe('tick');
+    const check = new MissedChanges();
+    let before: ReturnType<typeof nodeOfSample> | undefined;
+    for (const s of samples) {
+      const node = nodeOfSample(s as Parameters<typeof nodeOfSample>[0], '10.99.0.100', 'v0');
+      check.sample('db1', s.why, before, node, s.t / 1e6);
+      before = node;
+    }
+    expect(check.found).toEqual([{ host: 'db1', t: found!.t / 1e6, sinceMs: expect.any(Number), what: 'corosync started' }]);
+    expect(check.found[0]!.sinceMs).toBeGreaterThan(0);
+    expect(check.found[0]!.sinceMs).toBeLessThanOrEqual(5_100);
+  });
+});

@@ -118,6 +118,25 @@ describe('budgets and the evidence an act needs', () => {
     expect(judgeAct(h, end, e)).toMatchObject({ verdict: 'inconclusive', inconclusive: 'no observer polls during the act' });
   });
 
+  it("a change only a watcher's periodic look found (no event announced it) is inconclusive when it blurs the act's resolution (doctored history)", () => {
+    // A seed run with the event observer (2026-11-29, run 2026-11-29T13-01-47-812Z): it passes as recorded.
+    const events = load('histories/4-kill-pacemaker-attrd.events.history.json');
+    const e = expectations['4-kill-pacemaker-attrd']!;
+    const act = events.actEnds()[0]!;
+    expect(judgeAct(events, act, e).verdict).toBe('pass');
+    const missed = (sinceMs: number): ActEnd => ({
+      ...act,
+      polling: { ...act.polling, missed: [{ host: 'db1', t: act.from + 4000, sinceMs, what: 'pacemaker-attrd started' }] },
+    });
+    expect(judgeAct(events, missed(4900), e)).toMatchObject({
+      verdict: 'inconclusive',
+      inconclusive:
+        "db1: pacemaker-attrd started: found by the watcher's periodic look, not by an event, so known only to within 4900 ms (the act needs ≤ 1500 ms)",
+    });
+    // Within the act's resolution (the look before came 1.2 s earlier), it blurs nothing.
+    expect(judgeAct(events, missed(1200), e).verdict).toBe('pass');
+  });
+
   it('evidence that contradicts the expectation stays a fail even when it is thin', () => {
     const j = judgeAct(h, end, { ...expectations['2-pacemaker-stop']!, vipAfter: ['stayed'] });
     expect(j.verdict).toBe('fail');
