@@ -2,7 +2,8 @@
  * The notebook's rows, serial and on parallel labs, in one run (issue 15): wall time of each, the
  * per-act floor (corosync's token + consensus), the harness's own CPU, the observer's achieved
  * resolution, and whether the verdicts stayed the same.
- * usage: npm run bench:cases -- [--runs 1] [--case 1,5] [--parallel 2] [--only serial|parallel] [--observer poll|events]
+ * usage: npm run bench:cases -- [--runs 1] [--case 1,5] [--parallel 2] [--only serial|parallel] [--observer poll|events] [--baseline RUN_ID]
+ * --baseline: a saved run (reports/runs/RUN_ID, one lab, the same cases) as the serial leg instead of running it again.
  * Run it alone: figures taken beside another lab on 2 cores are worthless.
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '2' },
     only: { type: 'string' },
     observer: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const cases = values.case?.flatMap((c) => c.split(','));
@@ -28,7 +30,8 @@ interface Leg {
   name: string;
   parallel: number;
   runId: string;
-  wallMs: number;
+  /** The whole run's wall time; unknown for a saved baseline. */
+  wallMs?: number;
   runs: CaseRunRecord[];
 }
 
@@ -97,7 +100,14 @@ function compare(a: Leg, b: Leg): void {
 }
 
 const n = Number(values.parallel);
-const serial = values.only === 'parallel' ? undefined : await leg('serial', 1);
+/** A saved one-lab run as the serial leg (its cases' own times are in its records; its whole wall is not). */
+function savedLeg(runId: string): Leg {
+  const runs = readRun(runId);
+  if (!runs.length) throw new Error(`--baseline ${runId}: no case records in reports/runs/${runId}`);
+  return { name: `serial (run ${runId}, saved)`, parallel: 1, runId, runs };
+}
+
+const serial = values.baseline ? savedLeg(values.baseline) : values.only === 'parallel' ? undefined : await leg('serial', 1);
 const parallel = values.only === 'serial' ? undefined : await leg('parallel', n);
 for (const l of [serial, parallel]) if (l) report(l);
 if (serial && parallel) compare(serial, parallel);

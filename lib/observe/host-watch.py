@@ -148,7 +148,9 @@ class Processes:
         try:
             self.pidfds[os.pidfd_open(pid)] = pid
         except OSError:
-            pass  # ended already: the next listing drops it
+            # Ended already (an agent's `pacemakerd -$` may be gone this soon): no exit will wake us
+            # for it, and kept until the next listing it would show a daemon that is not there.
+            self.known.pop(pid, None)
 
     def exited(self, fd):
         os.close(fd)

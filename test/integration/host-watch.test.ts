@@ -32,6 +32,12 @@ function samplesOf(dir: string, script: string): Sample[] {
     .map((l) => JSON.parse(l) as Sample);
 }
 
+/** A script's start: a veth in the namespace, the watcher on it (as $W) writing DIR/out.jsonl, its first sample awaited. */
+const watcherUp = (dir: string) => `ip link add v0 type veth peer name v1
+      python3 -u -c "$(cat ${WATCH})" v0 5 > ${dir}/out.jsonl &
+      W=$!
+      for i in $(seq 200); do [ -s ${dir}/out.jsonl ] && break; sleep 0.05; done`;
+
 describe('host watcher', () => {
   it.each([
     ['woken by the exec, told who execs (fanotify)', ''],
@@ -110,10 +116,7 @@ describe('host watcher tick', () => {
     // An address change every 0.7 s for 11 s: before the fix each sample put the tick off, and none came.
     const samples = samplesOf(
       dir,
-      `ip link add v0 type veth peer name v1
-      python3 -u -c "$(cat ${WATCH})" v0 5 > ${dir}/out.jsonl &
-      W=$!
-      for i in $(seq 200); do [ -s ${dir}/out.jsonl ] && break; sleep 0.05; done
+      `${watcherUp(dir)}
       for i in $(seq 8); do ip addr add 10.99.0.$i/24 dev v0; sleep 0.7; ip addr del 10.99.0.$i/24 dev v0; sleep 0.7; done
       kill $W`,
     );
@@ -230,10 +233,7 @@ describe('host watcher, the check against missed events', () => {
     // event wakes the watcher; only its 5 s look at everything can find it (bounded: 8 s).
     const samples = samplesOf(
       dir,
-      `ip link add v0 type veth peer name v1
-      python3 -u -c "$(cat ${WATCH})" v0 5 > ${dir}/out.jsonl &
-      W=$!
-      for i in $(seq 200); do [ -s ${dir}/out.jsonl ] && break; sleep 0.05; done
+      `${watcherUp(dir)}
       python3 -c "import ctypes, time; ctypes.CDLL(None).prctl(15, b'corosync', 0, 0, 0); time.sleep(30)" &
       P=$!
       for i in $(seq 160); do grep -q '"corosync"' ${dir}/out.jsonl && break; sleep 0.05; done
