@@ -10,9 +10,10 @@
 # - a pidfd per cluster daemon: its exit, the moment it happens;
 # - fanotify on the daemons' programs (found in PATH, the system directories and Pacemaker's
 #   libexec), for their execs only (FAN_OPEN_EXEC): each event names the process that execs, as
-#   this host's PID namespace sees it, so only that process is read again, every YOUNG_POLL_S
-#   (1 ms) until it has taken the daemon's name (a process takes its new name later in its exec),
-#   at most YOUNG_AFTER_EXEC_S (0.1 s). An exec on another host sharing these files (the netns
+#   this host's PID namespace sees it, and the program, so only that process is read again, every
+#   YOUNG_POLL_S (1 ms) until it has that program's name (a process takes its new name later in
+#   its exec; a child pacemakerd forks is named pacemakerd until then), at most EXEC_WITHIN_S
+#   (2 s). An exec on another host sharing these files (the netns
 #   lab's hosts share /usr) has no PID here and costs nothing but the read of its event. Resource
 #   agents run `pacemakerd -$` at every call (ocf_local_nodename), so before this, every agent
 #   call on either host made each watcher read all of its processes 100 times.
@@ -75,6 +76,9 @@ TICK_S = 5.0
 # taking its new name (a look woken by its exec, which inotify reports as it begins).
 YOUNG_S, YOUNG_AFTER_EXEC_S = 0.5, 0.1
 YOUNG_POLL_S = 0.001
+# A process whose exec of a daemon's program fanotify reported is read until it has that program's
+# name, at most this long: on a busy machine the exec can take longer than YOUNG_AFTER_EXEC_S.
+EXEC_WITHIN_S = 2.0
 WATCHER_NICE = -10
 
 
@@ -107,42 +111,57 @@ class Processes:
         self.young_s = young_s
         self.known = {}  # pid -> [pid, ppid, comm] of every process seen (daemon or not)
         self.young = {}  # pid -> when first seen, for the processes that may still exec
+        self.execs = {}  # pid -> (the name its exec gives it or None, when reported): execs in progress
         self.pidfds = {}  # pidfd -> pid, for the daemons
 
-    def update(self, listing, renew=False, recheck=False, execing=()):
+    def update(self, listing, renew=False, recheck=False, execing=None):
         """True when a cluster daemon appeared since the last update. `listing`: list /proc again.
         `renew` (an exec was seen, by whom unknown): every process is young again, for the one
         taking a daemon's name may have been found before its exec (pacemakerd forks its children
         in turn: a child found at its sibling's exec was missed when its own came later; seen on the
-        lab). `execing`: the processes known to exec a daemon's program, young until they have its
-        name. `recheck` (the tick): every process read once, whatever a missed event left."""
+        lab). `execing`: {pid: the name its exec gives it} for the processes fanotify saw exec a
+        daemon's program: read until they have that name. A forked child of pacemakerd is named
+        pacemakerd until its exec is through, so a daemon's name alone does not end the watch (on a
+        busy machine the watcher read it before that, and missed the child it became). `recheck`
+        (the tick): every process read once, whatever a missed event left."""
         now = time.monotonic()
-        self.young.update({pid: now for pid in execing})
+        for pid, name in (execing or {}).items():
+            self.execs[pid] = (name, now)
         if listing:
             pids = {int(n) for n in os.listdir("/proc") if n.isdigit()}
             for pid in self.known.keys() - pids:
-                del self.known[pid]
-                self.young.pop(pid, None)
+                self.forget(pid)
             for pid in pids - self.known.keys():
                 self.young[pid] = now
         if renew:
             self.young.update({pid: now for pid in self.known})
         started = False
-        for pid in {*self.young, *(self.known if recheck else ())}:
+        for pid in {*self.young, *self.execs, *(self.known if recheck else ())}:
             if now - self.young.get(pid, now) > self.young_s:
                 del self.young[pid]
             row = stat_of(pid)
             if not row:
-                self.known.pop(pid, None)
-                self.young.pop(pid, None)
+                self.forget(pid)
                 continue
+            self.read_exec(pid, row[2], now)
             was = self.known.get(pid)
             self.known[pid] = row
             if row[2] in DAEMONS and (not was or was[2] != row[2]):
                 started = True
                 self.watch_exit(pid)
-                self.young.pop(pid, None)  # its exec is done
         return started
+
+    def read_exec(self, pid, comm, now):
+        """An exec in progress ends with its program's name, or unseen after EXEC_WITHIN_S (the tick
+        then finds what it became, and says so)."""
+        name, at = self.execs.get(pid, (None, None))
+        if at is not None and (comm == name or now - at > EXEC_WITHIN_S):
+            del self.execs[pid]
+
+    def forget(self, pid):
+        self.known.pop(pid, None)
+        self.young.pop(pid, None)
+        self.execs.pop(pid, None)
 
     def watch_exit(self, pid):
         try:
@@ -150,7 +169,7 @@ class Processes:
         except OSError:
             # Ended already (an agent's `pacemakerd -$` may be gone this soon): no exit will wake us
             # for it, and kept until the next listing it would show a daemon that is not there.
-            self.known.pop(pid, None)
+            self.forget(pid)
 
     def exited(self, fd):
         os.close(fd)
@@ -212,8 +231,9 @@ class ExecPids:
         return self.fd
 
     def drain(self):
-        """The PIDs (of this namespace) that exec-ed a daemon's program since the last drain."""
-        pids = set()
+        """{pid: the name its exec gives it} for the processes (of this namespace) that exec-ed a
+        daemon's program since the last drain; the name from the event's file (None if unreadable)."""
+        pids = {}
         try:
             while True:
                 buf = os.read(self.fd, 4096)
@@ -222,10 +242,15 @@ class ExecPids:
                 at = 0
                 while at + struct.calcsize(FAN_EVENT) <= len(buf):
                     size, _, _, _, _, fd, pid = struct.unpack_from(FAN_EVENT, buf, at)
+                    name = None
                     if fd >= 0:
+                        try:
+                            name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))[:15]
+                        except OSError:
+                            pass
                         os.close(fd)
                     if pid > 0:
-                        pids.add(pid)
+                        pids[pid] = name
                     at += size
         except BlockingIOError:
             pass
@@ -269,7 +294,7 @@ def look_every(execs, procs):
     YOUNG_POLL_S while its process may still be taking its new name; else not until an event."""
     if execs is None:
         return PROC_POLL_S
-    return YOUNG_POLL_S if procs.young else None
+    return YOUNG_POLL_S if procs.young or procs.execs else None
 
 
 def line(t, fields, late_us):
@@ -304,7 +329,7 @@ def run_ahead():
 def wakers(ready, nl, execs, procs, stdin):
     """What woke the watcher: the reasons for a sample, whether to list /proc (an exec by an unknown
     process), the processes known to exec a daemon's program, whether stdin ended."""
-    why, look, execing = [], False, set()
+    why, look, execing = [], False, {}
     for fd in ready:
         if stdin and fd is stdin[0]:
             if not os.read(fd.fileno(), 4096):
@@ -317,7 +342,7 @@ def wakers(ready, nl, execs, procs, stdin):
             if pids is None:
                 look = True
             else:
-                execing |= pids
+                execing.update(pids)
         else:
             why.append(f"exit {procs.pidfds[fd]}")
             procs.exited(fd)
@@ -369,11 +394,13 @@ def main():
         if execs is None:
             nlink = os.stat("/proc").st_nlink
             look, last_nlink = nlink != last_nlink, nlink
-        if (look or execing or procs.young) and procs.update(look, renew=look and execs is not None, execing=execing):
+        if (look or execing or procs.young or procs.execs) and procs.update(look, renew=look and execs is not None, execing=execing):
             why.append("proc")
 
 
-try:
-    main()
-except (BrokenPipeError, KeyboardInterrupt):
-    pass
+# Run as a program (`python3 -c "<this file>"` too); imported, it only defines (its tests drive Processes).
+if __name__ == "__main__":
+    try:
+        main()
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass
