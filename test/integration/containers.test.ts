@@ -73,7 +73,12 @@ describe('containers target', () => {
           { runId: `containers-itest-${Date.now()}`, repetition: 1, resultsDir: testTempDir('mhc-ctr-'), log: () => {} },
         );
         expect(record.target).toContain('containers');
-        expect(record.acts.map((a) => a.verdict)).not.toContain('fail');
+        // A pass or a hazard, as the scenario suite takes it: an inconclusive act (a change found
+        // only by a watcher's periodic look, too few writes) fails a run too.
+        expect(
+          record.acts.filter((a) => a.verdict === 'fail' || a.verdict === 'inconclusive'),
+          JSON.stringify(record.acts.map((a) => ({ verdict: a.verdict, inconclusive: a.inconclusive, mismatches: a.mismatches }))),
+        ).toEqual([]);
         expect(record.audits.filter((a) => !a.ok)).toEqual([]);
         expect(record.recoveryErrors).toEqual([]);
       } finally {
@@ -104,7 +109,11 @@ describe('containers target', () => {
 // fenced holder reported with 3–5 of its 6 pacemaker children for 90 s while all six ran: the
 // host watcher's 5 s tick, its check against missed events, was put off by every other sample
 // (agents exec `pacemakerd -$` every few seconds), so a child whose exec went unseen stayed unseen.
-// With the tick on its own clock it passed 3 of 3; more runs before it joins the default run.
+// With the tick on its own clock it passed 3 of 3. The cause of the unseen exec, found on the lab
+// under load (2026-11-29): a child pacemakerd forks is named pacemakerd until its exec is through,
+// and the watcher, reading it before that, stopped reading it (fixed in host-watch.py; a change
+// only the tick finds is now reported and makes the act inconclusive). Since: 2 of 2. It stays
+// opt-in for its 75 s, which the default run's time cannot take.
 describe.skipIf(process.env.MHC_CONTAINERS_HARDENED !== '1')('containers target, hardened profile', () => {
   afterAll(() => new DockerEngine(NAME).stop().catch(() => undefined));
 
