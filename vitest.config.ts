@@ -17,7 +17,8 @@ const SCENARIO_WORKERS = scenarioWorkers();
 
 export default defineConfig({
   test: {
-    // Files run in name order (scenarios in the notebook's order), whatever vitest's cache says.
+    // Files run in name order (scenarios in the notebook's order), whatever vitest's cache says;
+    // on parallel labs the slowest first (lib/vitest/file-order-sequencer.ts).
     sequence: { sequencer: FileOrderSequencer },
     // default: the terminal; allure-vitest: steps, labels and attachments for `npm run report`
     // (reports/allure-results); junit: reports/junit.xml for CI.

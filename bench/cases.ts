@@ -104,6 +104,8 @@ const n = Number(values.parallel);
 function savedLeg(runId: string): Leg {
   const runs = readRun(runId);
   if (!runs.length) throw new Error(`--baseline ${runId}: no case records in reports/runs/${runId}`);
+  const labs = Math.max(...runs.map((r) => r.labsRunning?.length ?? 1));
+  if (labs > 1) throw new Error(`--baseline ${runId}: it ran beside ${labs - 1} other lab(s), not as a serial leg`);
   return { name: `serial (run ${runId}, saved)`, parallel: 1, runId, runs };
 }
 

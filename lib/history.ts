@@ -37,12 +37,6 @@ export interface PollingStats {
   maxGapMs?: number;
   /** The event observer's resolution: how late its watchers woke after a timer (lib/observe/gaps.ts). */
   wakeLate?: WakeLate;
-  /**
-   * Changes a watcher's periodic full sample found that no event had announced: each happened at
-   * some moment since that host's sample before (`sinceMs` earlier), so its time is known only to
-   * within that, whatever the resolution above says.
-   */
-  missed?: MissedChange[];
 }
 
 /** A change of a host's state that only the watcher's periodic check found (lib/observe/event-observer.ts). */
@@ -50,7 +44,7 @@ export interface MissedChange {
   host: string;
   /** When the check found it (history ms). */
   t: number;
-  /** How long before that the host's state was last looked at in full: the change is somewhere in between. */
+  /** How long before that the host's state was last looked at in full (its start or its look before): the change is somewhere in between. */
   sinceMs: number;
   /** What changed, e.g. "pacemaker-based started", "the VIP added". */
   what: string;
@@ -81,6 +75,8 @@ export type HistoryEvent =
   /** t: when the poll started; at: when each node took its sample, by its own clock brought onto the history's. */
   | { t: number; type: 'observe'; nodes: Record<string, NodeObservation>; at?: Record<string, number> }
   | { t: number; type: 'step'; step: string; detail?: string }
+  /** A change only a watcher's periodic full look found (lib/observe/missed.ts): it happened in [t - sinceMs, t]. */
+  | ({ type: 'missed' } & MissedChange)
   /** A fencing operation as Pacemaker's fencer recorded it; t: when it completed (whole seconds), or when it was read if pending. */
   | { t: number; type: 'fence'; op: FenceOperation }
   | { t: number; type: 'write'; key: number; node?: string; result: 'ok' | 'fail' | 'unknown'; latencyMs: number; error?: string };

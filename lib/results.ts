@@ -4,7 +4,7 @@ import type { AuditResult } from './checks/audits.js';
 import type { Outcome } from './checks/outcome.js';
 import type { Judgement, Verdict } from './checks/verdict.js';
 import type { DataReport } from './checks/data.js';
-import type { History } from './history.js';
+import type { History, MissedChange } from './history.js';
 import type { HealReport } from './heal.js';
 import type { PollingStats } from './observer.js';
 import { type WakeLate, wakeLateSummary } from './observe/gaps.js';
@@ -95,6 +95,8 @@ export interface CaseRunRecord {
    * and how long some runnable task waited for one. Timings taken while tasks waited are coarser.
    */
   machineCpu?: MachineCpu;
+  /** Changes only a watcher's periodic full look found, over the whole case run (the event observer). */
+  missedChanges?: MissedChange[];
   /**
    * What every act waits at least, whatever the harness does: corosync's token + consensus (no
    * membership change is seen sooner), and the watch after a fault's end (that + 3 s for Pacemaker).
@@ -215,15 +217,15 @@ function pollingLine(runs: CaseRunRecord[]): string[] {
   return [
     `observer while faults were active: gap between a host's lines median ${median(p.map((x) => x.medianGapMs!))} ms, p95 up to ${Math.max(...p.map((x) => x.p95GapMs ?? 0))} ms, p99 up to ${Math.max(...p.map((x) => x.p99GapMs ?? x.maxGapMs ?? 0))} ms, worst ${Math.max(...p.map((x) => x.maxGapMs ?? 0))} ms (asked: ${p[0]!.intervalMs} ms)`,
     ...wakeLateLine(p),
-    ...missedLine(p),
+    ...missedLine(p, runs),
     ...watcherCostLine(runs),
   ];
 }
 
 /** Changes the watchers' periodic looks found that no event announced (each stamped late): none, or each one. */
-function missedLine(p: PollingStats[]): string[] {
+function missedLine(p: PollingStats[], runs: CaseRunRecord[]): string[] {
   if (!p.some((x) => x.wakeLate)) return []; // the polling observer has no events to miss
-  const m = p.flatMap((x) => x.missed ?? []);
+  const m = runs.flatMap((r) => r.missedChanges ?? []);
   return [
     `changes no watcher event announced (found by the periodic full look, stamped late): ${m.length ? m.map((x) => `${x.host} ${x.what} (within ${x.sinceMs} ms)`).join('; ') : 'none'}`,
   ];

@@ -130,6 +130,7 @@ export async function runCase(
     run.history.step('act failed', (e as Error).message);
   }
   const recovery = await recover(run);
+  judgeAgainOnTheWholeHistory(run);
   const record = caseRecord(run, recovery);
   writeCaseRun(record, run.history, opts.resultsDir);
   return { record, expectations: run.expectations };
@@ -260,6 +261,24 @@ async function playActs(run: CaseRun): Promise<void> {
   }
 }
 
+/**
+ * Each act judged again once the observer has stopped (each watcher's last look taken): a change
+ * a watcher's periodic look found after an act's window may have happened inside it, and then the
+ * act's times are known no finer than that (lib/checks/verdict.ts). The verdict stays a function
+ * of the history, the whole case's, as `npm run judge` reads it.
+ */
+function judgeAgainOnTheWholeHistory(run: CaseRun): void {
+  const ends = run.history.actEnds();
+  run.results = run.results.map((r, i) => {
+    const end = ends[i];
+    if (!end || end.act !== r.act) return r;
+    const j = judgeAct(run.history, end, run.expectations[i]!);
+    if (j.verdict === r.verdict) return r;
+    run.log(`  → ${r.act} judged again on the whole history: ${j.verdict.toUpperCase()}${j.inconclusive ? ` (${j.inconclusive})` : ''}`);
+    return { ...r, ...judgedFields(j) };
+  });
+}
+
 async function undoAll(run: CaseRun): Promise<void> {
   for (const f of [...run.injected].reverse()) {
     try {
@@ -348,6 +367,7 @@ function caseRecord(run: CaseRun, r: Recovery): CaseRunRecord {
     ...(run.observer.cost ? { observerCost: run.observer.cost() } : {}),
     ...(r.healReport ? {} : { harnessCpu: harnessCpu(run) }),
     machineCpu: machineCpuBetween(run.cpuAtStart.machine, machineCpuSample(), performance.now() - run.cpuAtStart.at),
+    missedChanges: history.events.flatMap((e) => (e.type === 'missed' ? [{ host: e.host, t: e.t, sinceMs: e.sinceMs, what: e.what }] : [])),
     actFloorMs: { membership: run.settle.membershipMs, watched: run.settle.minMs },
     clockOffsets: clocks,
     runKey: run.runKey,

@@ -101,7 +101,7 @@ list=$(seq -s, 1 "$total")
 run_id=${RUN_ID:-$(date -u +%Y-%m-%dT%H-%M-%S-000Z)}
 [[ $run_id =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || fail "run id \"$run_id\" is not letters, digits, '.', '_' or '-'"
 
-echo "nightly chaos: profile $profile, cases ${cases:-all} ($n), repeat $repeat, strict $strict, $total shard(s) of up to $per case(s), $timeout min per shard"
+echo "nightly chaos: profile $profile, cases ${cases:-all} ($n scenario files), repeat $repeat, strict $strict, $total shard(s) of up to $per file(s), $timeout min per shard"
 if [ -n "$out" ]; then
   printf '%s\n' "profile=$profile" "cases=$cases" "repeat=$repeat" "strict=$strict" "total=$total" "shards=[$list]" "timeout=$timeout" "run_id=$run_id" >>"$out"
 fi

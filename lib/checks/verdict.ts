@@ -1,5 +1,5 @@
 import type { Expectation } from '../profile/expectations.js';
-import type { ActEnd, History } from '../history.js';
+import type { ActEnd, History, HistoryEvent, MissedChange } from '../history.js';
 import { describeFence } from '../probes/fencing.js';
 import { actOutcome, type MysqlSighting, type Outcome } from './outcome.js';
 
@@ -236,14 +236,15 @@ export const DEFAULT_MAX_OBSERVATION_GAP_MS = 1_500;
  * than the act's resolution, or a change was found only by a watcher's periodic look (its time
  * known to within more than that resolution).
  */
-export function missingEvidence(e: Expectation, end: ActEnd): string | undefined {
+export function missingEvidence(e: Expectation, end: ActEnd, missed: MissedChange[] = []): string | undefined {
   if (end.error) return `the act could not be observed to its end: ${end.error}`;
   if (!end.settled) return `the window closed at +${ms(end.to - end.from)} while the cluster was still changing`;
   const need = e.maxObservationGapMs ?? DEFAULT_MAX_OBSERVATION_GAP_MS;
   if (end.polling.maxGapMs === undefined) return 'no observer polls during the act';
   if (end.polling.maxGapMs > need)
     return `observer polls up to ${end.polling.maxGapMs} ms apart during the act (it needs ≤ ${need} ms): a short dual VIP could fall between two polls`;
-  const blurred = (end.polling.missed ?? []).filter((m) => m.sinceMs > need);
+  // A change found late may have happened inside the act: [t - sinceMs, t] meets [from, to].
+  const blurred = missed.filter((m) => m.sinceMs > need && m.t >= end.from && m.t - m.sinceMs <= end.to);
   if (blurred.length)
     return `${blurred.map((m) => `${m.host}: ${m.what}`).join('; ')}: found by the watcher's periodic look, not by an event, so known only to within ${Math.max(...blurred.map((m) => m.sinceMs))} ms (the act needs ≤ ${need} ms)`;
   return undefined;
@@ -262,7 +263,8 @@ export function judgeAct(h: History, end: ActEnd, e: Expectation): Judgement & {
     return { verdict: 'inconclusive', mismatches: [], seen: 'nothing observed', inconclusive: (err as Error).message };
   }
   const j = judge(e, outcome, end.polling.maxGapMs ?? Number.POSITIVE_INFINITY);
-  const missing = [missingEvidence(e, end), ...(j.unproven ?? [])].filter((x): x is string => !!x);
+  const missed = h.events.filter((x): x is Extract<HistoryEvent, { type: 'missed' }> => x.type === 'missed');
+  const missing = [missingEvidence(e, end, missed), ...(j.unproven ?? [])].filter((x): x is string => !!x);
   if (j.verdict === 'fail' || !missing.length) return { ...j, outcome };
   return { ...j, verdict: 'inconclusive', inconclusive: missing.join('; '), outcome };
 }

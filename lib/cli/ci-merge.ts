@@ -36,8 +36,13 @@ async function main(): Promise<number> {
   if (values.previous && !existsSync(values.previous))
     throw new HarnessError(`--previous ${values.previous}: no such folder`, 'leave --previous out on the first night');
   const out = resolve(values.out);
-  const shards = readShards(values.from);
-  const runId = shards[0]!.runId;
+  const given = readShards(values.from);
+  const runId = given[0]!.runId;
+  // Each shard judged on its own records: a row split over shards is not covered by another one's.
+  const shards = given.map((s, i) => ({
+    ...s,
+    own: readRuns(values.from![i]!).find((r) => r.runId === runId)?.records ?? [],
+  }));
   rmSync(out, { recursive: true, force: true });
   if (values.previous) carryPrevious(values.previous, out);
   mergeShardResults(values.from, runId, out);

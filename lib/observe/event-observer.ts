@@ -173,13 +173,11 @@ export class EventObserver implements ClusterObserver {
     });
     const lines = [...this.lineTimes.values()].reduce((n, ts) => n + ts.filter((t) => t >= from && t <= to).length, 0);
     const late = this.wakes.filter((w) => w.t >= from && w.t <= end).map((w) => w.lateUs / 1000);
-    const missed = this.missed.found.filter((m) => m.t >= from && m.t <= end);
     return {
       polls: lines,
       intervalMs: this.beatMs,
       ...gapStats(gaps),
       ...(late.length ? { wakeLate: wakeLateStats(late) } : {}),
-      ...(missed.length ? { missed } : {}),
     };
   }
 

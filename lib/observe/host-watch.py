@@ -164,12 +164,16 @@ class Processes:
         self.execs.pop(pid, None)
 
     def watch_exit(self, pid):
+        if pid in self.pidfds.values():
+            return  # watched already (read once under its parent's name, then under its own)
         try:
             self.pidfds[os.pidfd_open(pid)] = pid
-        except OSError:
+        except ProcessLookupError:
             # Ended already (an agent's `pacemakerd -$` may be gone this soon): no exit will wake us
             # for it, and kept until the next listing it would show a daemon that is not there.
             self.forget(pid)
+        except OSError:
+            pass  # no pidfd to be had: its end shows at the next listing
 
     def exited(self, fd):
         os.close(fd)
@@ -244,10 +248,11 @@ class ExecPids:
                     size, _, _, _, _, fd, pid = struct.unpack_from(FAN_EVENT, buf, at)
                     name = None
                     if fd >= 0:
-                        try:
-                            name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))[:15]
-                        except OSError:
-                            pass
+                        if pid > 0:
+                            try:
+                                name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))[:15]
+                            except OSError:
+                                pass
                         os.close(fd)
                     if pid > 0:
                         pids[pid] = name
@@ -349,6 +354,36 @@ def wakers(ready, nl, execs, procs, stdin):
     return why, look, execing, False
 
 
+def events_now(nl, execs, procs):
+    """The events already waiting, taken in without waiting: their reasons, "exec" for an exec of a
+    daemon's program (a start or not)."""
+    ready, _, _ = select.select([nl, *([execs] if execs else []), *procs.pidfds], [], [], 0)
+    why, look, execing, _ = wakers(ready, nl, execs, procs, [])
+    if look or execing:
+        why.append("exec")
+        if procs.update(look, renew=look and execs is not None, execing=execing):
+            why.append("proc")
+    return why
+
+
+def full_look(nl, execs, procs):
+    """The periodic look at everything (/proc listed, every process read, `ip` run): the check
+    against missed events. Events already waiting are taken in before and after it, into the same
+    sample: a change they announce is theirs, so a sample whose reasons are the look's alone
+    ("tick", "tick:proc": it found a daemon start) shows only what no event announced."""
+    why = events_now(nl, execs, procs)
+    why += ["tick", "tick:proc"] if procs.update(True, recheck=True) else ["tick"]
+    ip = addresses()
+    return why + events_now(nl, execs, procs), ip
+
+
+def sample_line(t, why, ip, procs, execs, late_us):
+    sample = {"why": why, "ip": ip, "ps": procs.daemons(), "cpu": round(sum(os.times()[:4]), 3), "reads": READS[0]}
+    if why == ["start"]:
+        sample["look"] = "timer" if execs is None else execs.look
+    line(t, sample, late_us)
+
+
 def main():
     nl = netlink_socket()
     run_ahead()
@@ -365,19 +400,18 @@ def main():
         # The tick keeps its own clock: other samples must not put it off. Agents' `pacemakerd -$`
         # made a sample every few seconds, and a daemon whose exec went unseen stayed unseen (found
         # on the containers: a fenced node reported with 5 of 6 children for 90 s).
-        if now - last_tick >= TICK_S:
+        looked = now - last_tick >= TICK_S
+        if looked:
             last_tick = now
-            why += ["tick", "proc"] if procs.update(True, recheck=True) else ["tick"]
+            look_why, ip = full_look(nl, execs, procs)
+            why += look_why
         if why:
             last_print = now
             t = time.time_ns()  # the moment of the change: before `ip` runs
-            # Addresses change only with a netlink message: `ip` runs for those, the first sample and the tick.
-            if ip is None or "net" in why or "tick" in why:
+            # Addresses change only with a netlink message: `ip` runs for those, the first sample and the look.
+            if not looked and (ip is None or "net" in why):
                 ip = addresses()
-            sample = {"why": why, "ip": ip, "ps": procs.daemons(), "cpu": round(sum(os.times()[:4]), 3), "reads": READS[0]}
-            if why == ["start"]:
-                sample["look"] = "timer" if execs is None else execs.look
-            line(t, sample, late_us)
+            sample_line(t, why, ip, procs, execs, late_us)
             why, late_us = [], 0
         elif BEAT_S is not None and now - last_print >= BEAT_S:
             last_print = now
@@ -389,6 +423,9 @@ def main():
             late_us = max(late_us, int((time.monotonic() - deadline) * 1e6))
         woke, look, execing, ended = wakers(ready, nl, execs, procs, stdin)
         if ended:
+            # A last look before going: a change missed since the look before still shows.
+            look_why, ip = full_look(nl, execs, procs)
+            sample_line(time.time_ns(), why + woke + look_why, ip, procs, execs, late_us)
             return
         why += woke
         if execs is None:

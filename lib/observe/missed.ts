@@ -13,11 +13,14 @@ export function nodeChanges(before: NodeObservation, after: NodeObservation): st
   ];
 }
 
+/** A sample only the watcher's look made: no event's reason with it ("tick:proc": the look found a daemon start). */
+const lookAlone = (why: string[]) => why.includes('tick') && why.every((r) => r === 'tick' || r === 'tick:proc');
+
 /**
  * The check against missed events (issue 15): each host watcher (host-watch.py) looks at
- * everything every 5 s whatever happened, its "tick". A sample only the tick woke ("tick" first
- * in its reasons: no event came with it) that differs from the host's state before is a change no
- * event announced. It happened somewhere since the host's full look before (its start or its last
+ * everything every 5 s whatever happened, its "tick", and once more as it ends. A sample with the
+ * look's reasons alone (events already waiting are taken into the look's sample, with theirs) that
+ * differs from the host's state before is a change no event announced. It happened somewhere since the host's full look before (its start or its last
  * tick), so its time is known only to within that, whatever the watchers' wake-ups say.
  */
 export class MissedChanges {
@@ -28,7 +31,7 @@ export class MissedChanges {
   sample(host: string, why: string[], before: NodeObservation | undefined, after: NodeObservation, t: number): MissedChange | undefined {
     const since = this.lookedAt.get(host);
     if (why.includes('tick') || why[0] === 'start') this.lookedAt.set(host, t);
-    if (why[0] !== 'tick' || since === undefined || !before) return undefined;
+    if (!lookAlone(why) || since === undefined || !before) return undefined;
     const changes = nodeChanges(before, after);
     if (!changes.length) return undefined;
     const m: MissedChange = { host, t, sinceMs: Math.round(t - since), what: changes.join(', ') };

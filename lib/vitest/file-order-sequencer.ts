@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
@@ -6,17 +7,23 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * what ran before in this checkout (`npm run chaos -- --case 5 --case 6` runs 5, then 6).
  * Except where a project runs files on several workers at once (parallel labs): there which case
  * follows which on a lab is up to timing anyway, and the order only decides how well the labs are
- * packed, so the slowest files start first (vitest's cache; name order where it knows none).
+ * packed, so the slowest files start first, by vitest's timings of the last run; files it has no
+ * timing for start before them, by name.
  */
 export default class FileOrderSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const byName = [...files].sort((a, b) => a.moduleId.localeCompare(b.moduleId));
-    const slowestFirst = await super.sort(byName);
-    return slowestFirst.sort((a, b) => {
+    const took = (s: TestSpecification) =>
+      this.ctx.cache.getFileTestResults(`${s.project.name}:${relative(this.ctx.config.root, s.moduleId)}`)?.duration;
+    return [...files].sort((a, b) => {
       const group = a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder;
       if (group !== 0) return group;
       if (a.project.name !== b.project.name) return a.project.name < b.project.name ? -1 : 1;
-      return runsFilesAtOnce(a) ? 0 : a.moduleId.localeCompare(b.moduleId);
+      if (runsFilesAtOnce(a)) {
+        const [ta, tb] = [took(a), took(b)];
+        if ((ta === undefined) !== (tb === undefined)) return ta === undefined ? -1 : 1;
+        if (ta !== undefined && tb !== undefined && ta !== tb) return tb - ta;
+      }
+      return a.moduleId.localeCompare(b.moduleId);
     });
   }
 }

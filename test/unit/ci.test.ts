@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { mergeJunit, nightProblems, rowOfFile, type ShardRecord } from '../../lib/ci/merge.js';
 import { parseShard, shardFiles } from '../../lib/ci/shard.js';
+import { scenarioFiles } from '../../lib/cli/run-scenarios.js';
 import type { CaseRunRecord } from '../../lib/results.js';
 
 // A whole npm test run's records (fixtures/judge): every act pass or hazard, every audit ok.
@@ -80,6 +81,49 @@ describe("the night's verdict", () => {
       'inconclusive: case 4 (shard 2/2) left no result',
       'inconclusive: case 6 (shard 2/2) left no result',
       'shard 2/2 ended with exit -1 and no result',
+    ]);
+  });
+});
+
+describe("the night's verdict with a row split over shards (row 4: a file per child daemon)", () => {
+  // The case ids each scenario file defines (scenarios/*.test.ts).
+  const idsOf = (file: string): string[] => {
+    const name = file.replace(/^scenarios\/|\.test\.ts$/g, '');
+    if (name.startsWith('04-kill-')) return [name.replace('04-kill-', '4-')];
+    const ids: Record<string, string[]> = {
+      '01-network-down': ['1'],
+      '02-pacemaker-stop': ['2-stop', '2-restart'],
+      '03-kill-pacemakerd': ['3'],
+      '03-then-corosync-stop': ['3-follow-on'],
+      '05-corosync-stop': ['5'],
+      '06-kill-corosync': ['6'],
+      '07-forced-move': ['7'],
+    };
+    return ids[name]!;
+  };
+  const files = scenarioFiles();
+  const split = ['1/2', '2/2'].map((x) => shardFiles(files, parseShard(x)));
+  const ownRecords = (fs: string[]) => records().filter((r) => fs.flatMap(idsOf).includes(r.caseId));
+  const shardOf = (i: number, own: CaseRunRecord[], exitCode = 0): ShardRecord => ({
+    ...shard(`${i + 1}/2`, split[i]!, exitCode),
+    own,
+  });
+
+  it('both shards split row 4; each complete: green', () => {
+    expect(split.map((fs) => fs.filter((f) => f.includes('/04-')).length)).toEqual([3, 3]);
+    const shards = split.map((fs, i) => shardOf(i, ownRecords(fs)));
+    expect(nightProblems(shards, records(), false)).toEqual([]);
+  });
+
+  it("a shard that died is not covered by the other's row-4 results, nor one that left some of its files (doctored)", () => {
+    const dead = [shardOf(0, ownRecords(split[0]!)), shardOf(1, [], 1)];
+    const problems = nightProblems(dead, ownRecords(split[0]!), false);
+    expect(problems).toContain('inconclusive: case 4 (shard 2/2) left no result');
+    expect(problems).toContain('shard 2/2 ended with exit 1 and no result');
+    const row4of2 = split[1]!.filter((f) => f.includes('/04-'));
+    const partial = ownRecords(split[1]!).filter((r) => !idsOf(row4of2[0]!).includes(r.caseId));
+    expect(nightProblems([shardOf(0, ownRecords(split[0]!)), shardOf(1, partial, 1)], records(), false)).toEqual([
+      'inconclusive: case 4 (shard 2/2) left results for 2 of its 3 files',
     ]);
   });
 });

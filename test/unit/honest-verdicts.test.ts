@@ -118,23 +118,27 @@ describe('budgets and the evidence an act needs', () => {
     expect(judgeAct(h, end, e)).toMatchObject({ verdict: 'inconclusive', inconclusive: 'no observer polls during the act' });
   });
 
-  it("a change only a watcher's periodic look found (no event announced it) is inconclusive when it blurs the act's resolution (doctored history)", () => {
+  it("a change only a watcher's periodic look found (no event announced it) is inconclusive when it may fall in the act and blurs its resolution (doctored history)", () => {
     // A seed run with the event observer (2026-11-29, run 2026-11-29T13-01-47-812Z): it passes as recorded.
-    const events = load('histories/4-kill-pacemaker-attrd.events.history.json');
     const e = expectations['4-kill-pacemaker-attrd']!;
-    const act = events.actEnds()[0]!;
-    expect(judgeAct(events, act, e).verdict).toBe('pass');
-    const missed = (sinceMs: number): ActEnd => ({
-      ...act,
-      polling: { ...act.polling, missed: [{ host: 'db1', t: act.from + 4000, sinceMs, what: 'pacemaker-attrd started' }] },
-    });
-    expect(judgeAct(events, missed(4900), e)).toMatchObject({
+    const withMissed = (t: (act: ActEnd) => number, sinceMs: number) => {
+      const h = load('histories/4-kill-pacemaker-attrd.events.history.json');
+      const act = h.actEnds()[0]!;
+      h.add({ type: 'missed', host: 'db1', t: t(act), sinceMs, what: 'pacemaker-attrd started' });
+      return judgeAct(h, act, e);
+    };
+    const events = load('histories/4-kill-pacemaker-attrd.events.history.json');
+    expect(judgeAct(events, events.actEnds()[0]!, e).verdict).toBe('pass');
+    expect(withMissed((a) => a.from + 4000, 4900)).toMatchObject({
       verdict: 'inconclusive',
       inconclusive:
         "db1: pacemaker-attrd started: found by the watcher's periodic look, not by an event, so known only to within 4900 ms (the act needs ≤ 1500 ms)",
     });
-    // Within the act's resolution (the look before came 1.2 s earlier), it blurs nothing.
-    expect(judgeAct(events, missed(1200), e).verdict).toBe('pass');
+    // Found after the act's window (the look came later), but it may have happened inside it.
+    expect(withMissed((a) => a.to + 2000, 4900).verdict).toBe('inconclusive');
+    // Found after the window, and could only have happened after it; or within the act's resolution.
+    expect(withMissed((a) => a.to + 5000, 4900).verdict).toBe('pass');
+    expect(withMissed((a) => a.from + 4000, 1200).verdict).toBe('pass');
   });
 
   it('evidence that contradicts the expectation stays a fail even when it is thin', () => {

@@ -28,11 +28,15 @@ describe('changes no watcher event announced', () => {
     expect(c.sample('db1', ['start'], undefined, up, 1000)).toBeUndefined();
     // An event's sample ("exit PID") changes the state: announced.
     expect(c.sample('db1', ['exit 812'], up, based, 2000)).toBeUndefined();
-    // The tick with nothing new, then an event and the tick in one sample: nothing missed.
+    // The look with nothing new; events waiting taken into the look's sample (before it or after
+    // it), and an exec's start carried into it: theirs, not missed.
     expect(c.sample('db1', ['tick'], based, based, 6000)).toBeUndefined();
     expect(c.sample('db1', ['net', 'tick'], based, { ...based, vip: false }, 9000)).toBeUndefined();
-    // The tick alone finds pacemaker-based back: missed, somewhere in the 5 s since the last look.
-    expect(c.sample('db1', ['tick', 'proc'], { ...based, vip: false }, { ...up, vip: false }, 14000)).toEqual({
+    expect(c.sample('db1', ['tick', 'exit 812'], up, based, 9000)).toBeUndefined();
+    expect(c.sample('db1', ['proc', 'tick'], based, up, 9000)).toBeUndefined();
+    expect(c.sample('db1', ['tick', 'exec', 'proc'], based, up, 9000)).toBeUndefined();
+    // The look alone finds pacemaker-based back: missed, somewhere in the 5 s since the look before.
+    expect(c.sample('db1', ['tick', 'tick:proc'], { ...based, vip: false }, { ...up, vip: false }, 14000)).toEqual({
       host: 'db1',
       t: 14000,
       sinceMs: 5000,

@@ -400,14 +400,15 @@ export async function destroyLab(name: string, log = new StepLog(() => {})): Pro
  */
 export async function destroyLabsTogether(names: string[], say: (line: string) => void): Promise<void> {
   await Promise.all(
-    names
-      .filter((n) => readState(n))
-      .map((n) =>
-        destroyLab(n).then(
-          () => say(`lab "${n}" is down`),
-          (e: Error) => say(`lab "${n}" was not fully torn down: ${e.message}`),
-        ),
-      ),
+    names.map(async (n) => {
+      try {
+        if (!readState(n)) return;
+        await destroyLab(n);
+        say(`lab "${n}" is down`);
+      } catch (e) {
+        say(`lab "${n}" was not fully torn down: ${(e as Error).message}`);
+      }
+    }),
   );
 }
 
