@@ -120,12 +120,9 @@ export class EventObserver implements ClusterObserver {
     if ('beat' in line) return;
     this.countCpu(host, line.cpu, t);
     const node = nodeOfSample(line, this.target.profile.vip.ip, this.target.profile.nic);
+    // A change only the watcher's look found: in the history, where the acts' verdicts read it.
     const m = this.missed.sample(host, line.why, this.nodes.get(host), node, t);
-    if (m)
-      this.history.step(
-        'observer',
-        `${host}: the watcher's periodic look found ${m.what}, which no event announced (within the ${m.sinceMs} ms before)`,
-      );
+    if (m) this.history.add({ type: 'missed', ...m });
     this.nodes.set(host, node);
     this.record(t);
   }

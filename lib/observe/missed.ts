@@ -20,12 +20,12 @@ const lookAlone = (why: string[]) => why.includes('tick') && why.every((r) => r 
  * The check against missed events (issue 15): each host watcher (host-watch.py) looks at
  * everything every 5 s whatever happened, its "tick", and once more as it ends. A sample with the
  * look's reasons alone (events already waiting are taken into the look's sample, with theirs) that
- * differs from the host's state before is a change no event announced. It happened somewhere since the host's full look before (its start or its last
- * tick), so its time is known only to within that, whatever the watchers' wake-ups say.
+ * differs from the host's state before is a change no event announced. It happened somewhere
+ * since the host's full look before (its start or its last tick), so its time is known only to
+ * within that, whatever the watchers' wake-ups say.
  */
 export class MissedChanges {
   private readonly lookedAt = new Map<string, number>();
-  readonly found: MissedChange[] = [];
 
   /** A host's sample (history time `t`) against its state before; the change it found, if no event did. */
   sample(host: string, why: string[], before: NodeObservation | undefined, after: NodeObservation, t: number): MissedChange | undefined {
@@ -34,8 +34,6 @@ export class MissedChanges {
     if (!lookAlone(why) || since === undefined || !before) return undefined;
     const changes = nodeChanges(before, after);
     if (!changes.length) return undefined;
-    const m: MissedChange = { host, t, sinceMs: Math.round(t - since), what: changes.join(', ') };
-    this.found.push(m);
-    return m;
+    return { host, t, sinceMs: Math.round(t - since), what: changes.join(', ') };
   }
 }

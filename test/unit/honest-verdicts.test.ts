@@ -141,6 +141,19 @@ describe('budgets and the evidence an act needs', () => {
     expect(withMissed((a) => a.from + 4000, 1200).verdict).toBe('pass');
   });
 
+  it('a change no event announced, planted on the lab, is in the history and makes its act inconclusive', () => {
+    // Lab run 2026-11-29T16-46-50-255Z: during 2-pacemaker-stop a process on db1 took the name
+    // pacemakerd by prctl (no exec) for 7 s; the watcher's 5 s look found it, the observer recorded it.
+    const h = load('histories/2-pacemaker-stop.planted-missed.history.json');
+    expect(h.events.filter((x) => x.type === 'missed')).toEqual([
+      { type: 'missed', host: 'db1', t: 5190.7, sinceMs: 5002, what: 'pacemakerd started' },
+    ]);
+    expect(judgeAct(h, h.actEnds()[0]!, expectations['2-pacemaker-stop']!)).toMatchObject({
+      verdict: 'inconclusive',
+      inconclusive: expect.stringMatching(/^db1: pacemakerd started: found by the watcher's periodic look, not by an event/),
+    });
+  });
+
   it('evidence that contradicts the expectation stays a fail even when it is thin', () => {
     const j = judgeAct(h, end, { ...expectations['2-pacemaker-stop']!, vipAfter: ['stayed'] });
     expect(j.verdict).toBe('fail');

@@ -45,6 +45,5 @@ describe('changes no watcher event announced', () => {
     // Another host's looks are its own; a restarted watcher's first sample is not checked.
     expect(c.sample('db2', ['tick'], up, based, 14500)).toBeUndefined();
     expect(c.sample('db1', ['start'], up, based, 15000)).toBeUndefined();
-    expect(c.found).toHaveLength(1);
   });
 });
